@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Exit codes (the contract in CONTRACTS.md). A run's verdict maps to its
+// code through verdictError; everything else is 1, cancellation 130.
+const (
+	exitOK            = 0
+	exitError         = 1
+	exitNotReproduced = 2
+	exitOldFails      = 3
+	exitFlaky         = 4
+	exitNoChanges     = 5
+	exitCancelled     = 130
+)
+
+// exitError carries an exit code for an outcome that is not a failure of the
+// tool (a verdict, a failing oracle check). Its message, if any, has already
+// been printed.
+type codeError struct {
+	code int
+	msg  string
+}
+
+func (e *codeError) Error() string { return e.msg }
+
+// exitCode prints err for the user and maps it to the process exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.msg != "" {
+			fmt.Fprintln(stderr, "bisect:", ce.msg)
+		}
+		return ce.code
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "bisect: interrupted")
+		return exitCancelled
+	}
+	fmt.Fprintln(stderr, "bisect:", err)
+	return exitError
+}

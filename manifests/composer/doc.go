@@ -1,0 +1,2 @@
+// Package composer reads composer.lock and composer.json.
+package composer

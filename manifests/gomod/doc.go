@@ -1,0 +1,2 @@
+// Package gomod reads go.mod and go.sum.
+package gomod

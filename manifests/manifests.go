@@ -1,0 +1,222 @@
+package manifests
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Kind says which way a package moved between the old and the new snapshot.
+type Kind string
+
+// The kinds of change.
+const (
+	Upgrade   Kind = "upgrade"
+	Downgrade Kind = "downgrade"
+	Added     Kind = "added"
+	Removed   Kind = "removed"
+)
+
+// Change is one package whose locked version differs between old and new.
+// From is empty for an added package, To for a removed one.
+type Change struct {
+	Package string `json:"package"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Kind    Kind   `json:"kind"`
+	Direct  bool   `json:"direct"` // named in the root manifest (composer.json require, go.mod without // indirect)
+	Dev     bool   `json:"dev"`    // composer packages-dev
+}
+
+// Unit is a group of changes that can only be applied together.
+// Reason is empty for a unit of one package.
+type Unit struct {
+	ID       string   `json:"id"`
+	Packages []string `json:"packages"`
+	Reason   string   `json:"reason"`
+}
+
+// Edge is a closure rule between units: applying From needs To applied.
+type Edge struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// Diff is what two snapshots differ by; its JSON is the contract of
+// `bisect diff --json`.
+type Diff struct {
+	Ecosystem string   `json:"ecosystem"`
+	Changes   []Change `json:"changes"`
+	Units     []Unit   `json:"units"`
+	Edges     []Edge   `json:"edges"`
+}
+
+// Change returns the change of the named package, or nil.
+func (d *Diff) Change(pkg string) *Change {
+	for i := range d.Changes {
+		if d.Changes[i].Package == pkg {
+			return &d.Changes[i]
+		}
+	}
+	return nil
+}
+
+// Unit returns the unit with the given id, or nil.
+func (d *Diff) Unit(id string) *Unit {
+	for i := range d.Units {
+		if d.Units[i].ID == id {
+			return &d.Units[i]
+		}
+	}
+	return nil
+}
+
+// Requires returns the closure rules as a map from unit id to the unit ids
+// that applying it needs.
+func (d *Diff) Requires() map[string][]string {
+	m := map[string][]string{}
+	for _, e := range d.Edges {
+		m[e.From] = append(m[e.From], e.To)
+	}
+	return m
+}
+
+// ErrInfeasible marks a candidate that cannot be installed as asked (a
+// requirement of a locked package does not hold, or the go command would
+// select other versions than the intended ones). Such a candidate is never
+// built; the error text says why.
+var ErrInfeasible = errors.New("infeasible candidate")
+
+// Candidate is the dependency state in which exactly the Applied units are
+// taken at their new version and every other package stays at the old one.
+type Candidate struct {
+	Applied []string          // unit ids, sorted
+	Files   map[string][]byte // path relative to the project root → content
+}
+
+// Hash is the candidate's identity: a hex SHA-256 over its file names and
+// bytes. The same applied set always gives the same hash.
+func (c *Candidate) Hash() string {
+	h := sha256.New()
+	for _, name := range c.names() {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(c.Files[name]))
+		h.Write(c.Files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Write writes the candidate's files below dir.
+func (c *Candidate) Write(dir string) error {
+	for _, name := range c.names() {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, c.Files[name], 0o644); err != nil {
+			return fmt.Errorf("write candidate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Candidate) names() []string {
+	names := make([]string, 0, len(c.Files))
+	for n := range c.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Snapshot is one side of the comparison: the lock file and its siblings as
+// read from a reference.
+type Snapshot struct {
+	Ref   string            // as the user gave it
+	Dir   string            // directory of the lock file on disk; empty for REV:PATH
+	Path  string            // path of the lock file within the project (for REV:PATH the PATH part)
+	Files map[string][]byte // base name → content (e.g. "composer.lock", "composer.json")
+}
+
+// Lock returns the lock file's base name.
+func (s *Snapshot) Lock() string { return filepath.Base(s.Path) }
+
+// Options are what an ecosystem may need to read versions it does not find
+// in the snapshots.
+type Options struct {
+	Env    []string     // environment for the go and composer commands the tool runs itself
+	Logger *slog.Logger // never nil when passed by Load
+}
+
+// Ecosystem is one kind of lock file.
+type Ecosystem interface {
+	// Name is "composer" or "gomod".
+	Name() string
+	// Lock is the lock file's base name ("composer.lock", "go.mod");
+	// Siblings are the optional files read beside it ("composer.json", "go.sum").
+	Lock() string
+	Siblings() []string
+	// Open parses both snapshots, diffs and couples them.
+	Open(ctx context.Context, old, new *Snapshot, opts Options) (Set, error)
+}
+
+// Set is an opened pair of snapshots: their diff, and a writer of candidates.
+type Set interface {
+	Diff() *Diff
+	// Candidate returns the files of the candidate with exactly these units
+	// applied. It fails with ErrInfeasible when a static check shows that
+	// the candidate cannot be installed.
+	Candidate(applied []string) (*Candidate, error)
+	// Validate checks, with the real tools where the ecosystem needs them,
+	// a candidate already written into dir. It fails with ErrInfeasible
+	// when the candidate would not be built as intended.
+	Validate(ctx context.Context, dir string, c *Candidate) error
+}
+
+// Load reads both references, picks the ecosystem whose lock file name
+// matches, and opens the pair.
+func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo string, opts Options) (Set, error) {
+	eo, err := detect(ecosystems, oldRef)
+	if err != nil {
+		return nil, err
+	}
+	en, err := detect(ecosystems, newRef)
+	if err != nil {
+		return nil, err
+	}
+	if eo != en {
+		return nil, fmt.Errorf("--lock-old %s is a %s lock but --lock-new %s is a %s lock: compare two locks of one ecosystem", oldRef, eo.Name(), newRef, en.Name())
+	}
+	old, err := Read(ctx, oldRef, repo, eo.Siblings())
+	if err != nil {
+		return nil, err
+	}
+	new, err := Read(ctx, newRef, repo, eo.Siblings())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return eo.Open(ctx, old, new, opts)
+}
+
+func detect(ecosystems []Ecosystem, ref string) (Ecosystem, error) {
+	_, path := splitRef(ref)
+	base := filepath.Base(path)
+	var names []string
+	for _, e := range ecosystems {
+		if e.Lock() == base {
+			return e, nil
+		}
+		names = append(names, e.Lock())
+	}
+	return nil, fmt.Errorf("%s: unknown lock file %q (expected one of %s)", ref, base, strings.Join(names, ", "))
+}

@@ -1,0 +1,62 @@
+package oracles
+
+import "context"
+
+// Severity of a check: a failing fatal check makes the verdict fail.
+type Severity string
+
+// Status of a check.
+type Status string
+
+// Severities and statuses.
+const (
+	Fatal   Severity = "fatal"
+	Warning Severity = "warning"
+
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Check is one thing the oracle verified.
+type Check struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Status   Status   `json:"status"`
+	Detail   string   `json:"detail"`
+	Spec     string   `json:"spec"`
+}
+
+// Verdict is the outcome of one oracle run. Its JSON is the contract of
+// `bisect oracle --json`.
+type Verdict struct {
+	Verdict    string  `json:"verdict"` // "pass" | "fail"
+	Checks     []Check `json:"checks"`
+	Untestable bool    `json:"untestable,omitempty"` // exec exit 125: the candidate cannot be judged
+	Output     string  `json:"output,omitempty"`     // exec: tail of the command's output (redacted)
+}
+
+// Failed returns the first failing fatal check, or nil.
+func (v *Verdict) Failed() *Check {
+	for i := range v.Checks {
+		if v.Checks[i].Severity == Fatal && v.Checks[i].Status == Fail {
+			return &v.Checks[i]
+		}
+	}
+	return nil
+}
+
+// Target is the running candidate an oracle judges.
+type Target struct {
+	BaseURL string   // http://127.0.0.1:PORT; "" when nothing is served
+	Host    string   // 127.0.0.1
+	Port    int      // 0 when nothing is served
+	Dir     string   // the candidate's work directory (exec runs there); may be ""
+	Env     []string // extra environment for exec (the runner's env)
+}
+
+// Oracle judges a target. An error means the oracle could not run at all
+// (an infrastructure problem); a verdict is returned otherwise.
+type Oracle interface {
+	Check(ctx context.Context, t Target) (*Verdict, error)
+}

@@ -1,0 +1,90 @@
+package reports
+
+import "github.com/lockbisect/lockbisect/manifests"
+
+// Report is everything a run found out. Its JSON shape is a contract
+// (CONTRACTS.md, docs/report.schema.json).
+type Report struct {
+	Verdict   string             `json:"verdict"` // culprit | not-reproduced | old-fails | flaky | no-changes
+	ExitCode  int                `json:"exit_code"`
+	Question  Question           `json:"question"`
+	Ecosystem string             `json:"ecosystem"`
+	Changes   []manifests.Change `json:"changes"`
+	Units     []manifests.Unit   `json:"units"`
+	Edges     []manifests.Edge   `json:"edges"`
+	Culprits  []Culprit          `json:"culprits"`
+	Probes    []Probe            `json:"probes"`
+	// Eliminated are the packages proven innocent, each with the probe that
+	// cleared it.
+	Eliminated []Eliminated `json:"eliminated"`
+	// Untestable are the packages that could not be judged.
+	Untestable []string `json:"untestable"`
+	// OldFailures are the fatal checks that fail on the old lock (old-fails).
+	OldFailures []Check `json:"old_failures,omitempty"`
+	// Flaky holds the contradicting probes behind a flaky verdict.
+	Flaky   []Probe `json:"flaky,omitempty"`
+	Summary Summary `json:"summary"`
+}
+
+// Question is what was asked.
+type Question struct {
+	LockOld string `json:"lock_old"`
+	LockNew string `json:"lock_new"`
+	Runner  string `json:"runner"`
+	Oracle  string `json:"oracle"`
+	Profile string `json:"profile,omitempty"`
+	Command string `json:"command"` // the bisect command line, secrets redacted
+}
+
+// Culprit is one minimal set of units whose application breaks the server.
+type Culprit struct {
+	Packages []string           `json:"packages"`
+	Changes  []manifests.Change `json:"changes"`
+	Units    []string           `json:"units"`
+	// Untestable packages inside the set: the culprit could only be
+	// narrowed to a group that contains them.
+	Untestable []string  `json:"untestable,omitempty"`
+	Evidence   *Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is why the culprit's candidate was judged bad.
+type Evidence struct {
+	Check   *Check `json:"check,omitempty"` // first fatal check that failed
+	LogTail string `json:"log_tail,omitempty"`
+}
+
+// Check is an oracle check as it appears in a report.
+type Check struct {
+	ID     string `json:"id"`
+	Detail string `json:"detail"`
+	Spec   string `json:"spec,omitempty"`
+}
+
+// Probe is one candidate built and judged.
+type Probe struct {
+	Round         int      `json:"round"`
+	Applied       []string `json:"applied"` // packages at their new version
+	Outcome       string   `json:"outcome"` // good | bad | untestable | error
+	Candidate     string   `json:"candidate"`
+	Seconds       float64  `json:"seconds"`
+	BuildSeconds  float64  `json:"build_seconds"`
+	OracleSeconds float64  `json:"oracle_seconds"`
+	Cached        bool     `json:"cached"`
+	Replayed      bool     `json:"replayed,omitempty"` // taken from the journal of an earlier run
+	FailedCheck   string   `json:"failed_check"`
+	Detail        string   `json:"detail,omitempty"`
+}
+
+// Eliminated is a package proven innocent.
+type Eliminated struct {
+	Package string `json:"package"`
+	Why     string `json:"why"`
+}
+
+// Summary counts the work done.
+type Summary struct {
+	Probes  int     `json:"probes"`
+	Builds  int     `json:"builds"`
+	Rounds  int     `json:"rounds"`
+	Seconds float64 `json:"seconds"`
+}

@@ -1,0 +1,43 @@
+package runners
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// ErrUntestable wraps every error that means the candidate itself could not
+// be built or started (the probe is untestable, never bad). Other errors are
+// infrastructure trouble and are retried.
+var ErrUntestable = errors.New("untestable")
+
+// Probe is what a runner is asked to start.
+type Probe struct {
+	Candidate *manifests.Candidate
+	// Validate, if set, is called on the prepared work directory (project
+	// copy with the candidate's files written) before anything is built; an
+	// error makes the probe untestable.
+	Validate func(ctx context.Context, dir string) error
+	Logs     io.Writer // build and server output; never nil
+}
+
+// Instance is a started candidate.
+type Instance struct {
+	BaseURL      string   // http://127.0.0.1:PORT; "" when nothing is served
+	Host         string   // 127.0.0.1
+	Port         int      // published port; 0 when nothing is served
+	Dir          string   // local work directory (the exec oracle runs there); "" for docker
+	Env          []string // environment the oracle's commands should see
+	BuildSeconds float64  // time spent building
+	Cached       bool     // the build was reused (docker image tag hit)
+	// Stop stops everything the instance started and removes what it
+	// created (unless kept). It is safe to call more than once.
+	Stop func(ctx context.Context) error
+}
+
+// Runner builds and starts candidates.
+type Runner interface {
+	Start(ctx context.Context, p Probe) (*Instance, error)
+}
