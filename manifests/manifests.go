@@ -209,7 +209,7 @@ func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo stri
 }
 
 func detect(ecosystems []Ecosystem, ref string) (Ecosystem, error) {
-	_, path := splitRef(ref)
+	_, path := SplitRef(ref)
 	base := filepath.Base(path)
 	var names []string
 	for _, e := range ecosystems {

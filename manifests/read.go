@@ -15,9 +15,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// splitRef splits REV:PATH. A reference that names an existing file, or has
+// SplitRef splits REV:PATH. A reference that names an existing file, or has
 // no colon, is a plain path (rev is empty).
-func splitRef(ref string) (rev, p string) {
+func SplitRef(ref string) (rev, p string) {
 	if _, err := os.Stat(ref); err == nil {
 		return "", ref
 	}
@@ -31,7 +31,7 @@ func splitRef(ref string) (rev, p string) {
 // ref is a file path or REV:PATH resolved in the git repository at repo
 // (default "."); reading a revision never touches the work tree.
 func Read(ctx context.Context, ref, repo string, siblings []string) (*Snapshot, error) {
-	rev, p := splitRef(ref)
+	rev, p := SplitRef(ref)
 	if rev == "" {
 		return readFile(ref, p, siblings)
 	}

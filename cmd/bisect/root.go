@@ -47,7 +47,7 @@ breaks it.`,
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "YAML config file (see config.example.yaml)")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only results and errors")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug events")
-	root.AddCommand(newVersionCmd(g), newDiffCmd(g))
+	root.AddCommand(newVersionCmd(g), newDiffCmd(g), newRunCmd(g))
 	return root
 }
 

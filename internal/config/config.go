@@ -85,6 +85,8 @@ type Step struct {
 	Body    string            `mapstructure:"body"` // raw body (template)
 	Expect  Expect            `mapstructure:"expect"`
 	Capture map[string]string `mapstructure:"capture"` // name → "header:X", "json:$.a.b", "location:param"
+	Follow  bool              `mapstructure:"follow"`  // follow redirects; false = judge the redirect response itself
+	Timeout time.Duration     `mapstructure:"timeout"` // this request; 0 = 30s (never beyond oracle.timeout)
 }
 
 // Expect is what a step's response must show.
@@ -93,6 +95,28 @@ type Expect struct {
 	Headers map[string]string `mapstructure:"headers"` // name → regexp
 	JSON    map[string]any    `mapstructure:"json"`    // path → value it must equal
 	Match   map[string]string `mapstructure:"match"`   // path → regexp its value must match
+}
+
+// Validate checks the oracle section alone: `bisect oracle` judges a server
+// it did not start, so the runner's rules do not apply there.
+func (o *Oracle) Validate() error {
+	switch o.Kind {
+	case "mcp", "http", "exec":
+	default:
+		return fmt.Errorf("oracle.kind: %q is not mcp, http or exec", o.Kind)
+	}
+	switch o.Profile {
+	case "spec", "claude":
+	default:
+		return fmt.Errorf("oracle.profile: %q is not spec or claude", o.Profile)
+	}
+	if o.Kind == "exec" && o.Command == "" {
+		return fmt.Errorf("oracle.command: the exec oracle needs a command")
+	}
+	if o.Kind == "http" && len(o.Steps) == 0 {
+		return fmt.Errorf("oracle.steps: the http oracle needs at least one step")
+	}
+	return nil
 }
 
 // Search tunes the search.
@@ -159,21 +183,8 @@ func (c *Config) Validate() error {
 	if c.Runner.Kind == "docker" && c.Runner.Start == "" && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
 		return fmt.Errorf("runner.port: the docker runner needs the container port the server listens on")
 	}
-	switch c.Oracle.Kind {
-	case "mcp", "http", "exec":
-	default:
-		return fmt.Errorf("oracle.kind: %q is not mcp, http or exec", c.Oracle.Kind)
-	}
-	switch c.Oracle.Profile {
-	case "spec", "claude":
-	default:
-		return fmt.Errorf("oracle.profile: %q is not spec or claude", c.Oracle.Profile)
-	}
-	if c.Oracle.Kind == "exec" && c.Oracle.Command == "" {
-		return fmt.Errorf("oracle.command: the exec oracle needs a command")
-	}
-	if c.Oracle.Kind == "http" && len(c.Oracle.Steps) == 0 {
-		return fmt.Errorf("oracle.steps: the http oracle needs at least one step")
+	if err := c.Oracle.Validate(); err != nil {
+		return err
 	}
 	if c.Runner.Start == "" && c.Oracle.Kind != "exec" {
 		return fmt.Errorf("runner.start: empty start serves nothing, which only the exec oracle can judge (set oracle.kind: exec or a start command)")

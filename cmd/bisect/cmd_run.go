@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/reports"
+)
+
+type runOptions struct {
+	lockOld, lockNew, repo string
+	resume                 string
+	keep, dryRun           bool
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run --lock-old A --lock-new B [--config FILE]",
+		Short: "Find the dependency change that breaks the server",
+		Long: `run builds the server with subsets of the changes between the two locks
+rolled back, judges each candidate with the oracle, and names the smallest
+set of package changes that makes it fail.
+
+Exit codes: 0 culprit found, 1 error, 2 not reproduced (the new lock passes),
+3 old lock fails too (the cause is not in this diff), 4 flaky, 5 no changes,
+130 interrupted (resume with --resume JOURNAL).`,
+		Example: `  bisect run --lock-old old/go.mod --lock-new server/go.mod --config bisect.yaml
+  bisect run --lock-old main:composer.lock --lock-new composer.lock --parallel 2 --report-md report.md
+  bisect run --lock-old a.lock --lock-new b.lock --config bisect.yaml --resume ~/.cache/lockbisect/runs/ID/journal.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, g, o)
+		},
+	}
+	addLockFlags(cmd, &o.lockOld, &o.lockNew, &o.repo)
+	f := cmd.Flags()
+	f.Int("parallel", 1, "probes built and judged at once")
+	f.Int("repeat", 1, "oracle runs per probe (for flaky servers)")
+	f.String("report-md", "", "write the markdown report to this file")
+	f.String("report-json", "", "write the JSON report to this file")
+	f.String("drill", "", "after a single-package culprit: none | release | commit")
+	f.StringVar(&o.resume, "resume", "", "journal of an interrupted run to continue")
+	f.BoolVar(&o.keep, "keep", false, "keep the candidates' work directories")
+	f.BoolVar(&o.dryRun, "dry-run", false, "load, diff and couple only; print the units and the expected number of probes")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
+	ctx := cmd.Context()
+	cfg, err := g.loadConfig(cmd.Flags(), map[string]string{
+		"search.parallel": "parallel", "search.repeat": "repeat", "search.drill": "drill",
+		"report.markdown": "report-md", "report.json": "report-json",
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.Project != "" && !filepath.IsAbs(cfg.Project) && g.configFile != "" {
+		cfg.Project = filepath.Join(filepath.Dir(g.configFile), cfg.Project)
+	}
+	log := g.logger()
+	rep, err := hunt.Run(ctx, hunt.Options{
+		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Config: cfg,
+		Ecosystems: ecosystems(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
+		Command: commandLine(), Logger: log, Progress: g.progress(),
+	})
+	if err != nil {
+		return err
+	}
+	if o.dryRun && rep.Verdict == "" {
+		return printDryRun(g, rep)
+	}
+	rep.ExitCode = verdictCode(rep.Verdict)
+	if err := writeReports(ctx, cfg.Report.Markdown, cfg.Report.JSON, rep); err != nil {
+		return err
+	}
+	if err := reports.Brief(g.stdout, rep); err != nil {
+		return err
+	}
+	if rep.ExitCode != exitOK {
+		return &codeError{code: rep.ExitCode}
+	}
+	return nil
+}
+
+func verdictCode(v string) int {
+	switch v {
+	case "culprit":
+		return exitOK
+	case "not-reproduced":
+		return exitNotReproduced
+	case "old-fails":
+		return exitOldFails
+	case "flaky":
+		return exitFlaky
+	case "no-changes":
+		return exitNoChanges
+	}
+	return exitError
+}
+
+func writeReports(ctx context.Context, md, js string, rep *reports.Report) error {
+	if md != "" {
+		if err := writeFile(md, func(f *os.File) error { return reports.Markdown(f, rep) }); err != nil {
+			return err
+		}
+	}
+	if js != "" {
+		if err := writeFile(js, func(f *os.File) error { return reports.JSON(f, rep) }); err != nil {
+			return err
+		}
+	}
+	if p := os.Getenv("GITHUB_STEP_SUMMARY"); p != "" {
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("GITHUB_STEP_SUMMARY %s: %w", p, err)
+		}
+		defer f.Close()
+		return reports.Markdown(f, rep)
+	}
+	return ctx.Err()
+}
+
+func writeFile(path string, write func(*os.File) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func printDryRun(g *globals, rep *reports.Report) error {
+	d := rep.Diff()
+	if err := printDiff(g.stdout, d); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(g.stdout, "\nexpected probes: about %d (2 baselines, the search, a confirmation and a check of the remainder); nothing was built\n", expectedProbes(len(rep.Units)))
+	return err
+}
+
+// expectedProbes estimates a single-culprit search: 2 baselines, ceil(log2 n)
+// splits, 1 confirmation, 1 remainder check.
+func expectedProbes(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	return 4 + k
+}
+
+// commandLine is the command as typed, for the report.
+func commandLine() string {
+	return "bisect " + strings.Join(os.Args[1:], " ")
+}
+
+// progress prints one line per finished probe on stderr (nothing with -q).
+func (g *globals) progress() func(hunt.Event) {
+	if g.quiet {
+		return nil
+	}
+	n := 0
+	return func(e hunt.Event) {
+		if e.Outcome == "" {
+			return
+		}
+		n++
+		check := ""
+		if e.Check != "" {
+			check = " (" + e.Check + ")"
+		}
+		from := ""
+		if e.Replayed {
+			from = " [journal]"
+		}
+		fmt.Fprintf(g.stderr, "probe %d, round %d: %d/%d changes applied → %s%s %.1fs%s\n", n, e.Round, len(e.Applied), e.Total, e.Outcome, check, e.Seconds, from)
+	}
+}

@@ -1,0 +1,482 @@
+package hunt
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lockbisect/lockbisect/bisect"
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// Options are the inputs of one run.
+type Options struct {
+	LockOld, LockNew string // lock references (path or REV:PATH)
+	Repo             string // git repository for REV:PATH references
+	Config           *config.Config
+	Ecosystems       []manifests.Ecosystem
+	Resume           string // journal of an interrupted run: replayed, then appended to; "" = a new journal
+	Keep             bool   // keep work directories (and, for docker, containers' images are kept anyway)
+	DryRun           bool   // load, diff and couple only
+	RunDir           string // journal and logs; "" = <user cache dir>/lockbisect/runs/<run id>
+	Command          string // the command line, for the report
+	Logger           *slog.Logger
+	// Progress, if set, is told about every probe as it starts and ends.
+	Progress func(Event)
+}
+
+// Event is a progress notice: a probe started (Outcome "") or finished.
+type Event struct {
+	Round    int
+	Applied  []string // packages
+	Total    int      // packages in the diff
+	Outcome  string
+	Check    string
+	Seconds  float64
+	Replayed bool
+}
+
+// Run performs the whole job and returns the report. Verdicts are in the
+// report; an error means the run itself could not be carried out.
+func Run(ctx context.Context, o Options) (*reports.Report, error) {
+	cfg := o.Config
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	project, lockDir, err := projectDir(o)
+	if err != nil {
+		return nil, err
+	}
+	toolEnv, err := runners.Environ(cfg.Runner.Env, runners.Vars{Host: "127.0.0.1", Dir: project})
+	if err != nil {
+		return nil, fmt.Errorf("runner.env: %w", err)
+	}
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: toolEnv, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	d := set.Diff()
+	rep := &reports.Report{
+		Question: reports.Question{
+			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
+			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
+		},
+		Ecosystem: d.Ecosystem,
+		Changes:   d.Changes,
+		Units:     d.Units,
+		Edges:     d.Edges,
+	}
+	if len(d.Changes) == 0 {
+		rep.Verdict = string(bisect.NoChanges)
+		return rep, nil
+	}
+	if o.DryRun {
+		return rep, nil
+	}
+
+	runDir := o.RunDir
+	if runDir == "" {
+		runDir, err = defaultRunDir()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(runDir, "logs"), 0o755); err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	journalPath := filepath.Join(runDir, "journal.jsonl")
+	var replay []bisect.Record
+	if o.Resume != "" {
+		journalPath = o.Resume
+		replay, err = readJournal(o.Resume)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
+	}
+	journal, err := os.OpenFile(journalPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	defer journal.Close()
+	log.Info("run", "journal", journalPath, "logs", filepath.Join(runDir, "logs"))
+
+	runner, closeRunner, err := newRunner(ctx, cfg, project, filepath.Base(runDir), o, log)
+	if err != nil {
+		return nil, err
+	}
+	defer closeRunner()
+	oracle, err := oracles.New(cfg.Oracle, log)
+	if err != nil {
+		return nil, err
+	}
+
+	p := &prober{
+		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log,
+		prefix: lockDir, logDir: filepath.Join(runDir, "logs"),
+		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
+	}
+	units := make([]string, len(d.Units))
+	for i, u := range d.Units {
+		units[i] = u.ID
+	}
+	start := time.Now()
+	res, err := bisect.Run(ctx, bisect.Config{
+		Units:    units,
+		Requires: d.Requires(),
+		Probe:    p.probe,
+		Key:      p.key,
+		Repeat:   cfg.Search.Repeat,
+		Workers:  cfg.Search.Parallel,
+		Retries:  cfg.Search.Retries,
+		Journal:  journal,
+		Replay:   replay,
+		OnStart: func(round int, applied []string) {
+			if o.Progress != nil {
+				o.Progress(Event{Round: round, Applied: packagesOf(d, applied), Total: len(d.Changes)})
+			}
+		},
+		OnProbe: func(r bisect.Record) {
+			if o.Progress != nil {
+				o.Progress(Event{Round: r.Round, Applied: packagesOf(d, r.Applied), Total: len(d.Changes),
+					Outcome: string(r.Outcome), Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	fill(rep, d, res, time.Since(start))
+	return rep, nil
+}
+
+// projectDir resolves the project directory (config, else the directory of
+// the new lock) and the directory of the lock within it ("" at its root).
+func projectDir(o Options) (project, lockDir string, err error) {
+	rev, p := manifests.SplitRef(o.LockNew)
+	dir := filepath.Dir(p)
+	if rev != "" {
+		dir = filepath.Join(o.Repo, dir)
+	}
+	project = o.Config.Project
+	if project == "" {
+		project = dir
+	}
+	if project, err = filepath.Abs(project); err != nil {
+		return "", "", err
+	}
+	if fi, err := os.Stat(project); err != nil || !fi.IsDir() {
+		return "", "", fmt.Errorf("project %s: not a directory (set project: in the config)", project)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
+	rel, err := filepath.Rel(project, absDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", "", fmt.Errorf("the new lock %s lies outside the project %s: candidates are written into the project (set project: to a directory that contains it)", o.LockNew, project)
+	}
+	if rel == "." {
+		rel = ""
+	}
+	return project, filepath.ToSlash(rel), nil
+}
+
+func defaultRunDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return filepath.Join(base, "lockbisect", "runs", time.Now().UTC().Format("20060102-150405")+"-"+hex.EncodeToString(b[:])), nil
+}
+
+func readJournal(path string) ([]bisect.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
+	}
+	defer f.Close()
+	recs, err := bisect.ReadJournal(f)
+	if err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
+	}
+	return recs, nil
+}
+
+func profile(cfg *config.Config) string {
+	if cfg.Oracle.Kind == "mcp" {
+		return cfg.Oracle.Profile
+	}
+	return ""
+}
+
+// settingsHash is the part of a memo key that is not the candidate's files:
+// everything that changes how a candidate is built or judged.
+func settingsHash(cfg *config.Config) string {
+	b, _ := json.Marshal(struct {
+		R config.Runner
+		O config.Oracle
+	}{cfg.Runner, cfg.Oracle})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// prober turns the engine's applied sets into built, started and judged candidates.
+type prober struct {
+	set      manifests.Set
+	runner   runners.Runner
+	oracle   oracles.Oracle
+	cfg      *config.Config
+	log      *slog.Logger
+	prefix   string // directory of the lock within the project
+	logDir   string
+	settings string
+
+	mu    sync.Mutex
+	cands map[string]*manifests.Candidate // applied ids joined → candidate
+}
+
+// probeData is what the journal keeps of a probe beyond the engine's record.
+type probeData struct {
+	Candidate string          `json:"candidate"`
+	Build     float64         `json:"build_seconds"`
+	Oracle    float64         `json:"oracle_seconds"`
+	Cached    bool            `json:"cached"`
+	Log       string          `json:"log,omitempty"`
+	Failures  []reports.Check `json:"failures,omitempty"` // failing fatal checks
+}
+
+// candidate returns the candidate for the applied set, its files placed at
+// the lock's directory within the project.
+func (p *prober) candidate(applied []string) (*manifests.Candidate, error) {
+	k := strings.Join(applied, ",")
+	p.mu.Lock()
+	c, ok := p.cands[k]
+	p.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := p.set.Candidate(applied)
+	if err != nil {
+		return nil, err
+	}
+	if p.prefix != "" {
+		files := map[string][]byte{}
+		for name, b := range c.Files {
+			files[p.prefix+"/"+name] = b
+		}
+		c = &manifests.Candidate{Applied: c.Applied, Files: files}
+	}
+	p.mu.Lock()
+	p.cands[k] = c
+	p.mu.Unlock()
+	return c, nil
+}
+
+func (p *prober) key(applied []string) string {
+	c, err := p.candidate(applied)
+	if err != nil {
+		h := sha256.Sum256([]byte(strings.Join(applied, ",")))
+		return "infeasible-" + hex.EncodeToString(h[:16])
+	}
+	return c.Hash() + "-" + p.settings
+}
+
+func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
+	var data probeData
+	trial := func(o bisect.Outcome, check, detail string) bisect.Trial {
+		raw, _ := json.Marshal(data)
+		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: detail, Data: raw}
+	}
+	c, err := p.candidate(applied)
+	if errors.Is(err, manifests.ErrInfeasible) {
+		return trial(bisect.Untestable, "", err.Error())
+	}
+	if err != nil {
+		return trial(bisect.Error, "", err.Error())
+	}
+	data.Candidate = c.Hash()
+	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
+	logf, err := os.OpenFile(data.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return trial(bisect.Error, "", err.Error())
+	}
+	defer logf.Close()
+	inst, err := p.runner.Start(ctx, runners.Probe{
+		Candidate: c,
+		Validate:  func(ctx context.Context, dir string) error { return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c) },
+		Logs:      logf,
+	})
+	if err != nil {
+		if errors.Is(err, runners.ErrUntestable) {
+			return trial(bisect.Untestable, "", err.Error())
+		}
+		return trial(bisect.Error, "", err.Error())
+	}
+	defer func() {
+		if err := inst.Stop(context.WithoutCancel(ctx)); err != nil {
+			p.log.Warn("stop candidate", "candidate", data.Candidate[:12], "err", err)
+		}
+	}()
+	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
+	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout)
+	defer cancel()
+	t0 := time.Now()
+	v, err := p.oracle.Check(octx, oracles.Target{BaseURL: inst.BaseURL, Host: inst.Host, Port: inst.Port, Dir: inst.Dir, Env: inst.Env})
+	data.Oracle = time.Since(t0).Seconds()
+	switch {
+	case err != nil:
+		return trial(bisect.Error, "", err.Error())
+	case v.Untestable:
+		return trial(bisect.Untestable, "", v.Output)
+	}
+	for _, ch := range v.Checks {
+		if ch.Severity == oracles.Fatal && ch.Status == oracles.Fail {
+			data.Failures = append(data.Failures, reports.Check{ID: ch.ID, Detail: ch.Detail, Spec: ch.Spec})
+		}
+	}
+	if f := v.Failed(); f != nil {
+		return trial(bisect.Bad, f.ID, f.Detail)
+	}
+	return trial(bisect.Good, "", "")
+}
+
+// packagesOf maps unit ids to their packages, sorted.
+func packagesOf(d *manifests.Diff, units []string) []string {
+	var pkgs []string
+	for _, id := range units {
+		if u := d.Unit(id); u != nil {
+			pkgs = append(pkgs, u.Packages...)
+		}
+	}
+	sort.Strings(pkgs)
+	return pkgs
+}
+
+// fill copies the search's result into the report.
+func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed time.Duration) {
+	rep.Verdict = string(res.Verdict)
+	rep.Summary.Rounds = res.Rounds
+	rep.Summary.Seconds = elapsed.Seconds()
+	for _, r := range res.Probes {
+		rep.Probes = append(rep.Probes, reportProbe(d, r))
+		if !r.Replayed {
+			rep.Summary.Probes++
+			var pd probeData
+			_ = json.Unmarshal(r.Data, &pd)
+			if pd.Candidate != "" && !pd.Cached && r.Outcome != bisect.Untestable {
+				rep.Summary.Builds++
+			}
+		}
+	}
+	for _, set := range res.Culprits {
+		cu := reports.Culprit{Units: set.Units, Packages: packagesOf(d, set.Units), Untestable: packagesOf(d, set.Untestable)}
+		for _, pkg := range cu.Packages {
+			cu.Changes = append(cu.Changes, *d.Change(pkg))
+		}
+		cu.Evidence = evidence(res.Probes, set.Units)
+		rep.Culprits = append(rep.Culprits, cu)
+	}
+	ids := make([]string, 0, len(res.Innocent))
+	for id := range res.Innocent {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		for _, pkg := range packagesOf(d, []string{id}) {
+			rep.Eliminated = append(rep.Eliminated, reports.Eliminated{Package: pkg, Why: res.Innocent[id]})
+		}
+	}
+	sort.Slice(rep.Eliminated, func(i, j int) bool { return rep.Eliminated[i].Package < rep.Eliminated[j].Package })
+	rep.Untestable = packagesOf(d, res.Untestable)
+	for _, r := range res.Evidence {
+		rep.Flaky = append(rep.Flaky, reportProbe(d, r))
+	}
+	if res.Verdict == bisect.OldFails {
+		for _, r := range res.Probes {
+			if len(r.Applied) == 0 {
+				var pd probeData
+				_ = json.Unmarshal(r.Data, &pd)
+				rep.OldFailures = pd.Failures
+				break
+			}
+		}
+	}
+}
+
+func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
+	var pd probeData
+	_ = json.Unmarshal(r.Data, &pd)
+	return reports.Probe{
+		Round: r.Round, Applied: packagesOf(d, r.Applied), Outcome: string(r.Outcome),
+		Candidate: short(pd.Candidate), Seconds: r.Seconds, BuildSeconds: pd.Build, OracleSeconds: pd.Oracle,
+		Cached: pd.Cached, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
+	}
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// evidence is the failing check and log tail of the latest bad probe whose
+// applied set is exactly the culprit (its confirmation), else of any bad
+// probe containing it.
+func evidence(probes []bisect.Record, units []string) *reports.Evidence {
+	want := strings.Join(units, ",")
+	var best *bisect.Record
+	for i := range probes {
+		r := &probes[i]
+		if r.Outcome != bisect.Bad {
+			continue
+		}
+		if strings.Join(r.Applied, ",") == want || best == nil {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	var pd probeData
+	_ = json.Unmarshal(best.Data, &pd)
+	ev := &reports.Evidence{}
+	if len(pd.Failures) > 0 {
+		ev.Check = &pd.Failures[0]
+	}
+	ev.LogTail = tail(pd.Log, 20)
+	return ev
+}
+
+// tail returns the last n lines of a file ("" if it cannot be read).
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

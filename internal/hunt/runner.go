@@ -1,0 +1,32 @@
+package hunt
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/local"
+)
+
+// newRunner is the one place runner kinds are registered. The returned
+// function releases what the runner holds for the whole run.
+func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o Options, log *slog.Logger) (runners.Runner, func(), error) {
+	switch cfg.Runner.Kind {
+	case "local":
+		return local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log}), func() {}, nil
+	case "docker":
+		r, err := docker.New(ctx, cfg.Runner, project, docker.Options{RunID: runID, Keep: o.Keep, Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("docker runner: %w", err)
+		}
+		return r, func() {
+			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
+				log.Warn("docker cleanup", "err", err)
+			}
+		}, nil
+	}
+	return nil, nil, fmt.Errorf("runner.kind: %q is not local or docker", cfg.Runner.Kind)
+}

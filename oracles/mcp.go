@@ -1,0 +1,408 @@
+package oracles
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+)
+
+// Spec references used by the mcp checks.
+const (
+	specTransport  = "https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#streamable-http"
+	specSession    = "https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#session-management"
+	specVersionHdr = "https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#protocol-version-header"
+	specLifecycle  = "https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#initialization"
+	specVersioning = "https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#version-negotiation"
+	specTools      = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool"
+	specListTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#listing-tools"
+	specCallTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#calling-tools"
+	specPagination = "https://modelcontextprotocol.io/specification/2025-06-18/server/utilities/pagination"
+	specJSONRPC    = "https://www.jsonrpc.org/specification#response_object"
+	specClaude     = "https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use#specifying-client-tools"
+)
+
+// knownVersions are the MCP protocol revisions this oracle speaks; a server
+// may negotiate any of them.
+var knownVersions = map[string]bool{
+	"2024-11-05": true,
+	"2025-03-26": true,
+	"2025-06-18": true,
+	"2025-11-25": true,
+}
+
+// MCP judges a Model Context Protocol server over Streamable HTTP, with an
+// OAuth 2.1 authorization first when the server asks for it (a 401) or the
+// configuration forces it. It reads raw bytes rather than an SDK's types so
+// that `[]` versus `{}`, `null`, header spelling and SSE framing stay visible.
+type MCP struct {
+	cfg config.Oracle
+	log *slog.Logger
+
+	// RequestTimeout bounds each HTTP request; 0 = 15s.
+	RequestTimeout time.Duration
+	// MaxBody bounds each response body in bytes; 0 = 8 MiB.
+	MaxBody int64
+	// MaxPages bounds tools/list pagination; 0 = 100.
+	MaxPages int
+	// Transport is the HTTP transport; nil = a fresh http.Transport per
+	// check, so no connection outlives a candidate.
+	Transport http.RoundTripper
+}
+
+var _ Oracle = (*MCP)(nil)
+
+// NewMCP returns the mcp oracle for c. c.Path is joined to the target's base
+// URL; zero values take the defaults documented on config.Oracle.
+func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
+	if c.Timeout == 0 {
+		c.Timeout = 60 * time.Second
+	}
+	if c.Profile == "" {
+		c.Profile = "spec"
+	}
+	if len(c.MCP.ProtocolVersions) == 0 {
+		c.MCP.ProtocolVersions = []string{"2025-06-18"}
+	}
+	if c.MCP.OAuth.RedirectURI == "" {
+		c.MCP.OAuth.RedirectURI = "http://127.0.0.1:8976/callback"
+	}
+	if c.MCP.OAuth.ClientName == "" {
+		c.MCP.OAuth.ClientName = "lockbisect"
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &MCP{cfg: c, log: log}
+}
+
+// errUnreachable marks a target with nothing listening: the oracle could not
+// run at all, which is not a verdict on the candidate.
+var errUnreachable = errors.New("nothing is listening")
+
+// Check runs the handshake (and the OAuth flow when needed) and returns every
+// check made. It returns an error only when the server cannot be reached.
+func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	endpoint, err := joinURL(t.BaseURL, m.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	run := m.newRun(endpoint)
+	defer run.client.CloseIdleConnections()
+
+	if m.cfg.MCP.OAuth.Enabled {
+		if err := run.authorize(ctx, ""); err != nil {
+			return nil, err
+		}
+	}
+	multi := len(m.cfg.MCP.ProtocolVersions) > 1
+	for _, v := range m.cfg.MCP.ProtocolVersions {
+		run.rec.prefix = ""
+		if multi {
+			run.rec.prefix = "protocol " + v + ": "
+		}
+		err := run.session(ctx, v)
+		var ua *unauthorized
+		if errors.As(err, &ua) && !run.authorized {
+			if err := run.authorize(ctx, ua.challenge); err != nil {
+				return nil, err
+			}
+			if run.token == "" {
+				break
+			}
+			err = run.session(ctx, v)
+		}
+		if errors.Is(err, errUnreachable) {
+			return nil, fmt.Errorf("mcp oracle: %s: %w", endpoint, err)
+		}
+	}
+	v := &Verdict{Verdict: "pass", Checks: run.rec.checks}
+	for i := range v.Checks {
+		v.Checks[i].Detail = Redact(v.Checks[i].Detail, run.secrets...)
+	}
+	if v.Failed() != nil {
+		v.Verdict = "fail"
+	}
+	m.log.DebugContext(ctx, "mcp oracle done", "endpoint", endpoint, "verdict", v.Verdict, "checks", len(v.Checks))
+	return v, nil
+}
+
+// run is the state of one Check.
+type run struct {
+	m          *MCP
+	endpoint   string
+	client     *http.Client
+	rec        recorder
+	token      string   // Bearer access token once authorized
+	authorized bool     // the OAuth flow ran (successfully or not)
+	secrets    []string // every secret seen, redacted from details
+	reached    bool     // some request got an HTTP answer
+}
+
+func (m *MCP) newRun(endpoint string) *run {
+	tr := m.Transport
+	if tr == nil {
+		tr = &http.Transport{Proxy: nil, DisableCompression: false, MaxIdleConnsPerHost: 4}
+	}
+	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without a public suffix list
+	return &run{
+		m:        m,
+		endpoint: endpoint,
+		client: &http.Client{
+			Transport: tr,
+			Jar:       jar,
+			// Redirects are followed by hand where the flow needs them
+			// (consent), so that the one to the redirect URI can be read.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+func (r *run) requestTimeout() time.Duration {
+	if r.m.RequestTimeout > 0 {
+		return r.m.RequestTimeout
+	}
+	return 15 * time.Second
+}
+
+func (r *run) maxBody() int64 {
+	if r.m.MaxBody > 0 {
+		return r.m.MaxBody
+	}
+	return 8 << 20
+}
+
+// recorder collects checks in order.
+type recorder struct {
+	checks []Check
+	prefix string // "protocol V: " when several versions are checked
+}
+
+func (rc *recorder) add(id string, sev Severity, ok bool, spec, detail string, args ...any) {
+	st := Pass
+	if !ok {
+		st = Fail
+	}
+	rc.checks = append(rc.checks, Check{ID: id, Severity: sev, Status: st, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
+}
+
+func (rc *recorder) skip(id string, sev Severity, spec, detail string, args ...any) {
+	rc.checks = append(rc.checks, Check{ID: id, Severity: sev, Status: Skip, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
+}
+
+// unauthorized is the 401 answer that starts the OAuth flow.
+type unauthorized struct{ challenge string }
+
+func (u *unauthorized) Error() string { return "the server answered 401 Unauthorized" }
+
+// mcpSession is one MCP connection: the negotiated version and session id.
+type mcpSession struct {
+	version   string // negotiated; sent as MCP-Protocol-Version after initialize
+	sessionID string
+	nextID    int64
+}
+
+// reply is the HTTP answer to one JSON-RPC message.
+type reply struct {
+	status      int
+	header      http.Header
+	contentType string      // media type without parameters
+	body        []byte      // the raw body (JSON) or the matching event's data (SSE)
+	msg         any         // the decoded JSON-RPC response; nil for notifications
+	ids         []string    // ids of the messages seen, for details
+	sse         bool        // the response was an event stream
+	tooLarge    bool        // the body exceeded MaxBody
+	decodeErr   error       // the body or event was not JSON
+	matched     bool        // a response with the request's id was found
+	rawID       interface{} // the id of a single JSON response that did not match
+}
+
+// call sends one JSON-RPC request (id > 0) or notification (id == 0) and reads
+// the answer, picking the response with the matching id from an event stream.
+func (r *run) call(ctx context.Context, s *mcpSession, id int64, method string, params any) (*reply, error) {
+	msg := map[string]any{"jsonrpc": "2.0", "method": method}
+	if id > 0 {
+		msg["id"] = id
+	}
+	if params != nil {
+		msg["params"] = params
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", method, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.requestTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("oracle.path: %w", err)
+	}
+	for k, v := range r.m.cfg.MCP.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if s.sessionID != "" {
+		req.Header.Set("Mcp-Session-Id", s.sessionID)
+	}
+	if s.version != "" {
+		req.Header.Set("MCP-Protocol-Version", s.version)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	r.m.log.DebugContext(ctx, "mcp request", "method", method, "id", id, "session", s.sessionID != "")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		if !r.reached && isUnreachable(err) {
+			return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	r.reached = true
+	defer resp.Body.Close()
+	rep := &reply{status: resp.StatusCode, header: resp.Header}
+	rep.contentType, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	r.m.log.DebugContext(ctx, "mcp response", "method", method, "status", resp.StatusCode, "content_type", rep.contentType)
+	if resp.StatusCode == http.StatusUnauthorized {
+		return rep, &unauthorized{challenge: resp.Header.Get("WWW-Authenticate")}
+	}
+	limited := io.LimitReader(resp.Body, r.maxBody()+1)
+	if rep.contentType == "text/event-stream" && id > 0 {
+		rep.sse = true
+		cr := &countingReader{r: limited}
+		err := readSSE(cr, int(r.maxBody()), func(ev sseEvent) bool {
+			if ev.Event != "" && ev.Event != "message" {
+				return true
+			}
+			return !rep.consider([]byte(ev.Data), id)
+		})
+		if cr.n > r.maxBody() {
+			rep.tooLarge = true
+		} else if err != nil && !rep.matched {
+			return rep, fmt.Errorf("%s: read event stream: %w", method, err)
+		}
+		return rep, nil
+	}
+	raw, err := io.ReadAll(limited)
+	if err != nil {
+		return rep, fmt.Errorf("%s: read body: %w", method, err)
+	}
+	if int64(len(raw)) > r.maxBody() {
+		rep.tooLarge = true
+		return rep, nil
+	}
+	rep.body = raw
+	if id > 0 && rep.contentType == "application/json" {
+		rep.consider(raw, id)
+	}
+	return rep, nil
+}
+
+// consider decodes one JSON-RPC message (or batch) and keeps it when it is
+// the response to id. It reports whether it matched.
+func (rep *reply) consider(data []byte, id int64) bool {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		rep.decodeErr = err
+		rep.body = data
+		return false
+	}
+	msgs := []any{v}
+	if arr, ok := v.([]any); ok {
+		msgs = arr
+	}
+	for _, one := range msgs {
+		obj, ok := one.(map[string]any)
+		if !ok {
+			continue
+		}
+		if _, isRequest := obj["method"]; isRequest {
+			continue
+		}
+		got, _ := json.Marshal(obj["id"])
+		rep.ids = append(rep.ids, string(got))
+		if n, ok := obj["id"].(json.Number); ok && n.String() == fmt.Sprint(id) {
+			rep.msg, rep.body, rep.matched = obj, data, true
+			return true
+		}
+		rep.rawID = obj["id"]
+	}
+	rep.body = data
+	return false
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// isUnreachable reports a dial failure: nothing listens at the address.
+func isUnreachable(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// joinURL appends path to base without doubling or dropping the slash.
+func joinURL(base, path string) (string, error) {
+	if base == "" {
+		return "", errors.New("mcp oracle: the target serves nothing (empty base URL); the mcp oracle needs runner.start")
+	}
+	if path == "" {
+		return base, nil
+	}
+	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(path, "/"), nil
+}
+
+// describe says in a few words what a reply looked like, for details.
+func (rep *reply) describe() string {
+	switch {
+	case rep.tooLarge:
+		return "a body over the size limit"
+	case rep.decodeErr != nil:
+		return fmt.Sprintf("a body that is not JSON (%v): %s", rep.decodeErr, snippet(rep.body))
+	case len(rep.ids) > 0 && !rep.matched:
+		return fmt.Sprintf("responses with ids %s only", strings.Join(rep.ids, ", "))
+	case rep.sse && !rep.matched:
+		return "an event stream without a JSON-RPC response"
+	}
+	return fmt.Sprintf("HTTP %d %s: %s", rep.status, rep.contentType, snippet(rep.body))
+}
+
+// snippet shortens a body for a detail.
+func snippet(b []byte) string {
+	const n = 200
+	s := strings.TrimSpace(string(b))
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}

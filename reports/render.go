@@ -1,0 +1,83 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// Diff returns the report's diff part.
+func (r *Report) Diff() *manifests.Diff {
+	return &manifests.Diff{Ecosystem: r.Ecosystem, Changes: r.Changes, Units: r.Units, Edges: r.Edges}
+}
+
+// JSON writes the report as indented JSON.
+func JSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Sentence is the verdict in one sentence.
+func Sentence(r *Report) string {
+	switch r.Verdict {
+	case "culprit":
+		var parts []string
+		for _, c := range r.Culprits {
+			parts = append(parts, changeList(c.Changes))
+		}
+		if len(parts) == 1 {
+			return "The server breaks because of " + parts[0] + "."
+		}
+		return fmt.Sprintf("The server breaks because of %d independent changes: %s.", len(parts), strings.Join(parts, "; and "))
+	case "not-reproduced":
+		return "Not reproduced: the new lock passes the oracle, so there is nothing to bisect."
+	case "old-fails":
+		return "The old lock fails too: the cause is not in this diff."
+	case "flaky":
+		return "Flaky: the oracle contradicted itself, so no culprit is named (see the contradicting probes)."
+	case "no-changes":
+		return "No changes: the two locks pin the same versions."
+	}
+	return "No verdict."
+}
+
+func changeList(cs []manifests.Change) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, changeText(c))
+	}
+	if len(s) > 1 {
+		return "the combination of " + strings.Join(s, " + ")
+	}
+	return strings.Join(s, "")
+}
+
+func changeText(c manifests.Change) string {
+	switch c.Kind {
+	case manifests.Added:
+		return fmt.Sprintf("%s %s (added)", c.Package, c.To)
+	case manifests.Removed:
+		return fmt.Sprintf("%s %s (removed)", c.Package, c.From)
+	}
+	return fmt.Sprintf("%s %s → %s", c.Package, c.From, c.To)
+}
+
+// Brief writes the short result printed on stdout at the end of a run.
+func Brief(w io.Writer, r *Report) error {
+	fmt.Fprintf(w, "verdict: %s\n%s\n", r.Verdict, Sentence(r))
+	for _, c := range r.Culprits {
+		fmt.Fprintf(w, "culprit: %s\n", changeList(c.Changes))
+		if c.Evidence != nil && c.Evidence.Check != nil {
+			fmt.Fprintf(w, "  failing check %s: %s\n", c.Evidence.Check.ID, c.Evidence.Check.Detail)
+		}
+	}
+	for _, f := range r.OldFailures {
+		fmt.Fprintf(w, "fails on the old lock too: %s: %s\n", f.ID, f.Detail)
+	}
+	_, err := fmt.Fprintf(w, "%d probes, %d builds, %d rounds, %.1fs\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	return err
+}
