@@ -33,6 +33,9 @@ type Change struct {
 	Kind    Kind   `json:"kind"`
 	Direct  bool   `json:"direct"` // named in the root manifest (composer.json require, go.mod without // indirect)
 	Dev     bool   `json:"dev"`    // composer packages-dev
+	// Source is the package's repository URL where the lock records it
+	// (composer source.url); "" when unknown. Reports link to it.
+	Source string `json:"source,omitempty"`
 }
 
 // Unit is a group of changes that can only be applied together.

@@ -3,88 +3,357 @@ package reports
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/manifests"
 )
 
+// fold is how many rows a list shows before it goes into <details>.
+const fold = 10
+
 // Markdown writes the report as a markdown appendix for an issue or a pull
-// request.
+// request: the question, the verdict, the culprits with their evidence, how
+// to reproduce, the search probe by probe (as a table and a mermaid
+// flowchart), and the suspects eliminated.
 func Markdown(w io.Writer, r *Report) error {
-	var b strings.Builder
-	q := r.Question
-	fmt.Fprintf(&b, "## lockbisect: %s\n\n", r.Verdict)
-	fmt.Fprintf(&b, "**%s** (exit code %d)\n\n", Sentence(r), r.ExitCode)
-	fmt.Fprintf(&b, "| question | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| old lock | `%s` |\n| new lock | `%s` |\n| ecosystem | %s |\n| runner | %s |\n", q.LockOld, q.LockNew, r.Ecosystem, q.Runner)
+	m := &md{r: r}
+	m.header()
+	m.culprits()
+	m.oldFails()
+	m.flaky()
+	m.reproduce()
+	m.search()
+	m.eliminated()
+	fmt.Fprintf(&m.b, "\n<sub>%d probes, %d builds, %d rounds, %s, by lockbisect.</sub>\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, seconds(r.Summary.Seconds))
+	_, err := io.WriteString(w, m.b.String())
+	return err
+}
+
+type md struct {
+	r *Report
+	b strings.Builder
+}
+
+func (m *md) p(format string, args ...any) { fmt.Fprintf(&m.b, format, args...) }
+
+func (m *md) header() {
+	r, q := m.r, m.r.Question
+	m.p("## Dependency bisect: %s\n\n", r.Verdict)
+	m.p("**%s** (exit code %d)\n\n", Sentence(r), r.ExitCode)
+	direct := 0
+	for _, c := range r.Changes {
+		if c.Direct {
+			direct++
+		}
+	}
 	oracle := q.Oracle
 	if q.Profile != "" {
-		oracle += " (profile " + q.Profile + ")"
+		oracle += ", profile " + q.Profile
 	}
-	fmt.Fprintf(&b, "| oracle | %s |\n| changes | %d packages in %d units |\n\n", oracle, len(r.Changes), len(r.Units))
+	m.p("| question | |\n|---|---|\n")
+	m.p("| old lock | `%s` |\n| new lock | `%s` |\n", q.LockOld, q.LockNew)
+	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", r.Ecosystem, q.Runner, oracle)
+	m.p("| changes | %d packages (%d direct, %d transitive) in %d units |\n", len(r.Changes), direct, len(r.Changes)-direct, len(r.Units))
+	if q.Command != "" {
+		m.p("| command | `%s` |\n", q.Command)
+	}
+	m.p("\n")
+}
 
+func (m *md) culprits() {
+	r := m.r
 	for i, c := range r.Culprits {
-		fmt.Fprintf(&b, "### Culprit %d\n\n", i+1)
-		fmt.Fprintf(&b, "| package | from | to | kind |\n|---|---|---|---|\n")
-		for _, ch := range c.Changes {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", ch.Package, ch.From, ch.To, ch.Kind)
+		title := "Culprit"
+		if len(r.Culprits) > 1 {
+			title = fmt.Sprintf("Culprit %d of %d", i+1, len(r.Culprits))
 		}
-		b.WriteString("\n")
+		m.p("### %s: %s\n\n", title, changeList(c.Changes))
+		if len(c.Changes) > 1 {
+			m.p("These changes break the server only together: each one alone passes.\n\n")
+		}
+		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
+		for _, ch := range c.Changes {
+			m.p("| `%s` | %s | %s | %s | %s | %s |\n", ch.Package, dash(ch.From), dash(ch.To), ch.Kind, dependency(ch), compareLink(r.Ecosystem, ch))
+		}
+		m.p("\n")
 		for _, id := range c.Units {
 			for _, u := range r.Units {
 				if u.ID == id && len(u.Packages) > 1 {
-					fmt.Fprintf(&b, "These packages move together (%s): %s.\n\n", u.ID, u.Reason)
+					m.p("The packages of unit %s can only move together: %s.\n\n", u.ID, u.Reason)
 				}
 			}
 		}
 		if len(c.Untestable) > 0 {
-			fmt.Fprintf(&b, "The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", strings.Join(c.Untestable, ", "))
+			m.p("The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", code(c.Untestable))
 		}
 		if ev := c.Evidence; ev != nil {
 			if ev.Check != nil {
-				fmt.Fprintf(&b, "Failing check `%s`: %s", ev.Check.ID, ev.Check.Detail)
+				m.p("**Evidence:** check `%s` failed: %s", ev.Check.ID, ev.Check.Detail)
 				if ev.Check.Spec != "" {
-					fmt.Fprintf(&b, " ([spec](%s))", ev.Check.Spec)
+					m.p(" ([spec](%s))", ev.Check.Spec)
 				}
-				b.WriteString("\n\n")
+				m.p("\n\n")
 			}
 			if ev.LogTail != "" {
-				fmt.Fprintf(&b, "<details><summary>server log (tail)</summary>\n\n```\n%s\n```\n\n</details>\n\n", ev.LogTail)
+				m.p("<details><summary>Server log, last lines</summary>\n\n```\n%s\n```\n\n</details>\n\n", ev.LogTail)
 			}
 		}
 	}
-	if len(r.OldFailures) > 0 {
-		b.WriteString("### Fails on the old lock too\n\nThe cause is not in this diff. These fatal checks fail with the old lock:\n\n")
-		for _, f := range r.OldFailures {
-			fmt.Fprintf(&b, "- `%s`: %s\n", f.ID, f.Detail)
-		}
-		b.WriteString("\n")
-	}
-	if len(r.Probes) > 0 {
-		b.WriteString("### Probes\n\n| # | round | applied | outcome | failing check | seconds |\n|---|---|---|---|---|---|\n")
-		for i, p := range r.Probes {
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.1f |\n", i+1, p.Round, appliedText(p.Applied, len(r.Changes)), p.Outcome, p.FailedCheck, p.Seconds)
-		}
-		b.WriteString("\n")
-	}
-	if len(r.Eliminated) > 0 {
-		b.WriteString("### Suspects eliminated\n\n")
-		for _, e := range r.Eliminated {
-			fmt.Fprintf(&b, "- `%s`: %s\n", e.Package, e.Why)
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "_%d probes, %d builds, %d rounds, %.1fs._\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
-func appliedText(applied []string, total int) string {
+func (m *md) oldFails() {
+	if m.r.Verdict != "old-fails" {
+		return
+	}
+	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make the server pass.")
+	if len(m.r.OldFailures) == 0 {
+		m.p("\n\n")
+		return
+	}
+	m.p(" These fatal checks fail with the old lock:\n\n")
+	for _, f := range m.r.OldFailures {
+		m.p("- `%s`: %s\n", f.ID, f.Detail)
+	}
+	m.p("\n")
+}
+
+func (m *md) flaky() {
+	if len(m.r.Flaky) == 0 {
+		return
+	}
+	m.p("### Contradicting probes\n\nThe same candidates were judged differently; no culprit is named rather than a wrong one. Re-run with a higher `--repeat`, or make the oracle deterministic.\n\n")
+	m.probeTable(m.r.Flaky)
+}
+
+func (m *md) reproduce() {
+	r := m.r
+	if len(r.Culprits) == 0 {
+		return
+	}
+	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n```sh\n")
+	for _, c := range r.Culprits {
+		m.p("%s\n", rollback(r.Ecosystem, c.Changes))
+	}
+	m.p("```\n\nSee the failing check against a server built from the new lock:\n\n```sh\n")
+	switch r.Question.Oracle {
+	case "mcp":
+		profile := r.Question.Profile
+		if profile == "" {
+			profile = "spec"
+		}
+		m.p("bisect oracle --url http://127.0.0.1:PORT/mcp --profile %s\n", profile)
+	default:
+		m.p("bisect oracle --url http://127.0.0.1:PORT --config bisect.yaml\n")
+	}
+	m.p("```\n\n")
+}
+
+// rollback is the command that takes the named changes back to their old versions.
+func rollback(eco string, cs []manifests.Change) string {
+	var args []string
+	switch eco {
+	case "gomod":
+		for _, c := range cs {
+			v := c.From
+			if c.Kind == manifests.Added {
+				v = "none"
+			}
+			args = append(args, c.Package+"@"+v)
+		}
+		return "go get " + strings.Join(args, " ")
+	default:
+		var names, with []string
+		var require []string
+		for _, c := range cs {
+			switch {
+			case c.Kind == manifests.Added:
+				names = append(names, c.Package)
+			case c.Direct:
+				require = append(require, c.Package+":"+c.From)
+			default:
+				names = append(names, c.Package)
+				with = append(with, "--with "+c.Package+":"+c.From)
+			}
+		}
+		var cmds []string
+		if len(require) > 0 {
+			cmds = append(cmds, "composer require "+strings.Join(require, " ")+" --update-with-all-dependencies")
+		}
+		if len(names) > 0 {
+			cmds = append(cmds, strings.TrimSpace("composer update "+strings.Join(names, " ")+" "+strings.Join(with, " ")))
+		}
+		return strings.Join(cmds, "\n")
+	}
+}
+
+func (m *md) search() {
+	r := m.r
+	if len(r.Probes) == 0 {
+		return
+	}
+	m.p("### The search, probe by probe\n\n")
+	m.p("Each probe builds the server with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n")
+	m.mermaid()
+	m.probeTable(r.Probes)
+}
+
+func (m *md) mermaid() {
+	r := m.r
+	m.p("```mermaid\nflowchart LR\n")
+	for i, p := range r.Probes {
+		label := fmt.Sprintf("#%d %s<br/>%s", i+1, appliedShort(p.Applied, len(r.Changes)), p.Outcome)
+		m.p("  p%d[\"%s\"]:::%s\n", i+1, mermaidEscape(label), p.Outcome)
+		if i > 0 {
+			m.p("  p%d --> p%d\n", i, i+1)
+		}
+	}
+	m.p("  classDef good fill:#d4edda,stroke:#28a745\n  classDef bad fill:#f8d7da,stroke:#dc3545\n  classDef untestable fill:#eeeeee,stroke:#999999\n  classDef error fill:#fff3cd,stroke:#ffc107\n```\n\n")
+}
+
+func mermaidEscape(s string) string {
+	return strings.NewReplacer(`"`, "#quot;", "[", "(", "]", ")").Replace(s)
+}
+
+func (m *md) probeTable(probes []Probe) {
+	total := len(m.r.Changes)
+	rows := func(ps []Probe, offset int) {
+		m.p("| # | round | applied (new version) | rolled back | outcome | failing check | build | oracle | cache |\n|---|---|---|---|---|---|---|---|---|\n")
+		for i, p := range ps {
+			cache := ""
+			switch {
+			case p.Replayed:
+				cache = "journal"
+			case p.Cached:
+				cache = "hit"
+			}
+			m.p("| %d | %d | %s | %d | %s | %s | %s | %s | %s |\n", offset+i+1, p.Round, appliedShort(p.Applied, total), total-len(p.Applied), outcome(p.Outcome), codeOrEmpty(p.FailedCheck), seconds(p.BuildSeconds), seconds(p.OracleSeconds), cache)
+		}
+		m.p("\n")
+	}
+	if len(probes) <= 2*fold {
+		rows(probes, 0)
+		return
+	}
+	rows(probes[:fold], 0)
+	m.p("<details><summary>%d more probes</summary>\n\n", len(probes)-fold)
+	rows(probes[fold:], fold)
+	m.p("</details>\n\n")
+}
+
+func (m *md) eliminated() {
+	r := m.r
+	if len(r.Eliminated) == 0 && len(r.Untestable) == 0 {
+		return
+	}
+	if len(r.Eliminated) > 0 {
+		m.p("### Suspects eliminated\n\n")
+		if len(r.Eliminated) > fold {
+			m.p("<details><summary>%d packages proven innocent</summary>\n\n", len(r.Eliminated))
+		}
+		for _, e := range r.Eliminated {
+			m.p("- `%s`: %s\n", e.Package, e.Why)
+		}
+		if len(r.Eliminated) > fold {
+			m.p("\n</details>\n")
+		}
+		m.p("\n")
+	}
+	if len(r.Untestable) > 0 {
+		m.p("### Could not be judged\n\nThese packages could not be built or started in any candidate that would have judged them: %s.\n\n", code(r.Untestable))
+	}
+}
+
+func outcome(o string) string {
+	switch o {
+	case "good":
+		return "✅ good"
+	case "bad":
+		return "❌ bad"
+	case "untestable":
+		return "⚠️ untestable"
+	}
+	return o
+}
+
+func appliedShort(applied []string, total int) string {
 	switch {
 	case len(applied) == 0:
 		return "none (old lock)"
 	case len(applied) == total:
 		return fmt.Sprintf("all %d (new lock)", total)
 	case len(applied) <= 3:
-		return fmt.Sprintf("%d: %s", len(applied), strings.Join(applied, ", "))
+		return strings.Join(applied, ", ")
 	}
-	return fmt.Sprintf("%d: %s, …", len(applied), strings.Join(applied[:3], ", "))
+	return fmt.Sprintf("%s and %d more", strings.Join(applied[:2], ", "), len(applied)-2)
+}
+
+func dependency(c manifests.Change) string {
+	s := "transitive"
+	if c.Direct {
+		s = "direct"
+	}
+	if c.Dev {
+		s += ", dev"
+	}
+	return s
+}
+
+// compareLink links the upstream changes between the two versions where the
+// host is well known.
+func compareLink(eco string, c manifests.Change) string {
+	if c.From == "" || c.To == "" {
+		return ""
+	}
+	repo := c.Source
+	if repo == "" && eco == "gomod" {
+		repo = "https://" + c.Package
+	}
+	u, err := url.Parse(strings.TrimSuffix(repo, ".git"))
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	base := "https://" + u.Host + "/" + parts[0] + "/" + parts[1]
+	switch u.Host {
+	case "github.com":
+		return fmt.Sprintf("[compare](%s/compare/%s...%s)", base, c.From, c.To)
+	case "gitlab.com":
+		return fmt.Sprintf("[compare](%s/-/compare/%s...%s)", base, c.From, c.To)
+	case "bitbucket.org":
+		return fmt.Sprintf("[compare](%s/branches/compare/%s%%0D%s)", base, c.To, c.From)
+	}
+	return ""
+}
+
+func seconds(s float64) string {
+	if s == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func code(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = "`" + s + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func codeOrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + s + "`"
 }

@@ -14,11 +14,30 @@ func (r *Report) Diff() *manifests.Diff {
 	return &manifests.Diff{Ecosystem: r.Ecosystem, Changes: r.Changes, Units: r.Units, Edges: r.Edges}
 }
 
-// JSON writes the report as indented JSON.
+// JSON writes the report as indented JSON. Lists are never null, so that
+// consumers can iterate without a check.
 func JSON(w io.Writer, r *Report) error {
+	c := *r
+	c.Changes = nonNil(c.Changes)
+	c.Units = nonNil(c.Units)
+	c.Edges = nonNil(c.Edges)
+	c.Culprits = nonNil(c.Culprits)
+	c.Eliminated = nonNil(c.Eliminated)
+	c.Untestable = nonNil(c.Untestable)
+	c.Probes = append([]Probe{}, r.Probes...)
+	for i := range c.Probes {
+		c.Probes[i].Applied = nonNil(c.Probes[i].Applied)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(&c)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // Sentence is the verdict in one sentence.

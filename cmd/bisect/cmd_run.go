@@ -144,44 +144,11 @@ func printDryRun(g *globals, rep *reports.Report) error {
 	if err := printDiff(g.stdout, d); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(g.stdout, "\nexpected probes: about %d (2 baselines, the search, a confirmation and a check of the remainder); nothing was built\n", expectedProbes(len(rep.Units)))
+	_, err := fmt.Fprintf(g.stdout, "\nexpected probes: about %d for one culprit (2 baselines, the search, a confirmation and a check of the remainder); nothing was built\n", hunt.ExpectedProbes(len(rep.Units)))
 	return err
-}
-
-// expectedProbes estimates a single-culprit search: 2 baselines, ceil(log2 n)
-// splits, 1 confirmation, 1 remainder check.
-func expectedProbes(n int) int {
-	k := 0
-	for 1<<k < n {
-		k++
-	}
-	return 4 + k
 }
 
 // commandLine is the command as typed, for the report.
 func commandLine() string {
 	return "bisect " + strings.Join(os.Args[1:], " ")
-}
-
-// progress prints one line per finished probe on stderr (nothing with -q).
-func (g *globals) progress() func(hunt.Event) {
-	if g.quiet {
-		return nil
-	}
-	n := 0
-	return func(e hunt.Event) {
-		if e.Outcome == "" {
-			return
-		}
-		n++
-		check := ""
-		if e.Check != "" {
-			check = " (" + e.Check + ")"
-		}
-		from := ""
-		if e.Replayed {
-			from = " [journal]"
-		}
-		fmt.Fprintf(g.stderr, "probe %d, round %d: %d/%d changes applied → %s%s %.1fs%s\n", n, e.Round, len(e.Applied), e.Total, e.Outcome, check, e.Seconds, from)
-	}
 }

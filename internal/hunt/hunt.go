@@ -41,15 +41,28 @@ type Options struct {
 	Progress func(Event)
 }
 
-// Event is a progress notice: a probe started (Outcome "") or finished.
+// Event is a progress notice about one probe.
 type Event struct {
-	Round    int
+	Phase    string   // build (building and starting the candidate), oracle, done
+	Round    int      // 0 when not known (oracle phase)
 	Applied  []string // packages
 	Total    int      // packages in the diff
-	Outcome  string
-	Check    string
+	Expected int      // probes a single-culprit search needs (an estimate)
+	Outcome  string   // done: good, bad, untestable, error
+	Check    string   // done: the first failing fatal check
 	Seconds  float64
-	Replayed bool
+	Replayed bool // done: taken from the journal
+}
+
+// ExpectedProbes estimates the probes of a search over n units with one
+// culprit: 2 baselines, ceil(log2 n) splits, a confirmation and a check of
+// the remainder.
+func ExpectedProbes(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	return 4 + k
 }
 
 // Run performs the whole job and returns the report. Verdicts are in the
@@ -128,8 +141,14 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		return nil, err
 	}
 
+	progress := func(e Event) {
+		if o.Progress != nil {
+			e.Total, e.Expected = len(d.Changes), ExpectedProbes(len(d.Units))
+			o.Progress(e)
+		}
+	}
 	p := &prober{
-		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log,
+		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
 		prefix: lockDir, logDir: filepath.Join(runDir, "logs"),
 		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
 	}
@@ -149,15 +168,11 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		Journal:  journal,
 		Replay:   replay,
 		OnStart: func(round int, applied []string) {
-			if o.Progress != nil {
-				o.Progress(Event{Round: round, Applied: packagesOf(d, applied), Total: len(d.Changes)})
-			}
+			progress(Event{Phase: "build", Round: round, Applied: packagesOf(d, applied)})
 		},
 		OnProbe: func(r bisect.Record) {
-			if o.Progress != nil {
-				o.Progress(Event{Round: r.Round, Applied: packagesOf(d, r.Applied), Total: len(d.Changes),
-					Outcome: string(r.Outcome), Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
-			}
+			progress(Event{Phase: "done", Round: r.Round, Applied: packagesOf(d, r.Applied),
+				Outcome: string(r.Outcome), Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
 		},
 	})
 	if err != nil {
@@ -247,6 +262,8 @@ type prober struct {
 	oracle   oracles.Oracle
 	cfg      *config.Config
 	log      *slog.Logger
+	progress func(Event)
+	diff     *manifests.Diff
 	prefix   string // directory of the lock within the project
 	logDir   string
 	settings string
@@ -323,8 +340,10 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 	defer logf.Close()
 	inst, err := p.runner.Start(ctx, runners.Probe{
 		Candidate: c,
-		Validate:  func(ctx context.Context, dir string) error { return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c) },
-		Logs:      logf,
+		Validate: func(ctx context.Context, dir string) error {
+			return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c)
+		},
+		Logs: logf,
 	})
 	if err != nil {
 		if errors.Is(err, runners.ErrUntestable) {
@@ -338,6 +357,7 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 		}
 	}()
 	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
+	p.progress(Event{Phase: "oracle", Applied: packagesOf(p.diff, applied)})
 	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout)
 	defer cancel()
 	t0 := time.Now()

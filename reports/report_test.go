@@ -1,0 +1,206 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func changes() []manifests.Change {
+	return []manifests.Change{
+		{Package: "acme/log", From: "1.4.0", To: "2.0.0", Kind: manifests.Upgrade, Direct: true},
+		{Package: "acme/mcp-bundle", From: "0.8.0", To: "0.9.0", Kind: manifests.Upgrade, Direct: true},
+		{Package: "acme/mcp-sdk", From: "0.4.0", To: "0.5.0", Kind: manifests.Upgrade},
+		{Package: "acme/schema", From: "1.1.0", To: "1.2.0", Kind: manifests.Upgrade, Source: "https://github.com/acme/schema.git"},
+		{Package: "acme/util", From: "", To: "1.0.0", Kind: manifests.Added},
+	}
+}
+
+func base(verdict string, code int) *Report {
+	return &Report{
+		Verdict:  verdict,
+		ExitCode: code,
+		Question: Question{LockOld: "old/composer.lock", LockNew: "server/composer.lock", Runner: "local", Oracle: "mcp", Profile: "spec",
+			Command: "bisect run --lock-old old/composer.lock --lock-new server/composer.lock --config bisect.yaml"},
+		Ecosystem: "composer",
+		Changes:   changes(),
+		Units: []manifests.Unit{
+			{ID: "u1", Packages: []string{"acme/log"}},
+			{ID: "u2", Packages: []string{"acme/mcp-bundle", "acme/mcp-sdk"}, Reason: "acme/mcp-bundle 0.9.0 requires acme/mcp-sdk ^0.5; acme/mcp-sdk 0.4.0 conflicts with acme/mcp-bundle >=0.9"},
+			{ID: "u3", Packages: []string{"acme/schema"}},
+			{ID: "u4", Packages: []string{"acme/util"}},
+		},
+		Edges:   []manifests.Edge{{From: "u1", To: "u4", Reason: "acme/log 2.0.0 requires acme/util ^1.0"}},
+		Summary: Summary{Probes: 6, Builds: 6, Rounds: 6, Seconds: 41.5},
+	}
+}
+
+func probe(round int, outcome, check string, applied ...string) Probe {
+	return Probe{Round: round, Applied: applied, Outcome: outcome, Candidate: "0123456789ab", Seconds: 7, BuildSeconds: 5.5, OracleSeconds: 0.4, FailedCheck: check}
+}
+
+// reports are one per verdict, plus an interaction and an untestable group.
+func fixtures() map[string]*Report {
+	culprit := base("culprit", 0)
+	culprit.Probes = []Probe{
+		probe(1, "good", ""),
+		probe(2, "bad", "tools.input-schema.properties-object", "acme/log", "acme/mcp-bundle", "acme/mcp-sdk", "acme/schema", "acme/util"),
+		probe(3, "good", "", "acme/log", "acme/util"),
+		probe(4, "bad", "tools.input-schema.properties-object", "acme/schema"),
+		probe(5, "good", "", "acme/log", "acme/mcp-bundle", "acme/mcp-sdk", "acme/util"),
+	}
+	culprit.Culprits = []Culprit{{
+		Packages: []string{"acme/schema"}, Units: []string{"u3"}, Changes: []manifests.Change{changes()[3]},
+		Evidence: &Evidence{
+			Check:   &Check{ID: "tools.input-schema.properties-object", Detail: `tool "search": inputSchema.properties is [] (a JSON array), want an object`, Spec: "https://modelcontextprotocol.io/specification/2025-06-18/server/tools"},
+			LogTail: "[Sun Nov 29 04:00:00 2026] 127.0.0.1:50000 [200]: POST /mcp",
+		},
+	}}
+	culprit.Eliminated = []Eliminated{
+		{Package: "acme/log", Why: "applied in probe 3, which passed"},
+		{Package: "acme/mcp-bundle", Why: "applied in probe 5, which passed"},
+		{Package: "acme/mcp-sdk", Why: "applied in probe 5, which passed"},
+		{Package: "acme/util", Why: "applied in probe 3, which passed"},
+	}
+
+	interaction := base("culprit", 0)
+	interaction.Ecosystem = "gomod"
+	interaction.Changes = []manifests.Change{
+		{Package: "github.com/acme/a", From: "v1.0.0", To: "v1.1.0", Kind: manifests.Upgrade, Direct: true},
+		{Package: "github.com/acme/b", From: "v0.3.0", To: "v0.4.0", Kind: manifests.Upgrade},
+		{Package: "example.com/c", From: "v2.0.0", To: "", Kind: manifests.Removed},
+	}
+	interaction.Units = []manifests.Unit{{ID: "u1", Packages: []string{"github.com/acme/a"}}, {ID: "u2", Packages: []string{"github.com/acme/b"}}, {ID: "u3", Packages: []string{"example.com/c"}}}
+	interaction.Edges = nil
+	interaction.Question.LockOld, interaction.Question.LockNew = "v1.2.0:go.mod", "go.mod"
+	interaction.Culprits = []Culprit{{Packages: []string{"github.com/acme/a", "github.com/acme/b"}, Units: []string{"u1", "u2"}, Changes: interaction.Changes[:2], Untestable: []string{"github.com/acme/b"}}}
+	interaction.Untestable = []string{"github.com/acme/b"}
+	interaction.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "initialize.protocol-version", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "untestable", "", "github.com/acme/b")}
+
+	notReproduced := base("not-reproduced", 2)
+	notReproduced.Probes = []Probe{probe(1, "good", ""), probe(2, "good", "", "acme/log", "acme/mcp-bundle", "acme/mcp-sdk", "acme/schema", "acme/util")}
+
+	oldFails := base("old-fails", 3)
+	oldFails.Question.Profile = "claude"
+	oldFails.Probes = []Probe{probe(1, "bad", "claude.tool-name")}
+	oldFails.OldFailures = []Check{{ID: "claude.tool-name", Detail: `tool "files.search": name does not match ^[a-zA-Z0-9_-]{1,64}$ (a dot is rejected)`}}
+
+	flaky := base("flaky", 4)
+	flaky.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "tools.list", "acme/log"), probe(3, "good", "", "acme/log")}
+	flaky.Flaky = flaky.Probes[1:]
+
+	noChanges := base("no-changes", 5)
+	noChanges.Changes, noChanges.Units, noChanges.Edges = nil, nil, nil
+	noChanges.Summary = Summary{}
+
+	return map[string]*Report{
+		"culprit": culprit, "interaction": interaction, "not-reproduced": notReproduced,
+		"old-fails": oldFails, "flaky": flaky, "no-changes": noChanges,
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	for name, r := range fixtures() {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Markdown(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", name+".md")
+			if *update {
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("markdown differs from %s (run go test ./reports -update and review the diff):\n%s", golden, b.String())
+			}
+		})
+	}
+}
+
+// TestMarkdownContent pins what a maintainer must find in the report,
+// independent of layout.
+func TestMarkdownContent(t *testing.T) {
+	f := fixtures()
+	cases := []struct {
+		name string
+		want []string
+	}{
+		{"culprit", []string{"acme/schema 1.1.0 → 1.2.0", "`tools.input-schema.properties-object`", "composer update acme/schema --with acme/schema:1.1.0", "https://github.com/acme/schema/compare/1.1.0...1.2.0", "```mermaid", "Suspects eliminated", "bisect oracle --url"}},
+		{"interaction", []string{"only together", "go get github.com/acme/a@v1.0.0 github.com/acme/b@v0.3.0", "could not be built or judged", "https://github.com/acme/a/compare/v1.0.0...v1.1.0"}},
+		{"old-fails", []string{"The cause is not in this diff", "claude.tool-name", "a dot is rejected"}},
+		{"flaky", []string{"Contradicting probes", "--repeat"}},
+		{"not-reproduced", []string{"the new lock passes"}},
+		{"no-changes", []string{"same versions"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Markdown(&b, f[c.name]); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(b.String(), w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+// TestJSONSchema validates every fixture's JSON against docs/report.schema.json
+// and shows that the schema rejects a report missing a contract field.
+func TestJSONSchema(t *testing.T) {
+	sch := compileSchema(t)
+	for name, r := range fixtures() {
+		t.Run(name, func(t *testing.T) {
+			if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	t.Run("missing verdict is rejected", func(t *testing.T) {
+		var doc map[string]any
+		if err := json.Unmarshal(mustJSON(t, fixtures()["culprit"]), &doc); err != nil {
+			t.Fatal(err)
+		}
+		delete(doc, "verdict")
+		b, _ := json.Marshal(doc)
+		if err := ValidateJSON(sch, b); err == nil {
+			t.Fatal("schema accepted a report without verdict")
+		}
+	})
+}
+
+func mustJSON(t *testing.T, r *Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	sch, err := CompileSchema("../docs/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
