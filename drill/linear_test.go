@@ -1,0 +1,163 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/bisect"
+)
+
+func TestLinear(t *testing.T) {
+	cases := []struct {
+		name      string
+		n         int
+		firstBad  int
+		skip      []int
+		wantGood  int
+		wantBad   int
+		wantExact bool
+	}{
+		{"empty list: the ends are the answer", 0, 0, nil, -1, 0, true},
+		{"first item bad", 5, 0, nil, -1, 0, true},
+		{"last item good", 5, 5, nil, 4, 5, true},
+		{"middle", 9, 4, nil, 3, 4, true},
+		{"skip beside the answer", 9, 4, []int{3}, 2, 4, false},
+		{"skip everything", 4, 2, []int{0, 1, 2, 3}, -1, 4, false},
+		{"skips elsewhere do not matter", 16, 11, []int{2, 7, 8, 14}, 10, 11, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			skip := map[int]bool{}
+			for _, s := range c.skip {
+				skip[s] = true
+			}
+			l, err := Linear(context.Background(), c.n, func(_ context.Context, i int) bisect.Outcome {
+				switch {
+				case skip[i]:
+					return bisect.Untestable
+				case i >= c.firstBad:
+					return bisect.Bad
+				}
+				return bisect.Good
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.LastGood != c.wantGood || l.FirstBad != c.wantBad || l.Exact() != c.wantExact {
+				t.Errorf("got last good %d, first bad %d, exact %v; want %d, %d, %v", l.LastGood, l.FirstBad, l.Exact(), c.wantGood, c.wantBad, c.wantExact)
+			}
+		})
+	}
+}
+
+// TestLinearProperties: over random lists, skips, and boundaries, the answer
+// always brackets the true first bad item, is exact when no skip lies in
+// the bracket, and never probes more than ceil(log2(n+1)) + skips items.
+func TestLinearProperties(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for iter := 0; iter < 2000; iter++ {
+		n := rng.Intn(40)
+		first := rng.Intn(n + 1)
+		skip := map[int]bool{}
+		for i := 0; i < n; i++ {
+			if rng.Intn(5) == 0 {
+				skip[i] = true
+			}
+		}
+		probes := 0
+		l, _ := Linear(context.Background(), n, func(_ context.Context, i int) bisect.Outcome {
+			probes++
+			switch {
+			case skip[i]:
+				return bisect.Untestable
+			case i >= first:
+				return bisect.Bad
+			}
+			return bisect.Good
+		})
+		if !(l.LastGood < first && first <= l.FirstBad) {
+			t.Fatalf("n=%d first=%d skip=%v: bracket (%d, %d] misses it", n, first, skip, l.LastGood, l.FirstBad)
+		}
+		for i := l.LastGood + 1; i < l.FirstBad; i++ {
+			if !skip[i] {
+				t.Fatalf("n=%d first=%d: item %d in the bracket was neither tested nor skipped", n, first, i)
+			}
+		}
+		bound := len(skip)
+		for k := 1; k < n+1; k *= 2 {
+			bound++
+		}
+		if probes > bound {
+			t.Fatalf("n=%d: %d probes, bound %d", n, probes, bound)
+		}
+	}
+}
+
+func TestExpandMinifyRoundTrip(t *testing.T) {
+	full := []map[string]any{
+		{"name": "acme/x", "version": "1.2.0", "require": map[string]any{"php": ">=8.1", "acme/y": "^2"}, "license": []any{"MIT"}},
+		{"name": "acme/x", "version": "1.1.0", "require": map[string]any{"php": ">=8.1"}, "license": []any{"MIT"}, "abandoned": true},
+		{"name": "acme/x", "version": "1.0.0", "require": map[string]any{"php": ">=8.1"}},
+	}
+	raw := toRaw(t, full)
+	min := Minify(raw)
+	if _, ok := min[1]["license"]; ok {
+		t.Error("an unchanged key must be left out of a minified entry")
+	}
+	if string(min[2]["license"]) != `"__unset"` || string(min[2]["abandoned"]) != `"__unset"` {
+		t.Errorf("removed keys must be unset: %s", min[2])
+	}
+	if got := Expand(min); !reflect.DeepEqual(fromRaw(t, got), full) {
+		t.Errorf("expand(minify(x)) = %v, want %v", fromRaw(t, got), full)
+	}
+}
+
+func toRaw(t *testing.T, in []map[string]any) []map[string]json.RawMessage {
+	t.Helper()
+	out := make([]map[string]json.RawMessage, len(in))
+	for i, m := range in {
+		out[i] = map[string]json.RawMessage{}
+		for k, v := range m {
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i][k] = b
+		}
+	}
+	return out
+}
+
+func fromRaw(t *testing.T, in []map[string]json.RawMessage) []map[string]any {
+	t.Helper()
+	out := make([]map[string]any, len(in))
+	for i, m := range in {
+		out[i] = map[string]any{}
+		for k, v := range m {
+			var x any
+			if err := json.Unmarshal(v, &x); err != nil {
+				t.Fatal(err)
+			}
+			out[i][k] = x
+		}
+	}
+	return out
+}
+
+func FuzzParseP2(f *testing.F) {
+	f.Add([]byte(`{"minified":"composer/2.0","packages":{"a/b":[{"name":"a/b","version":"1.0.0"},{"version":"0.9.0","require":"__unset"}]}}`))
+	f.Add([]byte(`{"packages":{"a/b":[]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseP2(data, "a/b")
+		if err != nil {
+			return
+		}
+		// Re-minifying what was expanded gives the same expansion.
+		if again := Expand(Minify(entries)); len(again) != len(entries) {
+			t.Fatalf("round trip changed the number of entries: %d → %d", len(entries), len(again))
+		}
+	})
+}
