@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -181,6 +182,21 @@ type Set interface {
 	// a candidate already written into dir. It fails with ErrInfeasible
 	// when the candidate would not be built as intended.
 	Validate(ctx context.Context, dir string, c *Candidate) error
+}
+
+// Pin is one package at a version found in neither lock: a release from
+// its repository's metadata, or an upstream commit (drill-down).
+type Pin struct {
+	Package string
+	Version string          // the release; for a commit, the release it stands in for
+	Entry   json.RawMessage // composer: the complete lock entry to install
+	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
+}
+
+// Pinner is a Set that can write a candidate with one package pinned to a
+// version in neither lock, every other package as in applied.
+type Pinner interface {
+	Pin(applied []string, p Pin) (*Candidate, error)
 }
 
 // Load reads both references, picks the ecosystem whose lock file name

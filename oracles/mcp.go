@@ -118,11 +118,15 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 		err := run.session(ctx, v)
 		var ua *unauthorized
 		if errors.As(err, &ua) && !run.authorized {
+			run.rec.prefix = "" // the flow runs once, whatever the version
 			if err := run.authorize(ctx, ua.challenge); err != nil {
 				return nil, err
 			}
 			if run.token == "" {
 				break
+			}
+			if multi {
+				run.rec.prefix = "protocol " + v + ": "
 			}
 			err = run.session(ctx, v)
 		}
@@ -130,6 +134,8 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 			return nil, fmt.Errorf("mcp oracle: %s: %w", endpoint, err)
 		}
 	}
+	run.rec.prefix = ""
+	run.refresh(ctx)
 	v := &Verdict{Verdict: "pass", Checks: run.rec.checks}
 	for i := range v.Checks {
 		v.Checks[i].Detail = Redact(v.Checks[i].Detail, run.secrets...)
@@ -151,6 +157,7 @@ type run struct {
 	authorized bool     // the OAuth flow ran (successfully or not)
 	secrets    []string // every secret seen, redacted from details
 	reached    bool     // some request got an HTTP answer
+	cl         *client  // the registered OAuth client once a token was issued
 }
 
 func (m *MCP) newRun(endpoint string) *run {

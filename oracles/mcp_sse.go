@@ -22,7 +22,7 @@ type sseEvent struct {
 // maxLine bounds a single line so that a hostile stream cannot grow memory.
 func readSSE(r io.Reader, maxLine int, yield func(sseEvent) bool) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	sc.Buffer(make([]byte, 0, min(4096, maxLine)), maxLine)
 	sc.Split(scanSSELines)
 	var (
 		ev      sseEvent

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/manifests"
@@ -48,6 +49,8 @@ breaks it.`,
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only results and errors")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "print debug events")
 	root.AddCommand(newVersionCmd(g), newDiffCmd(g), newRunCmd(g))
+	root.AddCommand(newOracleCmd(g))
+	root.AddCommand(newCleanCmd(g))
 	return root
 }
 
@@ -67,6 +70,13 @@ func (g *globals) logger() *slog.Logger {
 // environment variables and the command's flags (bound by bind: config key →
 // flag name), flags winning, and returns it with defaults filled and validated.
 func (g *globals) loadConfig(flags *pflag.FlagSet, bind map[string]string) (*config.Config, error) {
+	return g.loadConfigChecked(flags, bind, (*config.Config).Validate)
+}
+
+// loadConfigChecked is loadConfig with the validation the command needs:
+// `bisect oracle` judges a server it did not start, so only the oracle
+// section must be valid there.
+func (g *globals) loadConfigChecked(flags *pflag.FlagSet, bind map[string]string, validate func(*config.Config) error) (*config.Config, error) {
 	v := viper.New()
 	v.SetEnvPrefix("BISECT")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -95,21 +105,64 @@ func (g *globals) loadConfig(flags *pflag.FlagSet, bind map[string]string) (*con
 		}
 	}
 	var c config.Config
-	err := v.Unmarshal(&c, func(dc *mapstructure.DecoderConfig) {
-		dc.ErrorUnused = true
-		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			mapstructure.StringToSliceHookFunc(","),
-		)
-	})
+	err := v.Unmarshal(&c, configDecoding)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", g.configName(), err)
 	}
+	if g.configFile != "" {
+		if err := restoreCase(g.configFile, &c); err != nil {
+			return nil, err
+		}
+	}
 	c.Defaults()
-	if err := c.Validate(); err != nil {
+	if err := validate(&c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", g.configName(), err)
 	}
 	return &c, nil
+}
+
+// configDecoding is how config values become typed fields.
+func configDecoding(dc *mapstructure.DecoderConfig) {
+	dc.ErrorUnused = true
+	dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		mapstructure.StringToSliceHookFunc(","),
+	)
+}
+
+// restoreCase reads again, as written in the file, the values whose map keys
+// are data rather than config keys. Viper lowercases every key, also inside
+// lists and maps, which would turn an http step's JSON body {"userName": …}
+// into {"username": …}, break JSON paths and capture names, tool call
+// arguments, and environment variable names (PORT → port). None of these can
+// be set by a flag or an environment variable, so the file is their only
+// source.
+func restoreCase(file string, c *config.Config) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	var exact config.Config
+	dc := &mapstructure.DecoderConfig{Result: &exact, WeaklyTypedInput: true} // as viper decodes
+	configDecoding(dc)
+	dec, err := mapstructure.NewDecoder(dc)
+	if err == nil {
+		err = dec.Decode(raw)
+	}
+	if err != nil {
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	c.Runner.Env = exact.Runner.Env
+	c.Runner.BuildArgs = exact.Runner.BuildArgs
+	c.Oracle.Steps = exact.Oracle.Steps
+	c.Oracle.MCP.Calls = exact.Oracle.MCP.Calls
+	c.Oracle.MCP.Headers = exact.Oracle.MCP.Headers
+	c.Oracle.MCP.OAuth.Consent = exact.Oracle.MCP.OAuth.Consent
+	return nil
 }
 
 func (g *globals) configName() string {

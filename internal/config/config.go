@@ -186,7 +186,8 @@ func (c *Config) Validate() error {
 	if err := c.Oracle.Validate(); err != nil {
 		return err
 	}
-	if c.Runner.Start == "" && c.Oracle.Kind != "exec" {
+	// A docker image serves through its own CMD; runner.start only overrides it.
+	if c.Runner.Start == "" && c.Runner.Kind != "docker" && c.Oracle.Kind != "exec" {
 		return fmt.Errorf("runner.start: empty start serves nothing, which only the exec oracle can judge (set oracle.kind: exec or a start command)")
 	}
 	if c.Search.Repeat < 1 || c.Search.Parallel < 1 || c.Search.Retries < 0 {

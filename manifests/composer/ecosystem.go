@@ -2,18 +2,188 @@ package composer
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 )
 
-// Ecosystem is a placeholder replaced by the real implementation.
+// Ecosystem is composer: composer.lock, with composer.json beside it.
 type Ecosystem struct{}
 
 var _ manifests.Ecosystem = Ecosystem{}
 
-func (Ecosystem) Name() string       { return "composer" }
-func (Ecosystem) Lock() string       { return "composer.lock" }
-func (Ecosystem) Siblings() []string { return nil }
+// Name implements [manifests.Ecosystem].
+func (Ecosystem) Name() string { return "composer" }
+
+// Lock implements [manifests.Ecosystem].
+func (Ecosystem) Lock() string { return "composer.lock" }
+
+// Siblings implements [manifests.Ecosystem].
+func (Ecosystem) Siblings() []string { return []string{"composer.json"} }
+
+// Open parses both snapshots, diffs them per package and couples the
+// changes. composer.json is optional on either side: without it no change
+// counts as direct, and candidates leave the project's composer.json alone.
 func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
-	panic("todo")
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &set{log: log, cons: map[string]*constraint.Constraint{}}
+	var err error
+	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
+		return nil, err
+	}
+	if s.new, s.newRoot, err = parseSnapshot(new); err != nil {
+		return nil, err
+	}
+	if s.newRoot == nil {
+		log.Warn("no composer.json beside the new lock: candidates keep the project's own composer.json", "lock", new.Ref)
+	}
+	s.diff()
+	s.oldIdx = s.index(func(p *pkgState) *entry { return p.old })
+	s.newIdx = s.index(func(p *pkgState) *entry { return p.new })
+	units, edges := manifests.Couple(s.d.Changes, s.forces())
+	s.d.Units, s.d.Edges = units, edges
+	s.unitOf = map[string][]string{}
+	for _, u := range units {
+		s.unitOf[u.ID] = u.Packages
+	}
+	return s, ctx.Err()
+}
+
+func parseSnapshot(snap *manifests.Snapshot) (*lockFile, *rootFile, error) {
+	data, ok := snap.Files["composer.lock"]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: no composer.lock in the snapshot", snap.Ref)
+	}
+	lf, err := parseLock(snap.Ref, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rf *rootFile
+	if js, ok := snap.Files["composer.json"]; ok {
+		if rf, err = parseRoot("composer.json beside "+snap.Ref, js); err != nil {
+			return nil, nil, err
+		}
+	}
+	return lf, rf, nil
+}
+
+// set is an opened pair of composer snapshots.
+type set struct {
+	log              *slog.Logger
+	old, new         *lockFile
+	oldRoot, newRoot *rootFile
+	pkgs             []*pkgState // every locked package of either side, by name
+	byName           map[string]*pkgState
+	oldIdx, newIdx   providers
+	d                manifests.Diff
+	unitOf           map[string][]string // unit id → packages
+	cons             map[string]*constraint.Constraint
+}
+
+var _ manifests.Set = (*set)(nil)
+
+// pkgState is one package on both sides; old or new is nil when the
+// package is absent there.
+type pkgState struct {
+	key      string // lower-case name
+	old, new *entry
+	changed  bool
+}
+
+func (p *pkgState) name() string {
+	if p.new != nil {
+		return p.new.Name
+	}
+	return p.old.Name
+}
+
+func (s *set) Diff() *manifests.Diff { return &s.d }
+
+// Validate implements [manifests.Set]. Candidate already made the check
+// composer install makes, and composer needs nothing else before install.
+func (s *set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
+	return nil
+}
+
+// diff fills pkgs and the changes, sorted by name.
+func (s *set) diff() {
+	s.byName = map[string]*pkgState{}
+	for k, e := range s.old.pkgs {
+		s.byName[k] = &pkgState{key: k, old: e}
+	}
+	for k, e := range s.new.pkgs {
+		if p, ok := s.byName[k]; ok {
+			p.new = e
+		} else {
+			s.byName[k] = &pkgState{key: k, new: e}
+		}
+	}
+	for _, p := range s.byName {
+		s.pkgs = append(s.pkgs, p)
+	}
+	sort.Slice(s.pkgs, func(i, j int) bool { return s.pkgs[i].key < s.pkgs[j].key })
+	s.d = manifests.Diff{Ecosystem: "composer", Changes: []manifests.Change{}}
+	for _, p := range s.pkgs {
+		o, n := p.old, p.new
+		if o != nil && n != nil && o.Version == n.Version && o.Reference == n.Reference {
+			continue
+		}
+		p.changed = true
+		c := manifests.Change{Package: p.name(), Direct: s.oldRoot.names(p.key) || s.newRoot.names(p.key)}
+		switch {
+		case o == nil:
+			c.To, c.Kind, c.Dev = n.Version, manifests.Added, n.Dev
+		case n == nil:
+			c.From, c.Kind, c.Dev = o.Version, manifests.Removed, o.Dev
+		default:
+			c.From, c.To, c.Dev = o.Version, n.Version, n.Dev
+			cmp := constraint.Compare(o.Version, n.Version)
+			if o.Version == n.Version {
+				// One branch built from two commits: name the commits,
+				// as composer does, and order them by release time.
+				c.From, c.To = o.Version+" "+short(o.Reference), n.Version+" "+short(n.Reference)
+				cmp = strings.Compare(o.Time, n.Time)
+			}
+			c.Kind = manifests.Upgrade
+			if cmp > 0 {
+				c.Kind = manifests.Downgrade
+			}
+		}
+		s.d.Changes = append(s.d.Changes, c)
+	}
+}
+
+func short(ref string) string {
+	if len(ref) > 7 {
+		return ref[:7]
+	}
+	return ref
+}
+
+// isPlatform reports whether a requirement names the platform (php,
+// ext-*, lib-*, composer-plugin-api, composer-runtime-api …): those have no
+// vendor prefix, and no candidate changes them.
+func isPlatform(name string) bool { return !strings.Contains(name, "/") }
+
+// constraint parses c once per set. A constraint our evaluator cannot
+// parse yields nil, which every version satisfies: composer wrote it, so
+// it holds in the lock it came from, and composer has the last word.
+func (s *set) constraint(c string) *constraint.Constraint {
+	if k, ok := s.cons[c]; ok {
+		return k
+	}
+	k, err := constraint.Parse(c)
+	if err != nil {
+		s.log.Warn("composer constraint not understood; treated as satisfied", "constraint", c, "err", err)
+		k = nil
+	}
+	s.cons[c] = k
+	return k
 }

@@ -2,18 +2,56 @@ package gomod
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
-// Ecosystem is a placeholder replaced by the real implementation.
+// Ecosystem is Go modules: go.mod is the lock, go.sum its sibling.
 type Ecosystem struct{}
 
 var _ manifests.Ecosystem = Ecosystem{}
 
-func (Ecosystem) Name() string       { return "gomod" }
-func (Ecosystem) Lock() string       { return "go.mod" }
-func (Ecosystem) Siblings() []string { return nil }
+// Name is "gomod".
+func (Ecosystem) Name() string { return "gomod" }
+
+// Lock is "go.mod".
+func (Ecosystem) Lock() string { return "go.mod" }
+
+// Siblings is go.sum, whose union over old and new every candidate gets.
+func (Ecosystem) Siblings() []string { return []string{"go.sum"} }
+
+// Open parses both snapshots, diffs them and couples the changes through
+// the go.mod files of the changed modules' old and new versions.
 func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
-	panic("todo")
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	o, err := load(old)
+	if err != nil {
+		return nil, err
+	}
+	n, err := load(new)
+	if err != nil {
+		return nil, err
+	}
+	if o.file.Module.Mod.Path != n.file.Module.Mod.Path {
+		return nil, fmt.Errorf("%s is module %s but %s is module %s: compare two versions of one module",
+			old.Ref, o.file.Module.Mod.Path, new.Ref, n.file.Module.Mod.Path)
+	}
+	changes := diff(o, n)
+	fs := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger))
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	plain := make([]manifests.Change, len(changes))
+	for i, c := range changes {
+		plain[i] = c.Change
+	}
+	units, edges := manifests.Couple(plain, fs)
+	return &Set{
+		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
+		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
+	}, nil
 }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/oracles"
+)
+
+// Exit codes of `bisect oracle` (CONTRACTS.md): 0 pass, 1 a fatal check
+// failed, 2 the oracle could not run.
+const (
+	exitCheckFailed = 1
+	exitCannotRun   = 2
+)
+
+type oracleOptions struct {
+	url   string
+	json  bool
+	flags *pflag.FlagSet // for the config keys the flags override
+}
+
+func newOracleCmd(g *globals) *cobra.Command {
+	var o oracleOptions
+	cmd := &cobra.Command{
+		Use:   "oracle --url URL [--config FILE] [--profile spec|claude] [--json]",
+		Short: "Judge a running server once with the configured oracle",
+		Long: `oracle runs the oracle of the config (mcp when none is configured) once
+against a server that is already running, prints every check, and exits
+0 when no fatal check fails, 1 when one does, and 2 when it could not run
+(bad flags or config, nothing listening, or an exec command that exits 125).
+
+--url is the full endpoint: for mcp the MCP endpoint itself, for http the
+{{.BaseURL}} of the steps, for exec BISECT_URL. oracle.path is not joined to
+it. Only the oracle section of the config is used; the runner is not.`,
+		Example: `  bisect oracle --url http://127.0.0.1:8080/mcp
+  bisect oracle --url http://127.0.0.1:8080/mcp --profile claude --json
+  bisect oracle --url http://127.0.0.1:8080 --config bisect.yaml   # oracle.kind: http, steps: [...]`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.flags = cmd.Flags()
+			return runOracle(cmd.Context(), g, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.url, "url", "", "endpoint of the running server, such as http://127.0.0.1:8080/mcp (required unless oracle.kind is exec)")
+	cmd.Flags().String("profile", "", "mcp: spec | claude (default spec)")
+	cmd.Flags().BoolVar(&o.json, "json", false, `print {"verdict", "checks"} as JSON`)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &codeError{code: exitCannotRun, msg: err.Error()}
+	})
+	return cmd
+}
+
+func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
+	cannot := func(err error) error { return &codeError{code: exitCannotRun, msg: err.Error()} }
+	cfg, err := g.loadConfigChecked(o.flags, map[string]string{"oracle.profile": "profile"},
+		func(c *config.Config) error { return c.Oracle.Validate() })
+	if err != nil {
+		return cannot(err)
+	}
+	target, err := oracleTarget(o.url, cfg.Oracle.Kind)
+	if err != nil {
+		return cannot(err)
+	}
+	cfg.Oracle.Path = ""
+	or, err := oracles.New(cfg.Oracle, g.logger())
+	if err != nil {
+		return cannot(fmt.Errorf("config %s: %w", g.configName(), err))
+	}
+	v, err := or.Check(ctx, target)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return cannot(err)
+	}
+	if v.Checks == nil {
+		v.Checks = []oracles.Check{}
+	}
+	if o.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else if err := printVerdict(g, v); err != nil {
+		return err
+	}
+	switch {
+	case v.Untestable:
+		return &codeError{code: exitCannotRun, msg: "the oracle says the server cannot be tested"}
+	case v.Failed() != nil:
+		return &codeError{code: exitCheckFailed}
+	}
+	return nil
+}
+
+// oracleTarget turns --url into the target. Only exec may run without one
+// (its command then sees an empty BISECT_URL).
+func oracleTarget(raw, kind string) (oracles.Target, error) {
+	if raw == "" {
+		if kind == "exec" {
+			return oracles.Target{}, nil
+		}
+		return oracles.Target{}, fmt.Errorf("--url: the %s oracle needs the URL of a running server", kind)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return oracles.Target{}, fmt.Errorf("--url: %q is not an http:// or https:// URL", raw)
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return oracles.Target{}, fmt.Errorf("--url: port %q: %w", p, err)
+		}
+	}
+	return oracles.Target{BaseURL: raw, Host: u.Hostname(), Port: port}, nil
+}
+
+// printVerdict prints the checks as a table, the exec output when there is
+// one, and the verdict line.
+func printVerdict(g *globals, v *oracles.Verdict) error {
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tSTATUS\tDETAIL")
+	for _, c := range v.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Severity, c.Status, strings.ReplaceAll(c.Detail, "\n", " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if v.Output != "" {
+		fmt.Fprintf(g.stdout, "\noutput (tail):\n%s", v.Output)
+		if !strings.HasSuffix(v.Output, "\n") {
+			fmt.Fprintln(g.stdout)
+		}
+	}
+	line := "verdict: " + v.Verdict
+	switch f := v.Failed(); {
+	case v.Untestable:
+		line += " (untestable)"
+	case f != nil:
+		line += " (first failing check: " + f.ID + ")"
+	}
+	_, err := fmt.Fprintf(g.stdout, "\n%s\n", line)
+	return err
+}

@@ -1,0 +1,353 @@
+package composer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
+)
+
+// maxProblems bounds how many violated requirements an infeasible
+// candidate's error lists; the first few say enough to act on.
+const maxProblems = 3
+
+// Candidate implements [manifests.Set]. Every package of an applied unit is
+// taken at its new entry, every other changed package at its old one, and
+// every unchanged package at its new entry; packages and packages-dev are
+// written sorted by name under the new lock's top-level keys, so the full
+// set reproduces the new lock byte for byte.
+//
+// The files are keyed by base name: "composer.lock", and "composer.json"
+// when the new snapshot has one. When the new composer.json does not admit
+// a rolled-back package, the candidate's composer.json takes that
+// package's constraint from the old composer.json (or drops it when the old
+// one did not name it), as composer install refuses a lock that does not
+// satisfy the root requirements.
+//
+// Before anything is written, every locked package's require, conflict and
+// replace and every root requirement is checked against the candidate set,
+// as composer install does; a violation is an error wrapping
+// [manifests.ErrInfeasible] that names the packages.
+func (s *set) Candidate(applied []string) (*manifests.Candidate, error) {
+	c, problems, err := s.build(applied)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		more := ""
+		if len(problems) > maxProblems {
+			more = fmt.Sprintf(" (and %d more)", len(problems)-maxProblems)
+			problems = problems[:maxProblems]
+		}
+		return nil, fmt.Errorf("%w: %s%s", manifests.ErrInfeasible, strings.Join(problems, "; "), more)
+	}
+	return c, nil
+}
+
+// build writes the candidate's files whether or not it is feasible, and
+// returns the violated requirements beside them (so that tests can show
+// composer the candidates the check refuses).
+func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
+	ids := append([]string(nil), applied...)
+	sort.Strings(ids)
+	ids = compactStrings(ids)
+	take := map[string]bool{}
+	for _, id := range ids {
+		pkgs, ok := s.unitOf[id]
+		if !ok {
+			return nil, nil, fmt.Errorf("composer candidate: unknown unit %q", id)
+		}
+		for _, p := range pkgs {
+			take[strings.ToLower(p)] = true
+		}
+	}
+	var chosen []*entry
+	for _, p := range s.pkgs {
+		e := p.new
+		if p.changed && !take[p.key] {
+			e = p.old
+		}
+		if e != nil {
+			chosen = append(chosen, e)
+		}
+	}
+	idx := candidateIndex(chosen)
+	var problems []string
+	for _, e := range chosen {
+		problems = s.checkEntry(problems, e, idx)
+	}
+	files := map[string][]byte{"composer.lock": s.writeLock(chosen)}
+	if s.newRoot != nil {
+		root, rootProblems := s.rootFor(idx)
+		problems = append(problems, rootProblems...)
+		files["composer.json"] = root
+	}
+	return &manifests.Candidate{Applied: ids, Files: files}, problems, nil
+}
+
+func compactStrings(sorted []string) []string {
+	out := sorted[:0]
+	for i, s := range sorted {
+		if i == 0 || s != sorted[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// candidateIndex maps each name to the chosen entries that answer to it.
+func candidateIndex(chosen []*entry) map[string][]*entry {
+	idx := make(map[string][]*entry, len(chosen))
+	for _, e := range chosen {
+		k := strings.ToLower(e.Name)
+		idx[k] = append(idx[k], e)
+		for _, l := range e.Replace {
+			idx[l.Key] = append(idx[l.Key], e)
+		}
+		for _, l := range e.Provide {
+			idx[l.Key] = append(idx[l.Key], e)
+		}
+	}
+	return idx
+}
+
+// checkEntry appends a sentence for each of e's links the candidate set
+// violates.
+func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) []string {
+	for _, l := range e.Require {
+		if isPlatform(l.Name) {
+			continue
+		}
+		if !satisfied(idx, l.Key, s.constraint(l.Constraint)) {
+			problems = append(problems, fmt.Sprintf("%s %s requires %s %s, but the candidate locks %s", e.Name, e.Version, l.Name, l.Constraint, lockedAs(idx, l.Key)))
+		}
+	}
+	for _, l := range e.Conflict {
+		if isPlatform(l.Name) {
+			continue
+		}
+		c := s.constraint(l.Constraint)
+		for _, x := range idx[l.Key] {
+			if x != e && answers(x, l.Key, c) {
+				problems = append(problems, fmt.Sprintf("%s %s conflicts with %s %s, and the candidate locks %s %s", e.Name, e.Version, l.Name, l.Constraint, x.Name, x.Version))
+			}
+		}
+	}
+	for _, l := range e.Replace {
+		for _, x := range idx[l.Key] {
+			if x != e && strings.ToLower(x.Name) == l.Key {
+				problems = append(problems, fmt.Sprintf("%s %s replaces %s, and the candidate also locks %s %s", e.Name, e.Version, l.Name, x.Name, x.Version))
+			}
+		}
+	}
+	return problems
+}
+
+func satisfied(idx map[string][]*entry, key string, c *constraint.Constraint) bool {
+	for _, x := range idx[key] {
+		if answers(x, key, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// lockedAs describes what the candidate has under a name, for messages.
+func lockedAs(idx map[string][]*entry, key string) string {
+	var have []string
+	for _, x := range idx[key] {
+		if strings.ToLower(x.Name) == key {
+			have = append(have, x.Name+" "+x.Version)
+		} else {
+			have = append(have, x.Name+" "+x.Version+" (replacing or providing "+key+")")
+		}
+	}
+	if len(have) == 0 {
+		return "no " + key
+	}
+	return strings.Join(have, ", ")
+}
+
+// writeLock writes the candidate's composer.lock with the new lock's
+// top-level keys in their order, composer's own layout (four-space indent)
+// and each package entry's original bytes.
+func (s *set) writeLock(chosen []*entry) []byte {
+	var prod, dev []*entry
+	for _, e := range chosen {
+		if e.Dev {
+			dev = append(dev, e)
+		} else {
+			prod = append(prod, e)
+		}
+	}
+	keys := s.new.keys
+	if !contains(keys, "packages") {
+		keys = append([]string{"packages"}, keys...)
+	}
+	if len(dev) > 0 && !contains(keys, "packages-dev") {
+		i := indexOf(keys, "packages") + 1
+		keys = append(keys[:i:i], append([]string{"packages-dev"}, keys[i:]...)...)
+	}
+	var b bytes.Buffer
+	b.Grow(len(s.new.top["packages"]) + len(s.new.top["packages-dev"]) + 4096)
+	b.WriteString("{\n")
+	for i, k := range keys {
+		kj, _ := json.Marshal(k)
+		b.WriteString("    ")
+		b.Write(kj)
+		b.WriteString(": ")
+		switch k {
+		case "packages":
+			writeEntries(&b, prod)
+		case "packages-dev":
+			writeEntries(&b, dev)
+		default:
+			b.Write(s.new.top[k])
+		}
+		if i < len(keys)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("}")
+	if s.new.newline {
+		b.WriteString("\n")
+	}
+	return b.Bytes()
+}
+
+// writeEntries writes a packages array as composer does: sorted by name
+// (chosen already is), one entry per element, eight-space indent.
+func writeEntries(b *bytes.Buffer, es []*entry) {
+	if len(es) == 0 {
+		b.WriteString("[]")
+		return
+	}
+	b.WriteString("[\n")
+	for i, e := range es {
+		b.WriteString("        ")
+		b.Write(e.Raw)
+		if i < len(es)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("    ]")
+}
+
+func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// edit replaces data[start:end] with text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// rootFor returns the candidate's composer.json: the new one, with each
+// requirement (or conflict) that the candidate set violates taken from the
+// old composer.json instead. It also returns the root requirements that
+// still do not hold.
+func (s *set) rootFor(idx map[string][]*entry) ([]byte, []string) {
+	var edits []edit
+	var problems []string
+	for _, section := range rootSections {
+		members := s.newRoot.sections[section]
+		deleted := make([]bool, len(members))
+		for i, m := range members {
+			key := strings.ToLower(m.Name)
+			if isPlatform(key) || s.rootHolds(section, key, m.Constraint, idx) {
+				continue
+			}
+			old, ok := s.oldRoot.constraintOf(section, m.Name)
+			if !ok && section != "conflict" {
+				old, ok = s.oldRoot.constraintOf(otherRequire(section), m.Name)
+			}
+			switch {
+			case !ok:
+				deleted[i] = true
+			case !s.rootHolds(section, key, old, idx):
+				problems = append(problems, fmt.Sprintf("composer.json %s %s %s (and the old composer.json's %s) does not admit the candidate's %s", section, m.Name, m.Constraint, old, lockedAs(idx, key)))
+			default:
+				edits = append(edits, edit{m.valStart, m.valEnd, jsonString(old)})
+			}
+		}
+		edits = append(edits, deletions(members, deleted)...)
+	}
+	if len(edits) == 0 {
+		return s.newRoot.data, problems
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
+	out := append([]byte(nil), s.newRoot.data...)
+	for _, e := range edits {
+		out = append(out[:e.start], append([]byte(e.text), out[e.end:]...)...)
+	}
+	return out, problems
+}
+
+// rootHolds reports whether a root requirement (or conflict) on key holds
+// for the candidate set.
+func (s *set) rootHolds(section, key, constraint string, idx map[string][]*entry) bool {
+	c := s.constraint(constraint)
+	if section != "conflict" {
+		return satisfied(idx, key, c)
+	}
+	for _, x := range idx[key] {
+		if answers(x, key, c) {
+			return false
+		}
+	}
+	return true
+}
+
+func otherRequire(section string) string {
+	if section == "require" {
+		return "require-dev"
+	}
+	return "require"
+}
+
+// deletions removes the deleted members of one section with the commas
+// between them, leaving the rest of the file as it was: a leading run of
+// deleted members goes up to the first kept key, any later one from the end
+// of the value before it.
+func deletions(members []member, deleted []bool) []edit {
+	var edits []edit
+	j := 0
+	for j < len(members) && deleted[j] {
+		j++
+	}
+	switch {
+	case j == len(members) && j > 0:
+		edits = append(edits, edit{members[0].keyStart, members[j-1].valEnd, ""})
+	case j > 0:
+		edits = append(edits, edit{members[0].keyStart, members[j].keyStart, ""})
+	}
+	for i := j + 1; i < len(members); i++ {
+		if deleted[i] {
+			edits = append(edits, edit{members[i-1].valEnd, members[i].valEnd, ""})
+		}
+	}
+	return edits
+}
+
+// jsonString encodes s as composer would: without escaping <, > and &.
+func jsonString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}

@@ -1,0 +1,60 @@
+<?php
+// Judges a batch of questions with composer/semver as Debian ships it, so the
+// Go evaluator can be compared against composer itself. Reads one JSON object
+// on stdin:
+//   {"satisfies": [[constraint, version], ...], "normalize": [version, ...],
+//    "compare": [[a, b], ...]}
+// and writes the answers in the same order:
+//   {"satisfies": [{"constraint_error": bool, "version_error": bool, "ok": bool}],
+//    "normalize": [normalized or null], "compare": [-1|0|1|null]}
+require '/usr/share/php/Composer/Semver/autoload.php';
+
+use Composer\Semver\Comparator;
+use Composer\Semver\Semver;
+use Composer\Semver\VersionParser;
+
+$in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
+$parser = new VersionParser();
+$out = ['satisfies' => [], 'normalize' => [], 'compare' => []];
+
+foreach ($in['satisfies'] as [$constraint, $version]) {
+    $answer = ['constraint_error' => false, 'version_error' => false, 'ok' => false];
+    try {
+        $parser->parseConstraints($constraint);
+    } catch (\Exception $e) {
+        $answer['constraint_error'] = true;
+    }
+    try {
+        $parser->normalize($version);
+    } catch (\Exception $e) {
+        $answer['version_error'] = true;
+    }
+    if (!$answer['constraint_error'] && !$answer['version_error']) {
+        $answer['ok'] = Semver::satisfies($version, $constraint);
+    }
+    $out['satisfies'][] = $answer;
+}
+
+foreach ($in['normalize'] as $version) {
+    try {
+        $out['normalize'][] = $parser->normalize($version);
+    } catch (\Exception $e) {
+        $out['normalize'][] = null;
+    }
+}
+
+foreach ($in['compare'] as [$a, $b]) {
+    $na = $parser->normalize($a);
+    $nb = $parser->normalize($b);
+    if (Comparator::lessThan($na, $nb)) {
+        $out['compare'][] = -1;
+    } elseif (Comparator::equalTo($na, $nb)) {
+        $out['compare'][] = 0;
+    } elseif (Comparator::greaterThan($na, $nb)) {
+        $out['compare'][] = 1;
+    } else {
+        $out['compare'][] = null;
+    }
+}
+
+echo json_encode($out, JSON_THROW_ON_ERROR);

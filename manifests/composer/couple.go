@@ -1,0 +1,183 @@
+package composer
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
+)
+
+// providers maps a lower-case package name to the packages that answer to
+// it on one side: the package of that name, and those that replace or
+// provide it.
+type providers map[string][]*pkgState
+
+func (s *set) index(side func(*pkgState) *entry) providers {
+	idx := providers{}
+	for _, p := range s.pkgs {
+		e := side(p)
+		if e == nil {
+			continue
+		}
+		idx[p.key] = append(idx[p.key], p)
+		for _, l := range e.Replace {
+			idx[l.Key] = append(idx[l.Key], p)
+		}
+		for _, l := range e.Provide {
+			idx[l.Key] = append(idx[l.Key], p)
+		}
+	}
+	return idx
+}
+
+// answers reports whether e, once installed, satisfies a requirement on
+// key with constraint c: by its own name and version (or an alias of it),
+// or by what it replaces or provides.
+func answers(e *entry, key string, c *constraint.Constraint) bool {
+	if e == nil {
+		return false
+	}
+	if strings.ToLower(e.Name) == key && versionOK(c, e) {
+		return true
+	}
+	for _, ls := range [][]link{e.Replace, e.Provide} {
+		for _, l := range ls {
+			if l.Key == key && linkOK(c, e, l.Constraint) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func versionOK(c *constraint.Constraint, e *entry) bool {
+	if c == nil || c.Check(e.Version) {
+		return true
+	}
+	for _, a := range e.Aliases {
+		if c.Check(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// linkOK decides a requirement against a replaced or provided version.
+// Composer intersects the two constraints; our evaluator checks versions,
+// so a provided range that is not one version counts as a match (composer
+// install, which the candidate goes through, has the last word).
+func linkOK(c *constraint.Constraint, e *entry, provided string) bool {
+	switch provided {
+	case "self.version":
+		return versionOK(c, e)
+	case "", "*":
+		return true
+	}
+	if c == nil {
+		return true
+	}
+	if _, err := constraint.Normalize(provided); err != nil {
+		return true
+	}
+	return c.Check(provided)
+}
+
+// forces derives the coupling between changed packages from every
+// candidate entry (the old and the new entry of each change).
+//
+// An old entry x0 is installed exactly when x is not applied. When x0
+// requires n and only a package w at its old state satisfies that, applying
+// w needs x applied. A new entry x1 requires n satisfied by w at its new
+// state: applying x needs w applied. A conflict (or a replace, which
+// conflicts with the replaced package) between x at one state and y at the
+// other forces likewise. When several packages could satisfy a requirement
+// the one named n is kept (else the first by name): that over-constrains a
+// rare provider swap but keeps every closed candidate installable.
+func (s *set) forces() []manifests.Force {
+	var fs []manifests.Force
+	for _, p := range s.pkgs {
+		if !p.changed {
+			continue
+		}
+		for _, side := range []bool{false, true} {
+			e, idx, otherIdx := p.old, s.oldIdx, s.newIdx
+			if side {
+				e, idx, otherIdx = p.new, s.newIdx, s.oldIdx
+			}
+			if e == nil {
+				continue
+			}
+			// force records "x at this side needs q at this side".
+			force := func(q *pkgState, reason string) {
+				if side {
+					fs = append(fs, manifests.Force{From: p.name(), To: q.name(), Reason: reason})
+				} else {
+					fs = append(fs, manifests.Force{From: q.name(), To: p.name(), Reason: reason})
+				}
+			}
+			for _, l := range e.Require {
+				if isPlatform(l.Name) {
+					continue
+				}
+				if w := s.witness(p, side, l, idx); w != nil {
+					reason := fmt.Sprintf("%s %s requires %s %s", e.Name, e.Version, l.Name, l.Constraint)
+					if w.key != l.Key {
+						reason += fmt.Sprintf(" (provided by %s)", w.name())
+					}
+					force(w, reason)
+				}
+			}
+			for _, l := range e.Conflict {
+				if isPlatform(l.Name) {
+					continue
+				}
+				c := s.constraint(l.Constraint)
+				for _, q := range otherIdx[l.Key] {
+					if q != p && q.changed && answers(other(q, side), l.Key, c) {
+						force(q, fmt.Sprintf("%s %s conflicts with %s %s", e.Name, e.Version, l.Name, l.Constraint))
+					}
+				}
+			}
+			for _, l := range e.Replace {
+				if q := s.byName[l.Key]; q != nil && q != p && q.changed && other(q, side) != nil && strings.ToLower(other(q, side).Name) == l.Key {
+					force(q, fmt.Sprintf("%s %s replaces %s", e.Name, e.Version, l.Name))
+				}
+			}
+		}
+	}
+	return fs
+}
+
+// other returns q's entry on the other side than side (true = new).
+func other(q *pkgState, side bool) *entry {
+	if side {
+		return q.old
+	}
+	return q.new
+}
+
+// witness returns the changed package that must stay at p's side for p's
+// requirement l to hold, or nil when nothing needs to be forced: something
+// satisfies it on both sides, or nothing satisfies it at all (then the lock
+// itself is inconsistent, which the candidate check reports).
+func (s *set) witness(p *pkgState, side bool, l link, idx providers) *pkgState {
+	c := s.constraint(l.Constraint)
+	var pick *pkgState
+	for _, w := range idx[l.Key] {
+		mine := w.old
+		if side {
+			mine = w.new
+		}
+		if !answers(mine, l.Key, c) {
+			continue
+		}
+		if w == p || !w.changed || answers(other(w, side), l.Key, c) {
+			return nil
+		}
+		if pick == nil || w.key == l.Key {
+			pick = w
+		}
+	}
+	return pick
+}

@@ -1,0 +1,350 @@
+package composer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+func snapshot(t testing.TB, ref string, files map[string]string) *manifests.Snapshot {
+	t.Helper()
+	s := &manifests.Snapshot{Ref: ref, Path: "composer.lock", Files: map[string][]byte{}}
+	for k, v := range files {
+		s.Files[k] = []byte(v)
+	}
+	return s
+}
+
+func openFixture(t testing.TB, name string) *set {
+	t.Helper()
+	dir := filepath.Join("testdata", name)
+	return openDirs(t, filepath.Join(dir, "old"), filepath.Join(dir, "new"))
+}
+
+// TestDiffGolden compares the diff of a pair of locks written by the real
+// composer (testdata/mcp, see scenario_test.go) with testdata/mcp/diff.golden.
+// Refresh with: go test ./manifests/composer -run TestDiffGolden -update
+func TestDiffGolden(t *testing.T) {
+	s := openFixture(t, "mcp")
+	got, err := json.MarshalIndent(s.Diff(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "mcp", "diff.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("diff differs from %s (run with -update to accept):\n%s", golden, got)
+	}
+}
+
+func TestCandidateBytes(t *testing.T) {
+	s := openFixture(t, "mcp")
+	newLock, err := os.ReadFile("testdata/mcp/new/composer.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newJSON, err := os.ReadFile("testdata/mcp/new/composer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, u := range s.Diff().Units {
+		all = append(all, u.ID)
+	}
+	full, err := s.Candidate(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(full.Files["composer.lock"], newLock) {
+		t.Errorf("the full set's lock is not the new lock byte for byte:\n%s", full.Files["composer.lock"])
+	}
+	if !bytes.Equal(full.Files["composer.json"], newJSON) {
+		t.Errorf("the full set's composer.json is not the new one:\n%s", full.Files["composer.json"])
+	}
+
+	empty, err := s.Candidate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Candidate([]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Hash() != again.Hash() || empty.Hash() == full.Hash() {
+		t.Errorf("hashes: empty %s, empty again %s, full %s", empty.Hash(), again.Hash(), full.Hash())
+	}
+	old, err := parseLock("old", mustRead(t, "testdata/mcp/old/composer.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseLock("candidate", empty.Files["composer.lock"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.pkgs) != len(old.pkgs) {
+		t.Fatalf("empty candidate locks %d packages, the old lock %d", len(got.pkgs), len(old.pkgs))
+	}
+	for k, e := range old.pkgs {
+		g := got.pkgs[k]
+		if g == nil || g.Version != e.Version || g.Dev != e.Dev {
+			t.Errorf("empty candidate has %s as %+v, want the old %s (dev %v)", k, g, e.Version, e.Dev)
+		}
+	}
+	// Rolling back the pinned mcp/sdk and the dev tool takes their old root
+	// constraints; nothing else in composer.json changes.
+	wantJSON := strings.Replace(string(newJSON), `"mcp/sdk": "0.5.0"`, `"mcp/sdk": "^0.4"`, 1)
+	wantJSON = strings.Replace(wantJSON, `"acme/dev-tool": "~1.1.0"`, `"acme/dev-tool": "^1.2"`, 1)
+	if string(empty.Files["composer.json"]) != wantJSON {
+		t.Errorf("empty candidate's composer.json:\n%s\nwant:\n%s", empty.Files["composer.json"], wantJSON)
+	}
+
+	// Subsets in a different order and with repeats name the same candidate.
+	a, err := s.Candidate([]string{"u4", "u1", "u4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Candidate([]string{"u1", "u4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash() != b.Hash() || strings.Join(a.Applied, ",") != "u1,u4" {
+		t.Errorf("applied %v hash %s vs applied %v hash %s", a.Applied, a.Hash(), b.Applied, b.Hash())
+	}
+}
+
+func mustRead(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCandidateErrors(t *testing.T) {
+	s := openFixture(t, "mcp")
+	unit := map[string]string{}
+	for _, u := range s.Diff().Units {
+		for _, p := range u.Packages {
+			unit[p] = u.ID
+		}
+	}
+	tests := []struct {
+		name       string
+		applied    []string
+		infeasible bool
+		want       []string
+	}{
+		{"unknown unit", []string{"u99"}, false, []string{`unknown unit "u99"`}},
+		{"kernel without event-dispatcher", []string{unit["symfony/http-kernel"]}, true,
+			[]string{"symfony/http-kernel v7.4.13 requires symfony/event-dispatcher ^7.4.13, but the candidate locks symfony/event-dispatcher v7.4.8"}},
+		{"sdk without psr/clock", []string{unit["mcp/sdk"]}, true,
+			[]string{"mcp/sdk 0.5.0 requires psr/clock ^1.0, but the candidate locks no psr/clock"}},
+		{"assert removed under the old docblock", []string{unit["webmozart/assert"]}, true,
+			[]string{"phpdocumentor/reflection-docblock 5.6.0 requires webmozart/assert ^1.9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := s.Candidate(tt.applied)
+			if err == nil {
+				t.Fatalf("Candidate(%v) succeeded with %v", tt.applied, c.Applied)
+			}
+			if errors.Is(err, manifests.ErrInfeasible) != tt.infeasible {
+				t.Errorf("errors.Is(ErrInfeasible) = %v, want %v: %v", !tt.infeasible, tt.infeasible, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	if err := s.Validate(context.Background(), t.TempDir(), nil); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
+// lockOf builds a composer.lock in composer's layout from entries given as
+// JSON objects.
+func lockOf(entries ...string) string {
+	var b strings.Builder
+	b.WriteString("{\n    \"content-hash\": \"x\",\n    \"packages\": [")
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n        " + e)
+	}
+	b.WriteString("\n    ],\n    \"packages-dev\": []\n}\n")
+	return b.String()
+}
+
+func TestDiffKinds(t *testing.T) {
+	old := lockOf(
+		`{"name": "a/down", "version": "2.0.0"}`,
+		`{"name": "a/gone", "version": "1.0.0"}`,
+		`{"name": "a/same", "version": "1.0.0", "require": {"php": ">=9", "ext-json": "*", "a/up": "^1.0"}}`,
+		`{"name": "a/up", "version": "v1.9.0"}`,
+		`{"name": "a/branch", "version": "dev-main", "source": {"type": "git", "url": "x", "reference": "1111111111aaaa"}, "time": "2026-01-01T00:00:00+00:00"}`,
+	)
+	nw := lockOf(
+		`{"name": "a/branch", "version": "dev-main", "source": {"type": "git", "url": "x", "reference": "2222222222bbbb"}, "time": "2026-02-01T00:00:00+00:00"}`,
+		`{"name": "a/down", "version": "1.9.9"}`,
+		`{"name": "a/new", "version": "0.1.0"}`,
+		`{"name": "a/same", "version": "1.0.0", "require": {"php": ">=9", "ext-json": "*", "a/up": "^1.0"}}`,
+		`{"name": "a/up", "version": "v1.10.0"}`,
+	)
+	root := `{"require": {"a/up": "^1.0"}, "require-dev": {"A/Down": "*"}}`
+	set, err := Ecosystem{}.Open(context.Background(),
+		snapshot(t, "old.lock", map[string]string{"composer.lock": old}),
+		snapshot(t, "new.lock", map[string]string{"composer.lock": nw, "composer.json": root}),
+		manifests.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := set.Diff()
+	want := []manifests.Change{
+		{Package: "a/branch", From: "dev-main 1111111", To: "dev-main 2222222", Kind: manifests.Upgrade},
+		{Package: "a/down", From: "2.0.0", To: "1.9.9", Kind: manifests.Downgrade, Direct: true},
+		{Package: "a/gone", From: "1.0.0", Kind: manifests.Removed},
+		{Package: "a/new", To: "0.1.0", Kind: manifests.Added},
+		{Package: "a/up", From: "v1.9.0", To: "v1.10.0", Kind: manifests.Upgrade, Direct: true},
+	}
+	if len(d.Changes) != len(want) {
+		t.Fatalf("changes = %+v, want %+v", d.Changes, want)
+	}
+	for i := range want {
+		if d.Changes[i] != want[i] {
+			t.Errorf("change %d = %+v, want %+v", i, d.Changes[i], want[i])
+		}
+	}
+	if len(d.Units) != len(want) || len(d.Edges) != 0 {
+		t.Errorf("independent changes gave units %+v and edges %+v (platform requirements must not couple)", d.Units, d.Edges)
+	}
+}
+
+// TestCoupling covers the forces one at a time on two-package locks.
+func TestCoupling(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new []string
+		units    int    // number of units
+		edge     string // "from>to" by package, or "" for none
+		reason   string
+	}{
+		{
+			name:  "new requirer needs the upgrade",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"x/p": ">=1.0"}}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"x/p": "^2.0"}}`, `{"name": "x/p", "version": "2.0.0"}`},
+			units: 2, edge: "x/r>x/p", reason: "x/r 2.0.0 requires x/p ^2.0",
+		},
+		{
+			name:  "old requirer blocks the upgrade",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"x/p": "~1.0.0"}}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "1.1.0", "require": {"x/p": "^1.0"}}`, `{"name": "x/p", "version": "1.1.0"}`},
+			units: 2, edge: "x/p>x/r", reason: "x/r 1.0.0 requires x/p ~1.0.0",
+		},
+		{
+			name:  "both ways is one unit",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"x/p": "^1.0"}}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"x/p": "^2.0"}}`, `{"name": "x/p", "version": "2.0.0"}`},
+			units: 2, edge: "x/r>x/p",
+		},
+		{
+			name:  "conflict of the old entry",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "conflict": {"x/p": ">=2.0"}}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "1.1.0"}`, `{"name": "x/p", "version": "2.0.0"}`},
+			units: 2, edge: "x/p>x/r", reason: "x/r 1.0.0 conflicts with x/p >=2.0",
+		},
+		{
+			name:  "replace of a removed package",
+			old:   []string{`{"name": "x/r", "version": "1.0.0"}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "2.0.0", "replace": {"x/p": "self.version"}}`},
+			units: 2, edge: "x/r>x/p", reason: "x/r 2.0.0 replaces x/p",
+		},
+		{
+			name:  "requirement satisfied by a provider",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"psr/impl": "1.0"}}`, `{"name": "x/p", "version": "1.0.0", "provide": {"psr/impl": "1.0"}}`},
+			new:   []string{`{"name": "x/r", "version": "1.0.1"}`, `{"name": "x/p", "version": "2.0.0"}`},
+			units: 2, edge: "x/p>x/r", reason: "x/r 1.0.0 requires psr/impl 1.0 (provided by x/p)",
+		},
+		{
+			name:  "platform requirements never couple",
+			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"php": "^7.4"}}`, `{"name": "x/p", "version": "1.0.0"}`},
+			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"php": "^8.2"}}`, `{"name": "x/p", "version": "2.0.0"}`},
+			units: 2,
+		},
+	}
+	tests[2].new[1] = `{"name": "x/p", "version": "2.0.0", "require": {"x/r": "^2.0"}}`
+	tests[2].units, tests[2].edge = 1, ""
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := Ecosystem{}.Open(context.Background(),
+				snapshot(t, "old", map[string]string{"composer.lock": lockOf(tt.old...)}),
+				snapshot(t, "new", map[string]string{"composer.lock": lockOf(tt.new...)}),
+				manifests.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := set.Diff()
+			if len(d.Units) != tt.units {
+				t.Fatalf("units = %+v, want %d", d.Units, tt.units)
+			}
+			byPkg := map[string]string{}
+			for _, u := range d.Units {
+				for _, p := range u.Packages {
+					byPkg[p] = u.ID
+				}
+			}
+			var got string
+			for _, e := range d.Edges {
+				for p, id := range byPkg {
+					if id == e.From {
+						got = p + got
+					}
+					if id == e.To {
+						got += ">" + p
+					}
+				}
+				if tt.reason != "" && e.Reason != tt.reason {
+					t.Errorf("reason = %q, want %q", e.Reason, tt.reason)
+				}
+			}
+			if len(d.Edges) > 1 || got != tt.edge {
+				t.Errorf("edges = %+v (%q), want %q", d.Edges, got, tt.edge)
+			}
+			// Every closed subset must be feasible, every other one not.
+			for mask := 0; mask < 1<<len(d.Units); mask++ {
+				var applied []string
+				for i, u := range d.Units {
+					if mask&(1<<i) != 0 {
+						applied = append(applied, u.ID)
+					}
+				}
+				closed, _ := manifests.Closed(applied, d.Edges)
+				if _, err := set.Candidate(applied); (err == nil) != closed {
+					t.Errorf("%v: closed=%v but Candidate error %v", applied, closed, err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,378 @@
+package composer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// entry is one package of a composer.lock. Raw is the entry's exact bytes,
+// so that a candidate reproduces it byte for byte; the other fields are the
+// parts coupling and the feasibility check read.
+type entry struct {
+	Name      string
+	Version   string
+	Dev       bool // listed under packages-dev
+	Raw       json.RawMessage
+	Require   []link
+	Conflict  []link
+	Replace   []link
+	Provide   []link
+	Reference string   // source (else dist) reference: tells two builds of one dev branch apart
+	Time      string   // release time as composer wrote it; orders two builds of one branch
+	Aliases   []string // versions this entry also answers to (branch-alias, root aliases)
+}
+
+// link is one member of an entry's require, conflict, replace or provide.
+type link struct {
+	Name       string // as written
+	Key        string // lower-case, as composer compares names
+	Constraint string
+}
+
+// links turns a link map into a slice sorted by name, so that everything
+// derived from it (forces, error messages) is deterministic.
+func links(m map[string]string) []link {
+	if len(m) == 0 {
+		return nil
+	}
+	l := make([]link, 0, len(m))
+	for n, c := range m {
+		l = append(l, link{Name: n, Key: strings.ToLower(n), Constraint: c})
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].Key < l[j].Key })
+	return l
+}
+
+// lockFile is a parsed composer.lock: its top-level keys in file order with
+// their raw values, and its packages by lower-case name.
+type lockFile struct {
+	keys    []string
+	top     map[string]json.RawMessage
+	pkgs    map[string]*entry
+	newline bool // the file ended with a newline
+}
+
+// lockAlias is one element of the lock's "aliases" (inline root aliases
+// such as "dev-main as 1.0.0").
+type lockAlias struct {
+	Package string `json:"package"`
+	Version string `json:"version"`
+	Alias   string `json:"alias"`
+}
+
+// parseLock parses a composer.lock; name is how errors call the file
+// (the reference the user gave).
+func parseLock(name string, data []byte) (*lockFile, error) {
+	lf := &lockFile{top: map[string]json.RawMessage{}, pkgs: map[string]*entry{}}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	sc := &scanner{data: data}
+	if sc.peek() != '{' {
+		return nil, fmt.Errorf("%s: not a JSON object", name)
+	}
+	var where string // the package being read, for errors
+	err := sc.object(func(key string) error {
+		start := sc.pos
+		switch key {
+		case "packages", "packages-dev":
+			if sc.peek() != '[' {
+				return sc.fail("%q must be an array of packages", key)
+			}
+			i := 0
+			err := sc.array(func() error {
+				where = fmt.Sprintf("%s[%d]: ", key, i)
+				e, err := sc.entry()
+				if err != nil {
+					return err
+				}
+				e.Dev = key == "packages-dev"
+				k := strings.ToLower(e.Name)
+				if prev, dup := lf.pkgs[k]; dup {
+					return sc.fail("package %s is locked twice (%s and %s)", e.Name, prev.Version, e.Version)
+				}
+				lf.pkgs[k] = e
+				i++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			where = ""
+		default:
+			if err := sc.value(); err != nil {
+				return err
+			}
+		}
+		if _, dup := lf.top[key]; !dup {
+			lf.keys = append(lf.keys, key)
+		}
+		lf.top[key] = data[start:sc.pos]
+		return nil
+	})
+	if err == nil && sc.peek() != 0 {
+		err = sc.fail("unexpected data after the top-level object")
+	}
+	if err != nil {
+		var se *scanError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%s: line %d: %s%w", name, se.line(data), where, err)
+		}
+		return nil, fmt.Errorf("%s: %s%w", name, where, err)
+	}
+	lf.newline = bytes.HasSuffix(data, []byte("\n"))
+	if raw, ok := lf.top["aliases"]; ok {
+		var aliases []lockAlias
+		if err := json.Unmarshal(raw, &aliases); err != nil {
+			return nil, fmt.Errorf("%s: \"aliases\" must be an array of {package, version, alias}: %w", name, err)
+		}
+		for _, a := range aliases {
+			if e := lf.pkgs[strings.ToLower(a.Package)]; e != nil && e.Version == a.Version && a.Alias != "" {
+				e.Aliases = append(e.Aliases, a.Alias)
+			}
+		}
+	}
+	return lf, nil
+}
+
+// entry reads one package entry, keeping its exact bytes.
+func (sc *scanner) entry() (*entry, error) {
+	start := sc.pos
+	if sc.peek() != '{' {
+		return nil, sc.unexpected("a package object")
+	}
+	e := &entry{}
+	var extra []byte
+	err := sc.object(func(key string) error {
+		var err error
+		switch key {
+		case "name", "version":
+			if sc.peek() != '"' {
+				return sc.fail("%q must be a string", key)
+			}
+			v, err := sc.str()
+			if key == "name" {
+				e.Name = v
+			} else {
+				e.Version = v
+			}
+			return err
+		case "require":
+			e.Require, err = sc.links(key)
+		case "conflict":
+			e.Conflict, err = sc.links(key)
+		case "replace":
+			e.Replace, err = sc.links(key)
+		case "provide":
+			e.Provide, err = sc.links(key)
+		case "source", "dist":
+			if sc.peek() != '{' {
+				return sc.value()
+			}
+			err = sc.object(func(k string) error {
+				if k != "reference" || sc.peek() != '"' {
+					return sc.value()
+				}
+				ref, err := sc.str()
+				// The source reference names the commit; dist's is the
+				// fallback when there is no source.
+				if key == "source" || e.Reference == "" {
+					e.Reference = ref
+				}
+				return err
+			})
+		case "time":
+			if sc.peek() != '"' {
+				return sc.value()
+			}
+			e.Time, err = sc.str()
+		case "extra":
+			s := sc.pos
+			err = sc.value()
+			extra = sc.data[s:sc.pos]
+		default:
+			err = sc.value()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.Raw = sc.data[start:sc.pos]
+	// Missing keys are reported at the entry's first line.
+	if e.Name == "" {
+		return nil, &scanError{off: start, msg: `missing "name"`}
+	}
+	if e.Version == "" {
+		return nil, &scanError{off: start, msg: fmt.Sprintf(`package %s: missing "version"`, e.Name)}
+	}
+	// A branch alias only matters for a dev branch, so extra (free-form
+	// and often large) is decoded only then.
+	if strings.HasPrefix(e.Version, "dev-") && len(extra) > 0 {
+		var x struct {
+			BranchAlias map[string]any `json:"branch-alias"`
+		}
+		if json.Unmarshal(extra, &x) == nil {
+			if a, ok := x.BranchAlias[e.Version].(string); ok {
+				e.Aliases = append(e.Aliases, a)
+			}
+		}
+	}
+	return e, nil
+}
+
+// fileError names the file and, for a syntax error, the line (of
+// composer.json, which is read with encoding/json). The decoder's own
+// offsets are relative to the value it was reading, so the position is
+// taken from a validation of the whole file.
+func fileError(name string, data []byte, err error) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("%s: empty file", name)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		var raw json.RawMessage
+		if verr := json.Unmarshal(data, &raw); errors.As(verr, &se) {
+			return fmt.Errorf("%s: line %d: %w", name, 1+bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n")), verr)
+		}
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// rootFile is a parsed root composer.json: its requirements by section,
+// and where each one sits in the file so that a candidate can change one
+// constraint without reformatting the rest.
+type rootFile struct {
+	data     []byte
+	sections map[string][]member // "require", "require-dev", "conflict"
+}
+
+// member is one "name": "constraint" pair of a root section, with byte
+// offsets into the file: the key's opening quote, the value's start and end,
+// and where the previous member's value ended (the comma lies after it).
+type member struct {
+	Name, Constraint                    string
+	keyStart, valStart, valEnd, prevEnd int
+}
+
+var rootSections = []string{"require", "require-dev", "conflict"}
+
+// parseRoot parses a root composer.json; name is how errors call the file.
+func parseRoot(name string, data []byte) (*rootFile, error) {
+	rf := &rootFile{data: data, sections: map[string][]member{}}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err := func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			return errors.New("not a JSON object")
+		}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			if !isRootSection(key) {
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return err
+				}
+				continue
+			}
+			members, err := readSection(dec, data)
+			if err != nil {
+				return fmt.Errorf("%q: %w", key, err)
+			}
+			rf.sections[key] = members
+		}
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return errors.New("unexpected data after the top-level object")
+		}
+		return nil
+	}()
+	if err != nil {
+		return nil, fileError(name, data, err)
+	}
+	return rf, nil
+}
+
+func isRootSection(key string) bool {
+	for _, s := range rootSections {
+		if s == key {
+			return true
+		}
+	}
+	return false
+}
+
+// readSection reads an object of "name": "constraint" members at the
+// decoder's position.
+func readSection(dec *json.Decoder, data []byte) ([]member, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		// composer writes an empty section as [] when it decoded {} into a
+		// PHP array; accept exactly that.
+		if d == '[' {
+			if end, err := dec.Token(); err == nil && end == json.Delim(']') {
+				return nil, nil
+			}
+		}
+		return nil, errors.New("must be an object of package: constraint")
+	}
+	var members []member
+	for dec.More() {
+		prevEnd := int(dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		var c string
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, fmt.Errorf("%v: the constraint must be a string", tok)
+		}
+		end := int(dec.InputOffset())
+		m := member{Name: tok.(string), Constraint: c, prevEnd: prevEnd, valEnd: end, valStart: end - len(raw)}
+		m.keyStart = prevEnd + bytes.IndexByte(data[prevEnd:], '"')
+		members = append(members, m)
+	}
+	_, err = dec.Token()
+	return members, err
+}
+
+// constraintOf returns the constraint the named section gives pkg.
+func (rf *rootFile) constraintOf(section, pkg string) (string, bool) {
+	if rf == nil {
+		return "", false
+	}
+	for _, m := range rf.sections[section] {
+		if strings.EqualFold(m.Name, pkg) {
+			return m.Constraint, true
+		}
+	}
+	return "", false
+}
+
+// names reports whether pkg is named in require or require-dev.
+func (rf *rootFile) names(pkg string) bool {
+	_, a := rf.constraintOf("require", pkg)
+	_, b := rf.constraintOf("require-dev", pkg)
+	return a || b
+}

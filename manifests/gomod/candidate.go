@@ -1,0 +1,317 @@
+package gomod
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// Set is an opened pair of go.mod/go.sum snapshots.
+type Set struct {
+	old, new *lock
+	changes  []change
+	diff     *manifests.Diff
+	env      []string
+	log      *slog.Logger
+}
+
+var _ manifests.Set = (*Set)(nil)
+
+// Diff returns the changes, units and closure edges.
+func (s *Set) Diff() *manifests.Diff { return s.diff }
+
+// Candidate writes go.mod and go.sum with exactly the applied units at their
+// new state. go.mod keeps the old file's layout and comments; the applied
+// changes take the new file's requirement (version and // indirect),
+// replace, exclude, go or toolchain line. go.sum is the sorted union of the
+// old and new go.sum, which holds the hashes of every version any candidate
+// can name. A set that is not closed under the edges fails with
+// manifests.ErrInfeasible before anything is written.
+func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
+	ids := append([]string(nil), applied...)
+	sort.Strings(ids)
+	on := map[string]bool{}
+	for _, id := range ids {
+		u := s.diff.Unit(id)
+		if u == nil {
+			return nil, fmt.Errorf("candidate: unknown unit %q", id)
+		}
+		for _, p := range u.Packages {
+			on[p] = true
+		}
+	}
+	if ok, e := manifests.Closed(ids, s.diff.Edges); !ok {
+		return nil, fmt.Errorf("%w: applying %s needs %s: %s", manifests.ErrInfeasible, e.From, e.To, e.Reason)
+	}
+
+	// A fresh parse: the old lock's tree stays untouched for the next call.
+	f, err := modfile.Parse(s.old.ref, s.old.data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("candidate: %w", err)
+	}
+	reqs := map[string]*modfile.Require{}
+	for _, r := range f.Require {
+		reqs[r.Mod.Path] = &modfile.Require{Mod: r.Mod, Indirect: r.Indirect}
+	}
+	for _, c := range s.changes {
+		if !on[c.Package] {
+			continue
+		}
+		if err := apply(f, reqs, c); err != nil {
+			return nil, fmt.Errorf("candidate: apply %s: %w", c.Package, err)
+		}
+	}
+	paths := make([]string, 0, len(reqs))
+	for p := range reqs {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	list := make([]*modfile.Require, 0, len(paths))
+	for _, p := range paths {
+		list = append(list, reqs[p])
+	}
+	f.SetRequireSeparateIndirect(list)
+	f.SortBlocks()
+	f.Cleanup()
+	gomod := modfile.Format(f.Syntax)
+
+	return &manifests.Candidate{
+		Applied: ids,
+		Files:   map[string][]byte{"go.mod": gomod, "go.sum": unionSum(s.old.sum, s.new.sum)},
+	}, nil
+}
+
+// apply moves one change of f (and of the requirement list reqs) to its new
+// state.
+func apply(f *modfile.File, reqs map[string]*modfile.Require, c change) error {
+	switch c.what {
+	case requireChange:
+		if c.newReq == nil {
+			delete(reqs, c.path)
+			return nil
+		}
+		reqs[c.path] = &modfile.Require{Mod: c.newReq.Mod, Indirect: c.newReq.Indirect}
+	case replaceChange:
+		if c.oldRepl != nil {
+			if err := f.DropReplace(c.oldRepl.Old.Path, c.oldRepl.Old.Version); err != nil {
+				return err
+			}
+		}
+		if c.newRepl != nil {
+			return f.AddReplace(c.newRepl.Old.Path, c.newRepl.Old.Version, c.newRepl.New.Path, c.newRepl.New.Version)
+		}
+	case excludeChange:
+		if c.To != "" {
+			return f.AddExclude(c.path, c.To)
+		}
+		return f.DropExclude(c.path, c.From)
+	case goChange:
+		if c.To == "" {
+			f.DropGoStmt()
+			return nil
+		}
+		return f.AddGoStmt(c.To)
+	case toolchainChange:
+		if c.To == "" {
+			f.DropToolchainStmt()
+			return nil
+		}
+		return f.AddToolchainStmt(c.To)
+	}
+	return nil
+}
+
+// unionSum merges go.sum lines, sorted and without duplicates.
+func unionSum(a, b []string) []byte {
+	seen := map[string]bool{}
+	var lines []string
+	for _, l := range append(append([]string(nil), a...), b...) {
+		if !seen[l] {
+			seen[l] = true
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	if len(lines) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(lines, "\n") + "\n")
+}
+
+// Validate asks the go command which versions the candidate in dir really
+// selects. Minimal version selection would silently raise a rolled-back
+// module under -mod=mod, so `go list -m -json all` runs with -mod=readonly
+// and the environment of the options; the candidate is valid only if every
+// changed module is selected at exactly its intended version (the new one
+// when applied, the old one otherwise; a module intended to be absent is
+// not checked, since an unchanged module may still name it).
+//
+// When the read-only listing refuses because go.mod would need updating,
+// the listing is repeated with -mod=mod against a temporary copy of go.mod
+// (-modfile; dir is never written) to name the versions the go command
+// would have moved to.
+func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
+	intended := s.intended(c)
+	selected, err := s.list(ctx, dir, "-mod=readonly", "")
+	if err != nil {
+		if !errors.Is(err, errNeedsUpdate) {
+			return err
+		}
+		tmp, terr := os.MkdirTemp("", "bisect-gomod-")
+		if terr != nil {
+			return terr
+		}
+		defer os.RemoveAll(tmp)
+		for _, name := range []string{"go.mod", "go.sum"} {
+			data, rerr := os.ReadFile(filepath.Join(dir, name))
+			if rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				return fmt.Errorf("validate candidate: %w", rerr)
+			}
+			if werr := os.WriteFile(filepath.Join(tmp, name), data, 0o644); werr != nil {
+				return fmt.Errorf("validate candidate: %w", werr)
+			}
+		}
+		var lerr error
+		selected, lerr = s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
+		if lerr != nil {
+			return fmt.Errorf("%w: %v", manifests.ErrInfeasible, err)
+		}
+		msgs := mismatches(intended, selected)
+		if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
+			msgs = append(msgs, msg)
+		}
+		if len(msgs) > 0 {
+			return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
+		}
+		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, err)
+	}
+	if msgs := mismatches(intended, selected); len(msgs) > 0 {
+		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// goLineMoved compares the go directive of the candidate's go.mod with the
+// one the go command wrote under -mod=mod: a dependency that needs a newer
+// language version raises it.
+func goLineMoved(candidate, updated string) string {
+	version := func(name string) string {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return ""
+		}
+		f, err := modfile.ParseLax(name, data, nil)
+		if err != nil || f.Go == nil {
+			return ""
+		}
+		return f.Go.Version
+	}
+	if a, b := version(candidate), version(updated); a != b && b != "" {
+		return fmt.Sprintf("go directive: intended %s, the go command needs %s", a, b)
+	}
+	return ""
+}
+
+// intended maps each changed module to the version the candidate names.
+func (s *Set) intended(c *manifests.Candidate) map[string]string {
+	on := map[string]bool{}
+	for _, id := range c.Applied {
+		if u := s.diff.Unit(id); u != nil {
+			for _, p := range u.Packages {
+				on[p] = true
+			}
+		}
+	}
+	want := map[string]string{}
+	for _, ch := range s.changes {
+		if ch.what != requireChange {
+			continue
+		}
+		v := ch.From
+		if on[ch.Package] {
+			v = ch.To
+		}
+		if v != "" {
+			want[ch.path] = v
+		}
+	}
+	return want
+}
+
+// mismatches names every module selected at another version than intended,
+// in path order.
+func mismatches(intended, selected map[string]string) []string {
+	var paths []string
+	for p := range intended {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var msgs []string
+	for _, p := range paths {
+		got, ok := selected[p]
+		switch {
+		case !ok:
+			msgs = append(msgs, fmt.Sprintf("%s: intended %s, the go command selects none", p, intended[p]))
+		case got != intended[p]:
+			msgs = append(msgs, fmt.Sprintf("%s: intended %s, the go command selects %s", p, intended[p], got))
+		}
+	}
+	return msgs
+}
+
+var errNeedsUpdate = errors.New("go.mod needs updates")
+
+// list runs `go list -m -json all` in dir and returns module path →
+// selected version.
+func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[string]string, error) {
+	args := []string{"list", mode}
+	if modfileFlag != "" {
+		args = append(args, "-modfile="+modfileFlag)
+	}
+	args = append(args, "-m", "-json", "all")
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), s.env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if strings.Contains(msg, "updates to go.mod needed") || strings.Contains(msg, "missing go.sum entry") {
+			return nil, fmt.Errorf("go %s in %s: %w: %s", strings.Join(args, " "), dir, errNeedsUpdate, msg)
+		}
+		return nil, fmt.Errorf("go %s in %s: %w: %s", strings.Join(args, " "), dir, err, msg)
+	}
+	selected := map[string]string{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var m struct {
+			Path    string
+			Version string
+			Main    bool
+		}
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("go %s in %s: decode its output: %w", strings.Join(args, " "), dir, err)
+		}
+		if !m.Main {
+			selected[m.Path] = m.Version
+		}
+	}
+	s.log.Debug("go list selected", "dir", dir, "mode", mode, "modules", len(selected))
+	return selected, nil
+}

@@ -1,0 +1,178 @@
+package gomod
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// lock is one parsed side: go.mod and go.sum.
+type lock struct {
+	ref  string // go.mod's reference, for messages
+	dir  string // directory on disk; "" for REV:PATH (local replacements unreadable)
+	data []byte // go.mod bytes
+	file *modfile.File
+	sum  []string // go.sum lines, as read (without newline)
+
+	req  map[string]*modfile.Require // module path → requirement
+	repl map[string]*modfile.Replace // replaceKey → replacement
+	excl map[string]bool             // "path@version" → excluded
+}
+
+// load parses the snapshot's go.mod and, when present, its go.sum.
+func load(s *manifests.Snapshot) (*lock, error) {
+	data, ok := s.Files["go.mod"]
+	if !ok {
+		return nil, fmt.Errorf("%s: no go.mod in the snapshot", s.Ref)
+	}
+	l, err := parseGoMod(s.Ref, data)
+	if err != nil {
+		return nil, err
+	}
+	l.dir = s.Dir
+	if sum, ok := s.Files["go.sum"]; ok {
+		if l.sum, err = parseGoSum(sumName(s.Ref), sum); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// parseGoMod parses go.mod strictly; modfile's errors already read
+// "name:line: problem".
+func parseGoMod(name string, data []byte) (*lock, error) {
+	f, err := modfile.Parse(name, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("parse go.mod: %w", err)
+	}
+	if f.Module == nil {
+		return nil, fmt.Errorf("parse go.mod: %s: no module directive", name)
+	}
+	l := &lock{ref: name, data: data, file: f,
+		req: map[string]*modfile.Require{}, repl: map[string]*modfile.Replace{}, excl: map[string]bool{}}
+	for _, r := range f.Require {
+		if prev, dup := l.req[r.Mod.Path]; dup && prev.Mod.Version != r.Mod.Version {
+			return nil, fmt.Errorf("parse go.mod: %s:%d: %s required twice (%s and %s)", name, r.Syntax.Start.Line, r.Mod.Path, prev.Mod.Version, r.Mod.Version)
+		}
+		l.req[r.Mod.Path] = r
+	}
+	for _, r := range f.Replace {
+		l.repl[replaceKey(r.Old)] = r
+	}
+	for _, e := range f.Exclude {
+		l.excl[e.Mod.String()] = true
+	}
+	return l, nil
+}
+
+// parseGoSum checks every line's shape ("module version[/go.mod] hash") so
+// that a truncated or hand-edited go.sum is reported where it is broken
+// instead of surfacing later as a go command failure.
+func parseGoSum(name string, data []byte) ([]string, error) {
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), len(data)+1)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("parse go.sum: %s:%d: want \"module version hash\", got %d fields", name, n, len(f))
+		}
+		v := strings.TrimSuffix(f[1], "/go.mod")
+		if err := module.Check(f[0], v); err != nil {
+			return nil, fmt.Errorf("parse go.sum: %s:%d: %w", name, n, err)
+		}
+		if !strings.Contains(f[2], ":") {
+			return nil, fmt.Errorf("parse go.sum: %s:%d: hash %q has no algorithm prefix such as h1:", name, n, f[2])
+		}
+		lines = append(lines, strings.Join(f, " "))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("parse go.sum: %s: %w", name, err)
+	}
+	return lines, nil
+}
+
+// sumName is the go.sum beside the go.mod reference, for messages.
+func sumName(ref string) string {
+	if strings.HasSuffix(ref, "go.mod") {
+		return strings.TrimSuffix(ref, "go.mod") + "go.sum"
+	}
+	return ref + " (go.sum)"
+}
+
+// replaceKey identifies a replace directive by its left-hand side:
+// "path" for every version, "path@version" for one version.
+func replaceKey(m module.Version) string {
+	if m.Version == "" {
+		return m.Path
+	}
+	return m.Path + "@" + m.Version
+}
+
+// replacement returns the replace directive that applies to path@version
+// in l (a versioned one wins over a path-wide one), or nil.
+func (l *lock) replacement(path, version string) *modfile.Replace {
+	if r, ok := l.repl[path+"@"+version]; ok {
+		return r
+	}
+	return l.repl[path]
+}
+
+// goVersion is the go directive, "" when absent.
+func (l *lock) goVersion() string {
+	if l.file.Go == nil {
+		return ""
+	}
+	return l.file.Go.Version
+}
+
+// toolchain is the toolchain directive, "" when absent.
+func (l *lock) toolchain() string {
+	if l.file.Toolchain == nil {
+		return ""
+	}
+	return l.file.Toolchain.Name
+}
+
+// kind orders two versions; "" means absent.
+func kind(from, to string) manifests.Kind {
+	switch {
+	case from == "":
+		return manifests.Added
+	case to == "":
+		return manifests.Removed
+	case compareVersions(to, from) < 0:
+		return manifests.Downgrade
+	default:
+		return manifests.Upgrade
+	}
+}
+
+// compareVersions compares module versions by semver, and go/toolchain
+// versions ("1.22.3", "go1.22.3") by their numeric parts.
+func compareVersions(a, b string) int {
+	if semver.IsValid(a) && semver.IsValid(b) {
+		return semver.Compare(a, b)
+	}
+	return semver.Compare(goSemver(a), goSemver(b))
+}
+
+// goSemver turns "1.22", "1.22.3", "go1.22rc1" into comparable semver.
+func goSemver(v string) string {
+	v = strings.TrimPrefix(v, "go")
+	if i := strings.IndexAny(v, "rb"); i > 0 {
+		v = v[:i] + "-" + v[i:]
+	}
+	return "v" + v
+}

@@ -1,0 +1,156 @@
+package gomod
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestScenarioDiffGolden(t *testing.T) {
+	s := newScenario(t)
+	got, err := json.MarshalIndent(s.open(t, s.env).Diff(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "scenario_diff.golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("diff JSON differs from %s (-update to accept):\n%s", golden, got)
+	}
+}
+
+// TestScenarioEverySubset checks the coupling against the go command: for
+// every subset of units, Candidate refuses exactly the sets that are not
+// closed, and every set it writes is selected as intended by the real go
+// command.
+func TestScenarioEverySubset(t *testing.T) {
+	s := newScenario(t)
+	set := s.open(t, s.env)
+	units := set.Diff().Units
+	if len(units) != 4 {
+		t.Fatalf("want 4 units, got %+v", units)
+	}
+	ctx := context.Background()
+	feasible := 0
+	for mask := 0; mask < 1<<len(units); mask++ {
+		var applied []string
+		for i, u := range units {
+			if mask&(1<<i) != 0 {
+				applied = append(applied, u.ID)
+			}
+		}
+		t.Run(fmt.Sprint(applied), func(t *testing.T) {
+			closed, _ := manifests.Closed(applied, set.Diff().Edges)
+			c, err := set.Candidate(applied)
+			if !closed {
+				if !errors.Is(err, manifests.ErrInfeasible) {
+					t.Fatalf("Candidate(%v) on an unclosed set: err = %v, want ErrInfeasible", applied, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Candidate(%v): %v", applied, err)
+			}
+			feasible++
+			if err := set.Validate(ctx, s.project(t, c), c); err != nil {
+				t.Errorf("Validate(%v): %v", applied, err)
+			}
+		})
+	}
+	// b needs a: of 16 subsets, those with b but not a (4) are refused.
+	if feasible != 12 {
+		t.Errorf("%d feasible candidates, want 12", feasible)
+	}
+}
+
+// TestScenarioSilentBump shows the trap and that Validate catches it: with
+// the coupling unknown (no go.mod of any version readable), the candidate
+// "b applied, a rolled back" is written; `go build -mod=mod` builds it
+// without a word but links a v1.1.0, and Validate names the bump.
+func TestScenarioSilentBump(t *testing.T) {
+	s := newScenario(t)
+	blind := s.open(t, []string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"})
+	if len(blind.Diff().Edges) != 0 {
+		t.Fatalf("blind set found edges %+v; the test needs none", blind.Diff().Edges)
+	}
+	ub := unitOf(t, blind.Diff(), "example.com/b")
+	c, err := blind.Candidate([]string{ub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.project(t, c)
+
+	s.goCmd(t, dir, "build", "-mod=mod", "-o", "app", ".")
+	out, err := exec.Command(filepath.Join(dir, "app")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "a@v1.1.0") {
+		t.Fatalf("-mod=mod build printed %q; expected the silent bump to a@v1.1.0", out)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), c.Files["go.mod"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = s.open(t, s.env).Validate(context.Background(), dir, c)
+	if !errors.Is(err, manifests.ErrInfeasible) {
+		t.Fatalf("Validate = %v, want ErrInfeasible", err)
+	}
+	if want := "example.com/a: intended v1.0.0, the go command selects v1.1.0"; !strings.Contains(err.Error(), want) {
+		t.Errorf("Validate error %q does not say %q", err, want)
+	}
+}
+
+// TestScenarioIndirectOnly: d changes only as a // indirect requirement; it
+// is listed as transitive, is a unit of its own, and applied alone it
+// validates, builds with the default (read-only) go build and is linked.
+func TestScenarioIndirectOnly(t *testing.T) {
+	s := newScenario(t)
+	set := s.open(t, s.env)
+	d := set.Diff().Change("example.com/d")
+	if d == nil || d.Direct || d.From != "v1.0.0" || d.To != "v1.0.1" || d.Kind != manifests.Upgrade {
+		t.Fatalf("change of example.com/d = %+v, want a transitive upgrade v1.0.0 → v1.0.1", d)
+	}
+	ud := unitOf(t, set.Diff(), "example.com/d")
+	for _, e := range set.Diff().Edges {
+		if e.From == ud || e.To == ud {
+			t.Errorf("indirect-only unit %s is coupled: %+v", ud, e)
+		}
+	}
+	c, err := set.Candidate([]string{ud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.project(t, c)
+	if err := set.Validate(context.Background(), dir, c); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	s.goCmd(t, dir, "build", "-o", "app", ".")
+	out, err := exec.Command(filepath.Join(dir, "app")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(out)), "b@v1.0.0 a@v1.0.0 c@v1.0.0 d@v1.0.1"; got != want {
+		t.Errorf("binary printed %q, want %q", got, want)
+	}
+}

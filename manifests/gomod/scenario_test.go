@@ -1,0 +1,154 @@
+package gomod
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// needGo skips when the go command is missing, except under CI=true where a
+// missing tool is a failure.
+func needGo(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("go command not found (CI=true forbids skipping): %v", err)
+		}
+		t.Skipf("go command not found: %v", err)
+	}
+}
+
+// pkg fabricates a module whose one package exports Version() and calls
+// Version() of the packages it imports, so that a built binary shows which
+// versions it was linked with.
+func pkg(path, version string, require map[string]string, imports ...string) goproxy.Module {
+	name := path[strings.LastIndex(path, "/")+1:]
+	var b strings.Builder
+	b.WriteString("package " + name + "\n\n")
+	for _, imp := range imports {
+		b.WriteString("import \"" + imp + "\"\n")
+	}
+	b.WriteString("\nfunc Version() string { return \"" + name + "@" + version + "\"")
+	for _, imp := range imports {
+		b.WriteString(" + \" \" + " + imp[strings.LastIndex(imp, "/")+1:] + ".Version()")
+	}
+	b.WriteString(" }\n")
+	return goproxy.Module{Path: path, Version: version, Require: require, Files: map[string]string{name + ".go": b.String()}}
+}
+
+// scenario is a project at an old and a new state, both tidied by the real
+// go command against a file proxy of fabricated modules.
+type scenario struct {
+	proxy, oldDir, newDir string
+	env                   []string // goproxy.Env, to append to os.Environ()
+}
+
+const scenarioMain = `package main
+
+import (
+	"fmt"
+
+	"example.com/b"
+	"example.com/c"
+)
+
+func main() { fmt.Println(b.Version(), c.Version()) }
+`
+
+// newScenario: b v1.0.0 → v1.2.0 (whose go.mod requires a v1.1.0),
+// a v1.0.0 → v1.1.0 (indirect), c v1.0.0 → v1.1.0 (direct, free) and
+// d v1.0.0 → v1.0.1 (indirect only: required by c, imported by nobody in
+// the main module).
+func newScenario(t testing.TB) *scenario {
+	t.Helper()
+	needGo(t)
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir()}
+	s.env = goproxy.Env(s.proxy, t.TempDir())
+	goproxy.Write(t, s.proxy,
+		pkg("example.com/a", "v1.0.0", nil),
+		pkg("example.com/a", "v1.1.0", nil),
+		pkg("example.com/b", "v1.0.0", map[string]string{"example.com/a": "v1.0.0"}, "example.com/a"),
+		pkg("example.com/b", "v1.2.0", map[string]string{"example.com/a": "v1.1.0"}, "example.com/a"),
+		pkg("example.com/c", "v1.0.0", map[string]string{"example.com/d": "v1.0.0"}, "example.com/d"),
+		pkg("example.com/c", "v1.1.0", map[string]string{"example.com/d": "v1.0.0"}, "example.com/d"),
+		pkg("example.com/d", "v1.0.0", nil),
+		pkg("example.com/d", "v1.0.1", nil),
+	)
+	write := func(dir, b, a, c, d string) {
+		gomod := "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/b " + b + "\n\texample.com/c " + c +
+			"\n)\n\nrequire (\n\texample.com/a " + a + " // indirect\n\texample.com/d " + d + " // indirect\n)\n"
+		for name, content := range map[string]string{"go.mod": gomod, "main.go": scenarioMain} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.goCmd(t, dir, "mod", "tidy")
+	}
+	write(s.oldDir, "v1.0.0", "v1.0.0", "v1.0.0", "v1.0.0")
+	write(s.newDir, "v1.2.0", "v1.1.0", "v1.1.0", "v1.0.1")
+	return s
+}
+
+func (s *scenario) goCmd(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(context.Background(), "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), s.env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return string(out)
+}
+
+func (s *scenario) open(t testing.TB, env []string) manifests.Set {
+	t.Helper()
+	ctx := context.Background()
+	old, err := manifests.Read(ctx, filepath.Join(s.oldDir, "go.mod"), "", Ecosystem{}.Siblings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	new, err := manifests.Read(ctx, filepath.Join(s.newDir, "go.mod"), "", Ecosystem{}.Siblings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Ecosystem{}.Open(ctx, old, new, manifests.Options{Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// project copies the project (new side) into a fresh directory with the
+// candidate's files written, as the local runner does.
+func (s *scenario) project(t testing.TB, c *manifests.Candidate) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(scenarioMain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// unitOf returns the id of the unit holding pkg.
+func unitOf(t testing.TB, d *manifests.Diff, pkg string) string {
+	t.Helper()
+	for _, u := range d.Units {
+		for _, p := range u.Packages {
+			if p == pkg {
+				return u.ID
+			}
+		}
+	}
+	t.Fatalf("no unit holds %s in %+v", pkg, d.Units)
+	return ""
+}

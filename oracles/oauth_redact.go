@@ -1,0 +1,68 @@
+package oracles
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// redacted replaces every secret in output.
+const redacted = "[REDACTED]"
+
+var (
+	// Header lines whose whole value is a credential.
+	redactHeader = regexp.MustCompile(`(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|mcp-session-id)(["']?\s*:\s*)[^\r\n]*`)
+	// Credentials in a query string or form body.
+	redactParam = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)=([^&\s"'#]+)`)
+	// Credentials as JSON members.
+	redactJSON = regexp.MustCompile(`(?i)"(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)"(\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	// A Bearer credential (RFC 6750 b64token) anywhere in free text.
+	redactBearer = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*`)
+)
+
+// Redact removes credentials from s before it reaches a log, a check detail
+// or a report: every listed secret (tokens, client secrets, authorization
+// codes the caller saw), the values of credential headers (Authorization,
+// Cookie, Set-Cookie, X-Api-Key, Mcp-Session-Id), Bearer credentials, and
+// credential parameters in query strings, forms and JSON (access_token,
+// refresh_token, id_token, client_secret, code, code_verifier, password,
+// token). Secrets shorter than 4 bytes are ignored, since replacing them would
+// shred ordinary text without protecting anything guessable anyway.
+func Redact(s string, secrets ...string) string {
+	sorted := slices.Clone(secrets)
+	// Longest first, so that a secret containing another is replaced whole.
+	slices.SortFunc(sorted, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, sec := range sorted {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	s = redactHeader.ReplaceAllString(s, "${1}${2}"+redacted)
+	s = redactParam.ReplaceAllString(s, "${1}="+redacted)
+	s = redactJSON.ReplaceAllString(s, `"${1}"${2}"`+redacted+`"`)
+	return redactBearerTokens(s)
+}
+
+// redactBearerTokens replaces Bearer credentials but leaves a challenge's
+// auth-params (`Bearer realm="x"`, `Bearer resource_metadata="…"`, also
+// inside a %q-quoted string) alone: a b64token is never followed by a quote,
+// a backslash or more token characters.
+func redactBearerTokens(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range redactBearer.FindAllStringIndex(s, -1) {
+		if m[1] < len(s) && (s[m[1]] == '"' || s[m[1]] == '\\' || isTokenChar(s[m[1]])) {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		b.WriteString("Bearer " + redacted)
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}

@@ -1,0 +1,170 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+)
+
+// The labels every image, container and network of the tool carries. They
+// let `bisect clean` and the next run find what a crashed run left behind
+// (for example: docker ps -a --filter label=org.lockbisect.tool=bisect).
+const (
+	LabelTool      = "org.lockbisect.tool"      // always "bisect"
+	LabelRun       = "org.lockbisect.run"       // the run id
+	LabelCandidate = "org.lockbisect.candidate" // the candidate hash (images and containers)
+	LabelPID       = "org.lockbisect.pid"       // process id of the bisect that created it
+	LabelHost      = "org.lockbisect.host"      // host name of that process: a pid means nothing elsewhere
+	LabelCreated   = "org.lockbisect.created"   // unix seconds
+	toolName       = "bisect"
+)
+
+// CleanOptions choose what Clean removes.
+type CleanOptions struct {
+	// All also removes the cached candidate images (by default they are
+	// kept: they make the next run of the same candidates free).
+	All bool
+	// OlderThan limits removal to objects created longer ago; 0 = any age.
+	OlderThan time.Duration
+}
+
+// Clean removes what runs of the tool that are no longer alive left behind:
+// their containers and networks, the tool's dangling images, and with
+// opts.All the cached candidate images too. Objects of a live run (its
+// process still exists on this host) are never touched, nor objects made
+// by a bisect on another host. It returns a line per removed object; an
+// error names the objects it could not remove, after trying them all.
+func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (removed []string, err error) {
+	return sweep(ctx, cli, sweepOptions{olderThan: opts.OlderThan, images: opts.All})
+}
+
+type sweepOptions struct {
+	olderThan time.Duration
+	images    bool // also cached images, not only dangling ones
+	now       time.Time
+}
+
+func toolFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", LabelTool+"="+toolName))
+}
+
+func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, error) {
+	if o.now.IsZero() {
+		o.now = time.Now()
+	}
+	old := func(labels map[string]string, created time.Time) bool {
+		if o.olderThan <= 0 {
+			return true
+		}
+		if s, err := strconv.ParseInt(labels[LabelCreated], 10, 64); err == nil {
+			created = time.Unix(s, 0)
+		}
+		return o.now.Sub(created) > o.olderThan
+	}
+	var removed []string
+	var errs []error
+
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: toolFilter()})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs {
+		if alive(c.Labels) || !old(c.Labels, time.Unix(c.Created, 0)) {
+			continue
+		}
+		name := c.ID[:12]
+		if len(c.Names) > 0 {
+			name = c.Names[0]
+		}
+		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", name, err))
+			continue
+		}
+		removed = append(removed, "container "+name)
+	}
+
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: toolFilter()})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
+	}
+	for _, n := range ns {
+		if alive(n.Labels) || !old(n.Labels, n.Created) {
+			continue
+		}
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		}
+		removed = append(removed, "network "+n.Name)
+	}
+
+	f := toolFilter()
+	if !o.images {
+		f.Add("dangling", "true")
+	}
+	is, err := cli.ImageList(ctx, image.ListOptions{Filters: f})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("list images: %w", err))...)
+	}
+	for _, im := range is {
+		if !old(im.Labels, time.Unix(im.Created, 0)) {
+			continue
+		}
+		// Removing each tag by name deletes the image with its last tag
+		// without forcing, so an image a container still uses stays.
+		names := im.RepoTags
+		if len(names) == 0 {
+			names = []string{im.ID}
+		}
+		for _, name := range names {
+			_, err := cli.ImageRemove(ctx, name, image.RemoveOptions{PruneChildren: true})
+			switch {
+			case err == nil:
+				removed = append(removed, "image "+name)
+			case cerrdefs.IsNotFound(err), cerrdefs.IsConflict(err):
+			default:
+				errs = append(errs, fmt.Errorf("remove image %s: %w", name, err))
+			}
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// alive reports whether the run that labelled an object may still be
+// running: its process exists on this host, or it was made on another host
+// (where this process cannot tell).
+func alive(labels map[string]string) bool {
+	if h := labels[LabelHost]; h != "" && h != hostname() {
+		return true
+	}
+	pid, err := strconv.Atoi(labels[LabelPID])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	// Signal 0 checks for existence; EPERM means it exists under another
+	// user.
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return h
+}

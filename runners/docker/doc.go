@@ -1,0 +1,70 @@
+// Package docker is the runner that turns a candidate into an image built
+// from the project's own Dockerfile and a container the oracle talks to,
+// through the Docker Engine API (runner.kind: docker).
+//
+// # Configuration
+//
+//	runner:
+//	  kind: docker
+//	  dockerfile: Dockerfile     # relative to the project; "" = Dockerfile
+//	  port: 8080                 # container port, published on 127.0.0.1 only
+//	  env: {PORT: "{{.Port}}"}   # container env; {{.Port}} is the container port, {{.Host}} 0.0.0.0
+//	  start: ""                  # optional: overrides the image's CMD, run with /bin/sh -c
+//	  ready: {path: /healthz, timeout: 60s}
+//	  build_args: {APP_ENV: prod}
+//	  memory: 512m               # optional limits
+//	  cpus: 1.5
+//
+// The engine is the one the environment names (DOCKER_HOST,
+// DOCKER_TLS_VERIFY, DOCKER_CERT_PATH; else the local socket); the API
+// version is negotiated, so old engines (API 1.41) work.
+//
+// # What a probe does
+//
+// Build: the project directory becomes a tar build context, honouring
+// .dockerignore (the Dockerfile and .dockerignore are always sent), with
+// the candidate's lock files written in. Headers are normalised (owner
+// root, a fixed mtime, permission bits kept) so that identical candidates
+// give identical bytes and hit the builder's layer cache: a Dockerfile that
+// copies the lock files and installs dependencies before copying the source
+// rebuilds only from the first layer whose inputs changed.
+//
+// Cache: the image is tagged lockbisect/<project>:<key>, where key is a
+// digest of the context bytes, the Dockerfile name and the build
+// arguments. A tag that exists is reused (Instance.Cached, nothing built,
+// Probe.Validate skipped: the same bytes passed it before), so a repeated
+// or resumed run builds nothing it built already, and a changed source
+// never reuses a stale image. Images carry the candidate's hash in the
+// org.lockbisect.candidate label.
+//
+// Run: one container per probe on the run's own bridge network, the
+// container port published on 127.0.0.1 with a port the engine picks (so
+// parallel probes never collide), never privileged, with the optional
+// memory and CPU limits. The runner polls GET ready.path on the published
+// port until it answers 2xx or 3xx; a container that exits first, or a
+// timeout, makes the probe untestable with the server's last output. The
+// container's stdout and stderr, demultiplexed, go to Probe.Logs together
+// with the build output. Instance.Stop force-removes the container.
+//
+// Untestable (runners.ErrUntestable): a build the Dockerfile makes fail
+// (the error quotes the build's last lines), a Probe.Validate error, a
+// container that cannot start, exits or never gets ready. Anything else
+// (the engine unreachable, a broken stream) is an infrastructure error.
+//
+// # Labels and cleaning up
+//
+// Every image, container and network carries org.lockbisect.tool=bisect,
+// org.lockbisect.run (run id), org.lockbisect.candidate (images and
+// containers), org.lockbisect.pid and org.lockbisect.host (the bisect
+// process that made it) and org.lockbisect.created (unix seconds).
+// (*Runner).Close removes the run's leftover containers and its network;
+// images stay as the cache. New first sweeps the containers and networks
+// of dead runs (their process no longer exists on this host), which is
+// what a SIGKILLed run leaves. Clean, behind `bisect clean [--all]
+// [--older-than DURATION]`, does the same on demand and also removes the
+// tool's dangling images, and with All the cached images too.
+//
+// Base images cannot be pulled where no registry is reachable;
+// scripts/images.sh makes lockbisect/go:<version> and
+// lockbisect/php:bookworm locally with docker import.
+package docker

@@ -1,0 +1,407 @@
+package docker
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// Options are the run-wide settings of a Runner.
+type Options struct {
+	// RunID names the run in labels and object names; "" = generated.
+	RunID string
+	// Project is the image repository's last part (lockbisect/<Project>);
+	// "" = the base name of the project directory.
+	Project string
+	// Keep leaves containers (stopped) and the network in place after Stop
+	// and Close, for inspection; `bisect clean` removes them later.
+	Keep bool
+	// Logger receives progress and debug events; nil = discard.
+	Logger *slog.Logger
+}
+
+// Runner builds candidates into images and runs them as containers through
+// the Docker Engine API. It is safe for concurrent Starts (parallel probes
+// get separate containers on separate published ports).
+type Runner struct {
+	cli     *client.Client
+	cfg     config.Runner
+	dir     string // project directory: the build context
+	repo    string // lockbisect/<project>
+	runID   string
+	keep    bool
+	log     *slog.Logger
+	labels  map[string]string // tool, run, pid, host, created
+	netID   string
+	netName string
+	seq     atomic.Int64
+
+	mu     sync.Mutex
+	builds map[string]*sync.Mutex // per image tag: one build of a candidate at a time
+}
+
+var _ runners.Runner = (*Runner)(nil)
+
+// Connect returns a client of the engine named by the environment
+// (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH; the local socket
+// otherwise), negotiating the API version, after checking that the engine
+// answers. Contexts are per call: a client-wide timeout would cut streaming
+// builds.
+func Connect(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	if _, err := cli.Ping(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker engine at %s does not answer (is dockerd running, is DOCKER_HOST right?): %w", cli.DaemonHost(), err)
+	}
+	return cli, nil
+}
+
+// New connects to the engine, removes what dead runs left behind (their
+// containers and networks, see Clean), and creates this run's network.
+// project is the directory sent as the build context; cfg.Dockerfile is
+// relative to it. Close releases the network and the client.
+func New(ctx context.Context, cfg config.Runner, project string, opts Options) (*Runner, error) {
+	dir, err := filepath.Abs(project)
+	if err != nil {
+		return nil, fmt.Errorf("project %s: %w", project, err)
+	}
+	if cfg.Dockerfile == "" {
+		cfg.Dockerfile = "Dockerfile"
+	}
+	if _, err := os.Stat(filepath.Join(dir, cfg.Dockerfile)); err != nil {
+		return nil, fmt.Errorf("runner.dockerfile: %w", err)
+	}
+	if cfg.Ready.Path == "" {
+		cfg.Ready.Path = "/"
+	}
+	if cfg.Ready.Timeout == 0 {
+		cfg.Ready.Timeout = 60 * time.Second
+	}
+	if _, err := memoryBytes(cfg.Memory); err != nil {
+		return nil, err
+	}
+	if cfg.CPUs < 0 {
+		return nil, fmt.Errorf("runner.cpus: %v is negative", cfg.CPUs)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runID := opts.RunID
+	if runID == "" {
+		runID = newRunID()
+	}
+	name := opts.Project
+	if name == "" {
+		name = filepath.Base(dir)
+	}
+	cli, err := Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		cli:   cli,
+		cfg:   cfg,
+		dir:   dir,
+		repo:  "lockbisect/" + cmp.Or(sanitize(name), "project"),
+		runID: cmp.Or(sanitize(runID), "run"),
+		keep:  opts.Keep,
+		log:   log,
+		labels: map[string]string{
+			LabelTool:    toolName,
+			LabelRun:     runID,
+			LabelPID:     strconv.Itoa(os.Getpid()),
+			LabelHost:    hostname(),
+			LabelCreated: strconv.FormatInt(time.Now().Unix(), 10),
+		},
+		builds: map[string]*sync.Mutex{},
+	}
+	removed, err := sweep(ctx, cli, sweepOptions{})
+	for _, o := range removed {
+		log.Info("removed what a dead run left", "object", o)
+	}
+	if err != nil {
+		log.Warn("could not remove everything dead runs left (bisect clean retries)", "err", err)
+	}
+	r.netName = "lockbisect-" + r.runID
+	n, err := cli.NetworkCreate(ctx, r.netName, network.CreateOptions{Driver: "bridge", Labels: r.labels})
+	if err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("create network %s: %w", r.netName, err)
+	}
+	r.netID = n.ID
+	log.Debug("docker runner ready", "engine", cli.DaemonHost(), "api", cli.ClientVersion(), "network", r.netName, "images", r.repo)
+	return r, nil
+}
+
+// Close removes the run's network and any container of the run still
+// there (unless Options.Keep), and closes the client. It works even when
+// ctx is already cancelled (after Ctrl-C), within a bounded time.
+func (r *Runner) Close(ctx context.Context) error {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	defer r.cli.Close()
+	if r.keep {
+		return nil
+	}
+	var errs []error
+	if err := r.removeRunContainers(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.cli.NetworkRemove(ctx, r.netID); err != nil && !cerrdefs.IsNotFound(err) {
+		errs = append(errs, fmt.Errorf("remove network %s: %w", r.netName, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Start builds the candidate's image, or reuses the image already tagged
+// for the same build inputs, and runs it until it answers ready.path. A
+// candidate whose image does not build, whose container exits or never
+// gets ready is untestable (runners.ErrUntestable, with the output's tail).
+func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance, error) {
+	if p.Candidate == nil {
+		return nil, errors.New("docker runner: probe without a candidate")
+	}
+	logs := p.Logs
+	if logs == nil {
+		logs = io.Discard
+	}
+	files := make(map[string][]byte, len(p.Candidate.Files))
+	for name, data := range p.Candidate.Files {
+		files[path.Clean(filepath.ToSlash(name))] = data
+	}
+	if err := safeOverlay(files); err != nil {
+		return nil, err
+	}
+	hash := p.Candidate.Hash()
+	begin := time.Now()
+	tag, contextFile, err := r.prepareContext(files)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(contextFile)
+
+	lock := r.buildLock(tag)
+	lock.Lock()
+	cached, err := r.imageExists(ctx, tag)
+	if err == nil && !cached {
+		err = r.build(ctx, tag, hash, contextFile, files, p, logs)
+	}
+	lock.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	inst := &runners.Instance{
+		Host:         "127.0.0.1",
+		Cached:       cached,
+		BuildSeconds: time.Since(begin).Seconds(),
+		Stop:         func(context.Context) error { return nil },
+	}
+	r.log.Debug("image ready", "tag", tag, "candidate", short(hash), "cached", cached, "seconds", inst.BuildSeconds)
+	if r.cfg.Port == 0 {
+		return inst, nil
+	}
+	if err := r.run(ctx, tag, hash, logs, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// prepareContext writes the build context to a temporary file and returns
+// the image tag for it: a digest of everything the build reads (the context
+// bytes, which hold the Dockerfile and the candidate's files, the Dockerfile
+// name and the build arguments), so that a changed source never reuses a
+// stale image and an unchanged candidate always does.
+func (r *Runner) prepareContext(files map[string][]byte) (tag, file string, err error) {
+	entries, err := contextEntries(r.dir, r.cfg.Dockerfile)
+	if err != nil {
+		return "", "", err
+	}
+	f, err := os.CreateTemp("", "lockbisect-context-*.tar")
+	if err != nil {
+		return "", "", fmt.Errorf("build context: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "dockerfile\x00%s\x00", r.cfg.Dockerfile)
+	for _, k := range sortedKeys(r.cfg.BuildArgs) {
+		fmt.Fprintf(h, "arg\x00%s\x00%s\x00", k, r.cfg.BuildArgs[k])
+	}
+	err = writeContext(io.MultiWriter(f, h), r.dir, entries, files)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", "", err
+	}
+	return r.repo + ":" + hex.EncodeToString(h.Sum(nil))[:24], f.Name(), nil
+}
+
+func (r *Runner) buildLock(tag string) *sync.Mutex {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.builds[tag]
+	if !ok {
+		m = &sync.Mutex{}
+		r.builds[tag] = m
+	}
+	return m
+}
+
+func (r *Runner) imageExists(ctx context.Context, tag string) (bool, error) {
+	_, err := r.cli.ImageInspect(ctx, tag)
+	if err == nil {
+		return true, nil
+	}
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return false, fmt.Errorf("inspect image %s: %w", tag, err)
+}
+
+// build validates the candidate (when the probe asks) and builds its image.
+// Validation is skipped for a cached image: the same bytes passed it before.
+func (r *Runner) build(ctx context.Context, tag, hash, contextFile string, files map[string][]byte, p runners.Probe, logs io.Writer) error {
+	if p.Validate != nil {
+		if err := r.validate(ctx, files, p.Validate); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(contextFile)
+	if err != nil {
+		return fmt.Errorf("build context: %w", err)
+	}
+	defer f.Close()
+	r.log.Info("building image", "tag", tag, "candidate", short(hash))
+	resp, err := r.cli.ImageBuild(ctx, f, buildOptions(tag, r.cfg.Dockerfile, r.cfg.BuildArgs, r.objectLabels(hash)))
+	if err != nil {
+		return fmt.Errorf("build image %s: %w", tag, err)
+	}
+	defer resp.Body.Close()
+	err = decodeBuild(resp.Body, logs)
+	var be *buildError
+	if errors.As(err, &be) {
+		return fmt.Errorf("%w: build of candidate %s with %s failed: %w", runners.ErrUntestable, short(hash), r.cfg.Dockerfile, err)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("build image %s: %w", tag, err)
+	}
+	return nil
+}
+
+func (r *Runner) validate(ctx context.Context, files map[string][]byte, validate func(context.Context, string) error) error {
+	dir, err := os.MkdirTemp("", "lockbisect-validate-*")
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	entries, err := contextEntries(r.dir, r.cfg.Dockerfile)
+	if err != nil {
+		return err
+	}
+	if err := copyContext(dir, r.dir, entries, files); err != nil {
+		return fmt.Errorf("validate: copy project to %s: %w", dir, err)
+	}
+	if err := validate(ctx, dir); err != nil {
+		return fmt.Errorf("%w: %w", runners.ErrUntestable, err)
+	}
+	return nil
+}
+
+func buildOptions(tag, dockerfile string, buildArgs, labels map[string]string) build.ImageBuildOptions {
+	args := make(map[string]*string, len(buildArgs))
+	for k, v := range buildArgs {
+		args[k] = &v
+	}
+	return build.ImageBuildOptions{
+		Tags:        []string{tag},
+		Dockerfile:  filepath.ToSlash(dockerfile),
+		BuildArgs:   args,
+		Labels:      labels,
+		Remove:      true,
+		ForceRemove: true,
+		// The classic builder: BuildKit needs a session the API client
+		// would have to serve, and could try to pull its frontend.
+		Version: build.BuilderV1,
+	}
+}
+
+// objectLabels are the run's labels plus the candidate's hash.
+func (r *Runner) objectLabels(hash string) map[string]string {
+	l := make(map[string]string, len(r.labels)+1)
+	for k, v := range r.labels {
+		l[k] = v
+	}
+	l[LabelCandidate] = hash
+	return l
+}
+
+// cleanupContext bounds cleanup that must happen even after the caller's
+// context was cancelled.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
+func newRunID() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(b)
+}
+
+var unsafeName = regexp.MustCompile(`[^a-z0-9_.-]+`)
+
+// sanitize makes s usable in container and network names and as an image
+// repository path component; it may return "".
+func sanitize(s string) string {
+	s = unsafeName.ReplaceAllString(strings.ToLower(s), "-")
+	s = repeatedSeparators.ReplaceAllString(s, "-")
+	return strings.Trim(s, "-._")
+}
+
+var repeatedSeparators = regexp.MustCompile(`[._-]{2,}`)
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

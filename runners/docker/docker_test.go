@@ -1,0 +1,418 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// syncBuffer is a Probe.Logs the log follower may write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestStartStop(t *testing.T) {
+	cli := needDocker(t)
+	ctx := context.Background()
+	dir := project(t, scratchDockerfile, map[string]string{
+		".dockerignore":   "secret.txt\nlogs/\n!logs/keep.log\n",
+		"secret.txt":      "token",
+		"logs/drop.log":   "x",
+		"logs/keep.log":   "y",
+		"src/handler.txt": "z",
+	})
+	r := newRunner(t, dir, testConfig(), Options{})
+	runLabel := filters.Arg("label", LabelRun+"="+r.labels[LabelRun])
+
+	logs := &syncBuffer{}
+	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: logs})
+	if err != nil {
+		t.Fatalf("start: %v\nlogs:\n%s", err, logs)
+	}
+	t.Cleanup(func() { inst.Stop(ctx) })
+	if inst.Cached {
+		t.Error("first start of a candidate reported a cached image")
+	}
+	if inst.Host != "127.0.0.1" || inst.BaseURL != "http://127.0.0.1:"+strconv.Itoa(inst.Port) {
+		t.Errorf("endpoint host %q port %d url %q", inst.Host, inst.Port, inst.BaseURL)
+	}
+	if want := "PORT=" + strconv.Itoa(inst.Port); len(inst.Env) != 1 || inst.Env[0] != want {
+		t.Errorf("instance env %q, want [%s] (the published port, for commands on this host)", inst.Env, want)
+	}
+
+	t.Run("candidate lock reached the image", func(t *testing.T) {
+		if code, body := get(t, inst.BaseURL+"/lock"); code != 200 || body != "alpha 1.0\n" {
+			t.Errorf("GET /lock = %d %q, want the candidate's lock", code, body)
+		}
+	})
+	t.Run("dockerignore honoured", func(t *testing.T) {
+		for path, want := range map[string]int{
+			"/ctx/secret.txt":      404,
+			"/ctx/logs/drop.log":   404,
+			"/ctx/logs/keep.log":   200,
+			"/ctx/src/handler.txt": 200,
+			"/ctx/Dockerfile":      200,
+		} {
+			if code, _ := get(t, inst.BaseURL+"/exists?p="+path); code != want {
+				t.Errorf("%s in the image: status %d, want %d", path, code, want)
+			}
+		}
+	})
+	t.Run("port published on 127.0.0.1 only", func(t *testing.T) {
+		cs, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(runLabel)})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("containers of the run: %d, %v", len(cs), err)
+		}
+		info, err := cli.ContainerInspect(ctx, cs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.HostConfig.Privileged {
+			t.Error("container is privileged")
+		}
+		bindings := info.NetworkSettings.Ports["8080/tcp"]
+		if len(bindings) == 0 {
+			t.Fatal("port 8080/tcp not published")
+		}
+		for _, b := range bindings {
+			if b.HostIP != "127.0.0.1" {
+				t.Errorf("published on %s:%s, want 127.0.0.1 only", b.HostIP, b.HostPort)
+			}
+		}
+		for _, k := range []string{LabelTool, LabelRun, LabelCandidate, LabelPID, LabelCreated} {
+			if info.Config.Labels[k] == "" {
+				t.Errorf("container label %s missing", k)
+			}
+		}
+	})
+	t.Run("logs demultiplexed", func(t *testing.T) {
+		if err := inst.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		if !strings.Contains(out, "listening on 8080\n") || !strings.Contains(out, `server starting with lock "alpha 1.0"`) {
+			t.Errorf("logs lack the server's output:\n%s", out)
+		}
+		if strings.ContainsAny(out, "\x01\x02") {
+			t.Errorf("logs carry stream headers: %q", out)
+		}
+	})
+	t.Run("second start is cached", func(t *testing.T) {
+		again, err := r.Start(ctx, runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Stop(ctx)
+		if !again.Cached {
+			t.Error("same candidate built again")
+		}
+		if code, body := get(t, again.BaseURL+"/lock"); code != 200 || body != "alpha 1.0\n" {
+			t.Errorf("cached image serves %d %q", code, body)
+		}
+	})
+	t.Run("parallel candidates get their own ports", func(t *testing.T) {
+		var wg sync.WaitGroup
+		insts := make([]*runners.Instance, 2)
+		errs := make([]error, 2)
+		for i := range insts {
+			wg.Go(func() {
+				insts[i], errs[i] = r.Start(ctx, runners.Probe{Candidate: candidate("beta " + strconv.Itoa(i) + "\n"), Logs: io.Discard})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("start %d: %v", i, err)
+			}
+			defer insts[i].Stop(ctx)
+		}
+		if insts[0].Port == insts[1].Port {
+			t.Errorf("both on port %d", insts[0].Port)
+		}
+		for i, in := range insts {
+			if _, body := get(t, in.BaseURL+"/lock"); body != "beta "+strconv.Itoa(i)+"\n" {
+				t.Errorf("instance %d serves %q", i, body)
+			}
+		}
+	})
+	t.Run("nothing of the run remains after stop and close", func(t *testing.T) {
+		if err := r.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(runLabel)})
+		if err != nil || len(cs) != 0 {
+			t.Errorf("containers left: %d (%v)", len(cs), err)
+		}
+		ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(runLabel)})
+		if err != nil || len(ns) != 0 {
+			t.Errorf("networks left: %d (%v)", len(ns), err)
+		}
+		is, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", r.repo))})
+		if err != nil || len(is) != 3 {
+			t.Errorf("cached images: %d, want 3 kept as the cache (%v)", len(is), err)
+		}
+	})
+}
+
+func TestUntestable(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		dockerfile string
+		lock       string
+		want       []string // in the error
+		wantLogs   string
+	}{
+		{
+			name:       "build fails",
+			dockerfile: "FROM scratch\nCOPY server /server\nCOPY no-such-file /x\n",
+			lock:       "alpha 1.0\n",
+			want:       []string{"build of candidate", "no-such-file", "Step 3/"},
+			wantLogs:   "Step 1/",
+		},
+		{
+			name:       "container exits",
+			dockerfile: scratchDockerfile,
+			lock:       "crash 2.0\n",
+			want:       []string{"exited with code 3", "fatal: incompatible dependency"},
+			wantLogs:   "fatal: incompatible dependency",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRunner(t, project(t, tt.dockerfile, nil), testConfig(), Options{})
+			logs := &syncBuffer{}
+			inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(tt.lock), Logs: logs})
+			if err == nil {
+				inst.Stop(ctx)
+				t.Fatal("start succeeded")
+			}
+			if !errors.Is(err, runners.ErrUntestable) {
+				t.Errorf("error is not untestable: %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			if !strings.Contains(logs.String(), tt.wantLogs) {
+				t.Errorf("logs lack %q:\n%s", tt.wantLogs, logs)
+			}
+		})
+	}
+}
+
+func TestValidateMakesUntestable(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	r := newRunner(t, project(t, scratchDockerfile, nil), testConfig(), Options{})
+	infeasible := errors.New("infeasible: alpha needs beta")
+	var sawLock string
+	_, err := r.Start(ctx, runners.Probe{
+		Candidate: candidate("alpha 9\n"),
+		Logs:      io.Discard,
+		Validate: func(ctx context.Context, dir string) error {
+			b, err := readFile(dir, "deps.lock")
+			sawLock = b
+			if err != nil {
+				return err
+			}
+			return infeasible
+		},
+	})
+	if !errors.Is(err, runners.ErrUntestable) || !errors.Is(err, infeasible) {
+		t.Errorf("error %v, want untestable wrapping the validator's", err)
+	}
+	if sawLock != "alpha 9\n" {
+		t.Errorf("validator saw deps.lock %q, want the candidate's", sawLock)
+	}
+}
+
+func TestClean(t *testing.T) {
+	cli := needDocker(t)
+	ctx := context.Background()
+	dir := project(t, "FROM scratch\nCOPY server /server\n", nil)
+	long := time.Now().Add(-48 * time.Hour).Unix()
+	dead := func(run string) map[string]string {
+		return map[string]string{
+			LabelTool: toolName, LabelRun: run, LabelCandidate: "0123456789abcdef",
+			// No process has this id (Linux pid_max is at most 2^22).
+			LabelPID: "99999999", LabelHost: hostname(), LabelCreated: strconv.FormatInt(long, 10),
+		}
+	}
+	live := dead("test-clean-live")
+	live[LabelPID] = strconv.Itoa(os.Getpid())
+
+	run := "test-clean-" + newRunID()
+	tag := "lockbisect/test-clean:" + run
+	buildTagged(t, cli, dir, tag, dead(run))
+	t.Cleanup(func() { removeImages(t, "lockbisect/test-clean") })
+	netID := createNetwork(t, cli, "lockbisect-"+run, dead(run))
+	deadC := createContainer(t, cli, tag, dead(run))
+	liveC := createContainer(t, cli, tag, live)
+	t.Cleanup(func() {
+		cli.ContainerRemove(ctx, liveC, container.RemoveOptions{Force: true})
+		cli.ContainerRemove(ctx, deadC, container.RemoveOptions{Force: true})
+		cli.NetworkRemove(ctx, netID)
+	})
+
+	steps := []struct {
+		name    string
+		opts    CleanOptions
+		removed []string // among what this test made
+	}{
+		{"younger than asked: nothing", CleanOptions{All: true, OlderThan: 72 * time.Hour}, nil},
+		{"dead run's container and network, image kept", CleanOptions{OlderThan: 24 * time.Hour}, []string{"container /lockbisect-" + run + "-dead", "network lockbisect-" + run}},
+		// The live run's container keeps its image in use.
+		{"all: image in use stays", CleanOptions{All: true, OlderThan: 24 * time.Hour}, nil},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			removed, err := Clean(ctx, cli, s.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mine(removed, run)
+			if strings.Join(got, ",") != strings.Join(s.removed, ",") {
+				t.Errorf("removed %q, want %q", got, s.removed)
+			}
+		})
+	}
+	if _, err := cli.ContainerInspect(ctx, liveC); err != nil {
+		t.Errorf("live run's container removed: %v", err)
+	}
+	cli.ContainerRemove(ctx, liveC, container.RemoveOptions{Force: true})
+	t.Run("all: unused image removed", func(t *testing.T) {
+		removed, err := Clean(ctx, cli, CleanOptions{All: true, OlderThan: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mine(removed, run); len(got) != 1 || got[0] != "image "+tag {
+			t.Errorf("removed %q, want [image %s]", got, tag)
+		}
+	})
+}
+
+// mine keeps the removal lines that name objects of the test's run.
+func mine(removed []string, run string) []string {
+	var out []string
+	for _, r := range removed {
+		if strings.Contains(r, run) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	entries, err := contextEntries(dir, "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := writeContext(&buf, dir, entries, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.ImageBuild(ctx, &buf, buildOptions(tag, "Dockerfile", nil, labels))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := decodeBuild(resp.Body, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func createNetwork(t *testing.T, cli *client.Client, name string, labels map[string]string) string {
+	t.Helper()
+	n, err := cli.NetworkCreate(context.Background(), name, network.CreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.ID
+}
+
+func createContainer(t *testing.T, cli *client.Client, tag string, labels map[string]string) string {
+	t.Helper()
+	kind := "dead"
+	if labels[LabelPID] == strconv.Itoa(os.Getpid()) {
+		kind = "live"
+	}
+	c, err := cli.ContainerCreate(context.Background(), &container.Config{Image: tag, Cmd: []string{"/server"}, Labels: labels}, nil, nil, nil, "lockbisect-"+labels[LabelRun]+"-"+kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+// removeImages removes every image of repo (test cleanup).
+func removeImages(t testing.TB, repo string) {
+	ctx := context.Background()
+	cli, err := Connect(ctx)
+	if err != nil {
+		t.Errorf("remove images of %s: %v", repo, err)
+		return
+	}
+	defer cli.Close()
+	is, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", repo))})
+	if err != nil {
+		t.Errorf("list images of %s: %v", repo, err)
+		return
+	}
+	for _, im := range is {
+		for _, tag := range im.RepoTags {
+			if _, err := cli.ImageRemove(ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+				t.Errorf("remove image %s: %v", tag, err)
+			}
+		}
+	}
+}
+
+func readFile(dir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	return string(b), err
+}

@@ -1,0 +1,177 @@
+package docker
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// needDocker returns a client of the real engine. Without one the test is
+// skipped, unless CI=true: there a missing engine is a failure.
+func needDocker(t testing.TB) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := Connect(ctx)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true needs the docker engine: %v", err)
+		}
+		t.Skipf("no docker engine: %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// serverSource is the test server: it listens on $PORT, answers /healthz,
+// /lock (the candidate's deps.lock baked into the image) and /exists?p=PATH
+// (whether a file reached the image), and exits at once when its lock says
+// "crash", to stand for a candidate that cannot start.
+const serverSource = `package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+)
+
+func main() {
+	lock, _ := os.ReadFile("/deps.lock")
+	fmt.Printf("server starting with lock %q\n", strings.TrimSpace(string(lock)))
+	if strings.Contains(string(lock), "crash") {
+		fmt.Fprintln(os.Stderr, "fatal: incompatible dependency")
+		os.Exit(3)
+	}
+	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {})
+	http.HandleFunc("/lock", func(w http.ResponseWriter, r *http.Request) { w.Write(lock) })
+	http.HandleFunc("/exists", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(r.URL.Query().Get("p")); err != nil {
+			http.NotFound(w, r)
+		}
+	})
+	fmt.Println("listening on", os.Getenv("PORT"))
+	if err := http.ListenAndServe(":"+os.Getenv("PORT"), nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+`
+
+const scratchDockerfile = `FROM scratch
+COPY server /server
+COPY . /ctx/
+COPY deps.lock /deps.lock
+ENTRYPOINT ["/server"]
+`
+
+var (
+	serverOnce sync.Once
+	serverBin  []byte
+	serverErr  error
+)
+
+// staticServer builds the test server once per test binary, statically, so
+// that a FROM scratch image can run it.
+func staticServer(t testing.TB) []byte {
+	t.Helper()
+	serverOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lockbisect-server-*")
+		if err != nil {
+			serverErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(serverSource), 0o644); err != nil {
+			serverErr = err
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module server\n\ngo 1.22\n"), 0o644); err != nil {
+			serverErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-o", "server", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			serverErr = &buildError{msg: "go build of the test server: " + err.Error(), tail: string(out)}
+			return
+		}
+		serverBin, serverErr = os.ReadFile(filepath.Join(dir, "server"))
+	})
+	if serverErr != nil {
+		t.Fatal(serverErr)
+	}
+	return serverBin
+}
+
+// project writes a test project (the server binary, a Dockerfile and any
+// extra files) and returns its directory.
+func project(t testing.TB, dockerfile string, extra map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "server"), staticServer(t), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"Dockerfile": dockerfile, "deps.lock": "project lock\n"}
+	for k, v := range extra {
+		files[k] = v
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func testConfig() config.Runner {
+	return config.Runner{
+		Kind:       "docker",
+		Dockerfile: "Dockerfile",
+		Port:       8080,
+		Env:        map[string]string{"PORT": "{{.Port}}"},
+		Ready:      config.Ready{Path: "/healthz", Timeout: 20 * time.Second},
+	}
+}
+
+func candidate(lock string) *manifests.Candidate {
+	return &manifests.Candidate{Files: map[string][]byte{"deps.lock": []byte(lock)}}
+}
+
+// newRunner starts a runner with a unique run id and, whatever the test's
+// outcome, closes it and removes the images its run built.
+func newRunner(t testing.TB, dir string, cfg config.Runner, opts Options) *Runner {
+	t.Helper()
+	ctx := context.Background()
+	if opts.RunID == "" {
+		opts.RunID = "test-" + newRunID()
+	}
+	if opts.Project == "" {
+		opts.Project = "test-" + sanitize(t.Name())
+	}
+	r, err := New(ctx, cfg, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		removeImages(t, r.repo)
+	})
+	return r
+}

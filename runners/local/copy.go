@@ -1,0 +1,121 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// skipped are top-level entries of the project that are never copied:
+// history is not needed to build, and dependency trees are exactly what the
+// candidate's build commands must install afresh from its lock files.
+var skipped = []string{".git", "vendor", "node_modules"}
+
+// copyTree copies the project src into the existing, empty directory dst,
+// preserving file modes and symlinks (as links, with their targets
+// unchanged). Sockets, pipes and devices are left out. src is only read.
+func copyTree(ctx context.Context, src, dst string) error {
+	type dirMode struct {
+		path string
+		mode fs.FileMode
+	}
+	// Directories are created writable and get their own mode at the end,
+	// so that a read-only directory can still be filled.
+	var dirs []dirMode
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if rel == "." {
+			return nil
+		}
+		if filepath.Base(rel) == ".git" || slices.Contains(skipped, rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch mode := info.Mode(); {
+		case mode.IsDir():
+			if err := os.Mkdir(target, 0o700); err != nil {
+				return err
+			}
+			dirs = append(dirs, dirMode{target, mode.Perm()})
+		case mode&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case mode.IsRegular():
+			return copyFile(path, target, mode.Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("copy project %s to %s: %w", src, dst, err)
+	}
+	for _, d := range slices.Backward(dirs) {
+		if err := os.Chmod(d.path, d.mode); err != nil {
+			return fmt.Errorf("copy project %s to %s: %w", src, dst, err)
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string, perm fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	// The umask may have dropped bits of perm at creation.
+	return os.Chmod(dst, perm)
+}
+
+// removeAll removes dir even when the build left read-only files and
+// directories behind (a Go module cache without -modcacherw is one).
+func removeAll(dir string) error {
+	if err := os.RemoveAll(dir); err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			if info, ierr := d.Info(); ierr == nil {
+				_ = os.Chmod(path, info.Mode().Perm()|0o700)
+			}
+		}
+		return nil
+	})
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove work directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,681 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// serverSource is the "project" the tests run: a small HTTP server whose
+// -mode flag makes it misbehave in the ways a candidate can.
+const serverSource = `package main
+
+import (
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	mode := flag.String("mode", "ok", "ok | exit | ignoreterm")
+	flag.Parse()
+	fmt.Printf("pid=%d pgid=%d\n", os.Getpid(), syscall.Getpgrp())
+	switch *mode {
+	case "exit":
+		fmt.Println("boom: cannot start")
+		os.Exit(3)
+	case "ignoreterm":
+		signal.Ignore(syscall.SIGTERM)
+	}
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	http.HandleFunc("/pgid", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, syscall.Getpgrp()) })
+	http.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/missing", http.StatusFound) })
+	http.HandleFunc("/missing", http.NotFound)
+	http.HandleFunc("/unavailable", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	if err := http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+}
+`
+
+// goEnv makes the go command build the test server offline and as is.
+var goEnv = map[string]string{"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "PORT": "{{.Port}}"}
+
+// serverBinary is the test server built once by TestMain, for the tests
+// that are not about building.
+var serverBinary string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	// Orphaned grandchildren are re-parented to this process, as they are
+	// to bisect running as PID 1 in a container, so that the tests can
+	// require their process groups to vanish entirely.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "become child subreaper:", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "local-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := writeServer(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cmd := exec.Command("go", "build", "-o", "server", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build test server: %v\n%s", err, out)
+		return 1
+	}
+	serverBinary = filepath.Join(dir, "server")
+	return m.Run()
+}
+
+func writeServer(dir string) error {
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/server\n\ngo 1.26\n"), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "main.go"), []byte(serverSource), 0o644)
+}
+
+// needTool skips a test whose tool is missing, except under CI=true, where
+// a missing tool is a failure.
+func needTool(t *testing.T, tool string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required with CI=true: %v", tool, err)
+		}
+		t.Skipf("%s not installed: %v", tool, err)
+	}
+}
+
+// newProject writes a project with the test server's source, the things
+// a copy must leave out, a symlink, an executable script, a read-only file
+// and a read-only directory. With binary it also holds the prebuilt server.
+func newProject(t *testing.T, binary bool) string {
+	t.Helper()
+	needTool(t, "sh")
+	dir := t.TempDir()
+	if err := writeServer(dir); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		".git/HEAD":           "ref: refs/heads/main\n",
+		"vendor/autoload.php": "<?php\n",
+		"node_modules/x/i.js": "1\n",
+		"sub/.git":            "gitdir: ../.git/modules/sub\n",
+		"sub/keep.txt":        "keep\n",
+		"sub/vendor/kept.txt": "nested vendor is source\n",
+		"data/deep/file.txt":  "deep\n",
+		"readonly.txt":        "ro\n",
+		"run.sh":              "#!/bin/sh\necho run\n",
+		"ro/inside.txt":       "inside\n",
+		"candidate.lock":      "old\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, mode := range map[string]fs.FileMode{"readonly.txt": 0o444, "run.sh": 0o755, "ro": 0o555} {
+		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "ro"), 0o755) })
+	if err := os.Symlink("main.go", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if binary {
+		b, err := os.ReadFile(serverBinary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "server"), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// treeHash hashes every path, mode, link target and content below dir.
+func treeHash(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(h, "%s\x00%v\x00", rel, info.Mode())
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00", link)
+		case info.Mode().IsRegular():
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// syncBuffer is a Probe.Logs the test can read while a server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func candidate() *manifests.Candidate {
+	return &manifests.Candidate{Applied: []string{"u1"}, Files: map[string][]byte{"candidate.lock": []byte("new\n")}}
+}
+
+// setup returns a runner for project whose work directories go to a
+// directory of their own, that directory, and the runner's log.
+func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner, string, *syncBuffer) {
+	t.Helper()
+	tmp := t.TempDir()
+	log := &syncBuffer{}
+	r := New(cfg, project, Options{Keep: keep, TempDir: tmp, Logger: slog.New(slog.NewTextHandler(log, nil))})
+	return r, tmp, log
+}
+
+func assertEmpty(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) > 0 {
+		t.Errorf("%s still holds %s: work directory not removed", dir, entries[0].Name())
+	}
+}
+
+// assertGroupGone fails when any process of group pgid still runs.
+func assertGroupGone(t *testing.T, pgid int) {
+	t.Helper()
+	if pgid <= 1 {
+		t.Fatalf("no process group id (%d)", pgid)
+	}
+	if err := syscall.Kill(-pgid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill -0 -%d = %v, want ESRCH: the process group survived", pgid, err)
+	}
+}
+
+var pgidLine = regexp.MustCompile(`pgid=(\d+)`)
+
+// loggedPgid reads the process group the test server printed.
+func loggedPgid(t *testing.T, logs string) int {
+	t.Helper()
+	m := pgidLine.FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("the server printed no pgid; logs:\n%s", logs)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestStartBuildsServesAndStops(t *testing.T) {
+	project := newProject(t, false)
+	before := treeHash(t, project)
+	env := map[string]string{"WORKDIR": "{{.Dir}}"}
+	for k, v := range goEnv {
+		env[k] = v
+	}
+	cfg := config.Runner{
+		Build: []string{"go build -o server ."},
+		// The background sleep is a second member of the group that Stop
+		// must end too.
+		Start: "sleep 300 & exec ./server",
+		Env:   env,
+		Ready: config.Ready{Path: "/redirect", Timeout: time.Minute},
+	}
+	r, tmp, _ := setup(t, cfg, project, false)
+	logs := &syncBuffer{}
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: logs})
+	if err != nil {
+		t.Fatalf("Start: %v\nlogs:\n%s", err, logs)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			inst.Stop(context.Background())
+		}
+	})
+
+	if want := "http://127.0.0.1:" + strconv.Itoa(inst.Port); inst.BaseURL != want || inst.Host != "127.0.0.1" {
+		t.Errorf("BaseURL %q Host %q, want %q on 127.0.0.1", inst.BaseURL, inst.Host, want)
+	}
+	if status, body := httpGet(t, inst.BaseURL+"/"); status != 200 || body != "ok" {
+		t.Errorf("GET / = %d %q, want 200 ok", status, body)
+	}
+	for _, want := range []string{"PORT=" + strconv.Itoa(inst.Port), "WORKDIR=" + inst.Dir, "GOTOOLCHAIN=local"} {
+		if !strings.Contains(strings.Join(inst.Env, "\n"), want) {
+			t.Errorf("Env %q lacks %q", inst.Env, want)
+		}
+	}
+	if filepath.Dir(inst.Dir) != tmp {
+		t.Errorf("Dir %s is not below Options.TempDir %s", inst.Dir, tmp)
+	}
+	if inst.BuildSeconds <= 0 {
+		t.Errorf("BuildSeconds = %v, want > 0", inst.BuildSeconds)
+	}
+	if !strings.Contains(logs.String(), "$ go build -o server .") {
+		t.Errorf("logs lack the build command:\n%s", logs)
+	}
+
+	t.Run("copy", func(t *testing.T) {
+		if b, _ := os.ReadFile(filepath.Join(inst.Dir, "candidate.lock")); string(b) != "new\n" {
+			t.Errorf("candidate.lock = %q, want the candidate's content", b)
+		}
+		for _, name := range []string{".git", "vendor", "node_modules", "sub/.git"} {
+			if _, err := os.Lstat(filepath.Join(inst.Dir, name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s was copied (%v)", name, err)
+			}
+		}
+		for _, name := range []string{"sub/keep.txt", "sub/vendor/kept.txt", "data/deep/file.txt", "ro/inside.txt"} {
+			if _, err := os.Stat(filepath.Join(inst.Dir, name)); err != nil {
+				t.Errorf("%s was not copied: %v", name, err)
+			}
+		}
+		for name, want := range map[string]fs.FileMode{"readonly.txt": 0o444, "run.sh": 0o755, "ro": fs.ModeDir | 0o555} {
+			info, err := os.Stat(filepath.Join(inst.Dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Mode() != want {
+				t.Errorf("%s mode %v, want %v", name, info.Mode(), want)
+			}
+		}
+		if link, err := os.Readlink(filepath.Join(inst.Dir, "link")); err != nil || link != "main.go" {
+			t.Errorf("link = %q, %v; want a symlink to main.go", link, err)
+		}
+	})
+
+	_, body := httpGet(t, inst.BaseURL+"/pgid")
+	pgid, _ := strconv.Atoi(body)
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	stopped = true
+	assertGroupGone(t, pgid)
+	assertEmpty(t, tmp)
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if after := treeHash(t, project); after != before {
+		t.Error("the project directory changed")
+	}
+}
+
+func TestParallelStarts(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{Build: []string{"test -x server"}, Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	r, tmp, _ := setup(t, cfg, project, false)
+	insts := make([]*runners.Instance, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range insts {
+		wg.Go(func() {
+			insts[i], errs[i] = r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Start %d: %v", i, err)
+		}
+		t.Cleanup(func() { insts[i].Stop(context.Background()) })
+	}
+	if insts[0].Port == insts[1].Port || insts[0].Dir == insts[1].Dir {
+		t.Errorf("parallel probes share port (%d, %d) or dir (%s, %s)", insts[0].Port, insts[1].Port, insts[0].Dir, insts[1].Dir)
+	}
+	for _, inst := range insts {
+		if status, _ := httpGet(t, inst.BaseURL+"/"); status != 200 {
+			t.Errorf("GET %s = %d", inst.BaseURL, status)
+		}
+	}
+	for _, inst := range insts {
+		if err := inst.Stop(t.Context()); err != nil {
+			t.Error(err)
+		}
+	}
+	assertEmpty(t, tmp)
+}
+
+func TestUntestable(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "built")
+	tests := []struct {
+		name     string
+		cfg      config.Runner
+		files    map[string][]byte
+		validate func(context.Context, string) error
+		want     []string
+		notWant  []string
+		alsoIs   error
+		server   bool // the server started and printed its pgid
+	}{
+		{
+			name:  "go build fails",
+			cfg:   config.Runner{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
+			files: map[string][]byte{"main.go": []byte("package main\n\nfunc main() { this is not go }\n")},
+			want:  []string{`build "go build -o server ." failed`, "main.go:3", "exit status 1"},
+		},
+		{
+			name:    "log tail",
+			cfg:     config.Runner{Build: []string{"true", "for i in $(seq 1 40); do echo line$i; done; exit 7"}, Start: "./server"},
+			want:    []string{"exit status 7", "line21\n", "line40"},
+			notWant: []string{"line20\n"},
+		},
+		{
+			name: "validation fails",
+			cfg:  config.Runner{Build: []string{"touch " + marker}, Start: "./server"},
+			validate: func(context.Context, string) error {
+				return fmt.Errorf("go list selects v1.2.0: %w", manifests.ErrInfeasible)
+			},
+			want:   []string{"go list selects v1.2.0"},
+			alsoIs: manifests.ErrInfeasible,
+		},
+		{
+			name:   "server exits",
+			cfg:    config.Runner{Start: "./server -mode=exit", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}},
+			want:   []string{"exited before it was ready", "exit status 3", "boom: cannot start"},
+			server: true,
+		},
+		{
+			name:   "ready timeout",
+			cfg:    config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Path: "/unavailable", Timeout: 500 * time.Millisecond}},
+			want:   []string{"within 500ms", "status 503", "pid="},
+			server: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			project := newProject(t, true)
+			before := treeHash(t, project)
+			r, tmp, _ := setup(t, tt.cfg, project, false)
+			c := candidate()
+			for k, v := range tt.files {
+				c.Files[k] = v
+			}
+			logs := &syncBuffer{}
+			inst, err := r.Start(t.Context(), runners.Probe{Candidate: c, Logs: logs, Validate: tt.validate})
+			if err == nil {
+				inst.Stop(context.Background())
+				t.Fatal("Start succeeded, want an untestable candidate")
+			}
+			if !errors.Is(err, runners.ErrUntestable) {
+				t.Errorf("error %v does not wrap ErrUntestable", err)
+			}
+			if tt.alsoIs != nil && !errors.Is(err, tt.alsoIs) {
+				t.Errorf("error %v does not wrap %v", err, tt.alsoIs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error has %q beyond the tail:\n%v", w, err)
+				}
+			}
+			if tt.server {
+				assertGroupGone(t, loggedPgid(t, logs.String()))
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("a build command ran although validation failed")
+			}
+			assertEmpty(t, tmp)
+			if treeHash(t, project) != before {
+				t.Error("the project directory changed")
+			}
+		})
+	}
+}
+
+func TestStopKillsServerIgnoringTerm(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: config.Ready{Timeout: time.Minute}}
+	r, tmp, log := setup(t, cfg, project, false)
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := httpGet(t, inst.BaseURL+"/pgid")
+	pgid, _ := strconv.Atoi(body)
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertGroupGone(t, pgid)
+	assertEmpty(t, tmp)
+	if !strings.Contains(log.String(), "SIGKILL") {
+		t.Errorf("the runner did not log the SIGKILL:\n%s", log)
+	}
+}
+
+func TestStopWithCancelledContext(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	r, tmp, _ := setup(t, cfg, project, false)
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := httpGet(t, inst.BaseURL+"/pgid")
+	pgid, _ := strconv.Atoi(body)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := inst.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertGroupGone(t, pgid)
+	assertEmpty(t, tmp)
+}
+
+func TestKeep(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	r, _, log := setup(t, cfg, project, true)
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeAll(inst.Dir) })
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(inst.Dir, "candidate.lock")); err != nil {
+		t.Errorf("kept work directory is incomplete: %v", err)
+	}
+	if !strings.Contains(log.String(), "kept work directory") || !strings.Contains(log.String(), inst.Dir) {
+		t.Errorf("the kept directory was not logged:\n%s", log)
+	}
+}
+
+func TestNothingServed(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{
+		// A read-only tree, like a Go module cache, must not stop the
+		// work directory's removal.
+		Build: []string{"mkdir -p cache/mod/x && echo built > cache/mod/x/f && chmod -R a-w cache && echo built > artifact"},
+	}
+	r, tmp, _ := setup(t, cfg, project, false)
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.BaseURL != "" || inst.Port != 0 {
+		t.Errorf("BaseURL %q Port %d, want nothing served", inst.BaseURL, inst.Port)
+	}
+	if b, err := os.ReadFile(filepath.Join(inst.Dir, "artifact")); err != nil || string(b) != "built\n" {
+		t.Errorf("artifact = %q, %v", b, err)
+	}
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertEmpty(t, tmp)
+}
+
+func TestCancelDuringBuild(t *testing.T) {
+	project := newProject(t, true)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	cfg := config.Runner{
+		Build: []string{`sleep 300 & echo $$ > "$PIDFILE"; wait`},
+		Start: "./server",
+		Env:   map[string]string{"PIDFILE": pidFile},
+	}
+	r, tmp, _ := setup(t, cfg, project, false)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		for {
+			if b, err := os.ReadFile(pidFile); err == nil && strings.HasSuffix(string(b), "\n") {
+				cancel()
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err == nil {
+		inst.Stop(context.Background())
+		t.Fatal("Start succeeded despite the cancellation")
+	}
+	if !errors.Is(err, context.Canceled) || errors.Is(err, runners.ErrUntestable) {
+		t.Errorf("error %v: want context.Canceled and not untestable", err)
+	}
+	b, rerr := os.ReadFile(pidFile)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	pgid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	assertGroupGone(t, pgid)
+	assertEmpty(t, tmp)
+}
+
+func TestPortTaken(t *testing.T) {
+	project := newProject(t, true)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}}
+	r, tmp, _ := setup(t, cfg, project, false)
+	r.freePort = func() (int, error) { return l.Addr().(*net.TCPAddr).Port, nil }
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	if err == nil {
+		inst.Stop(context.Background())
+		t.Fatal("Start succeeded on a taken port")
+	}
+	if errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), "taken by another process") {
+		t.Errorf("error %v: want a port conflict that is not untestable", err)
+	}
+	assertEmpty(t, tmp)
+}
+
+func TestTemplateErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  config.Runner
+		want string
+	}{
+		{"start", config.Runner{Start: "./server -port {{.Prot}}"}, "runner.start: template"},
+		{"build", config.Runner{Build: []string{"true", "make {{.Nope}}"}}, "runner.build[1]: template"},
+		{"env", config.Runner{Env: map[string]string{"PORT": "{{.Port"}}, "runner: env PORT: template"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, tmp, _ := setup(t, tt.cfg, newProject(t, false), false)
+			_, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+			if err == nil || errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v: want a config error containing %q", err, tt.want)
+			}
+			assertEmpty(t, tmp)
+		})
+	}
+}
