@@ -71,7 +71,7 @@ func TestHistory(t *testing.T) {
 	// A side branch from c2, merged back after a commit on the main line.
 	side1 := u.commit(t, "side: step one", map[string]string{"b.txt": "1"})
 	side2 := u.commit(t, "side: step two (breaks it)", map[string]string{"b.txt": "2"})
-	if err := u.wt.Checkout(&git.CheckoutOptions{Hash: c2, Force: true}); err != nil {
+	if err := u.wt.Checkout(&git.CheckoutOptions{Hash: c2, Branch: "refs/heads/main", Create: true, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	main1 := u.commit(t, "main: docs", map[string]string{"c.txt": "c"})

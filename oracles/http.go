@@ -178,8 +178,8 @@ func parseCapture(name, spec string) (httpCapture, error) {
 
 // Check runs the steps in order and returns a check per expectation. A step
 // whose fatal check fails ends the run; the later steps are reported as
-// skipped. It returns an error when the config is invalid or when nothing
-// listens at the target (the oracle could not run).
+// skipped. It returns an error when the config is invalid, when nothing
+// listens at the target or when ctx is cancelled (the oracle could not run).
 func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 	steps, err := h.compile()
 	if err != nil {
@@ -189,6 +189,7 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http oracle: the target serves nothing (empty base URL); the http oracle needs runner.start")
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	defer cancel()
 
@@ -219,6 +220,10 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		}
 		res := h.runStep(ctx, client, st, data)
+		if err := parent.Err(); err != nil {
+			// Cancelled by the caller: not a verdict on the server.
+			return nil, fmt.Errorf("http oracle: %w", err)
+		}
 		if res.unreachable && !reached {
 			return nil, fmt.Errorf("http oracle: step %s: %s: %w", st.Name, Redact(res.target, secrets...), errUnreachable)
 		}

@@ -252,6 +252,17 @@ func TestHTTPUnreachable(t *testing.T) {
 	}
 }
 
+func TestHTTPCancelled(t *testing.T) {
+	srv := newHTTPFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	h := NewHTTP(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow"}}}, nil)
+	v, err := h.Check(ctx, targetOf(t, srv))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Check cancelled by the caller: %+v, %v; want context.Canceled", v, err)
+	}
+}
+
 func TestHTTPPathJoined(t *testing.T) {
 	srv := newHTTPFixture(t)
 	h := NewHTTP(config.Oracle{Kind: "http", Path: "/api/", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: config.Expect{Status: 401}}}}, nil)

@@ -178,7 +178,7 @@ func rollback(eco string, cs []manifests.Change) string {
 		}
 		var cmds []string
 		if len(require) > 0 {
-			cmds = append(cmds, "composer require "+strings.Join(require, " ")+" --update-with-all-dependencies")
+			cmds = append(cmds, "composer require "+strings.Join(require, " "))
 		}
 		if len(names) > 0 {
 			cmds = append(cmds, strings.TrimSpace("composer update "+strings.Join(names, " ")+" "+strings.Join(with, " ")))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/hunt"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -26,7 +27,7 @@ func newDiffCmd(g *globals) *cobra.Command {
   bisect diff --lock-old v1.2.0:go.mod --lock-new go.mod --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(cmd.Context(), g, o)
+			return runDiff(cmd, g, o)
 		},
 	}
 	addLockFlags(cmd, &o.lockOld, &o.lockNew, &o.repo)
@@ -43,12 +44,21 @@ func addLockFlags(cmd *cobra.Command, lockOld, lockNew, repo *string) {
 	_ = cmd.MarkFlagRequired("lock-new")
 }
 
-func runDiff(ctx context.Context, g *globals, o diffOptions) error {
-	set, err := manifests.Load(ctx, ecosystems(), o.lockOld, o.lockNew, o.repo, manifests.Options{Logger: g.logger()})
+// runDiff needs of the config only project and runner.env (the go and
+// composer commands it runs to read coupling see that environment), so the
+// rest is not validated.
+func runDiff(cmd *cobra.Command, g *globals, o diffOptions) error {
+	cfg, err := g.loadConfigChecked(cmd.Flags(), nil, func(*config.Config) error { return nil })
 	if err != nil {
 		return err
 	}
-	d := set.Diff()
+	g.resolveProject(cfg)
+	l, err := hunt.Load(cmd.Context(), hunt.Options{LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo,
+		Config: cfg, Ecosystems: ecosystems(), Logger: g.logger()})
+	if err != nil {
+		return err
+	}
+	d := l.Set.Diff()
 	if o.json {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")

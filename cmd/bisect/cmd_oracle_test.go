@@ -129,6 +129,8 @@ func TestOracleCommand(t *testing.T) {
 		{name: "exec untestable", args: []string{"oracle", "--config", writeConfig(t, "oracle: {kind: exec, command: 'exit 125'}\n")}, code: 2,
 			stdout: []string{"verdict: fail (untestable)"}, stderr: []string{"cannot be tested"}},
 		{name: "mcp pass", args: []string{"oracle", "--url", mcpHealthy.URL + "/mcp"}, code: 0, stdout: []string{"verdict: pass"}},
+		{name: "the shipped example config", args: []string{"oracle", "--url", mcpHealthy.URL + "/mcp", "--config", "../../config.example.yaml"}, code: 0,
+			stdout: []string{"verdict: pass"}},
 		{name: "mcp spec accepts a dotted name", args: []string{"oracle", "--url", mcpDotted.URL + "/mcp"}, code: 0, stdout: []string{"verdict: pass"}},
 		{name: "mcp claude rejects a dotted name", args: []string{"oracle", "--url", mcpDotted.URL + "/mcp", "--profile", "claude"}, code: 1,
 			stdout: []string{"files.read", "verdict: fail"}},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,9 +60,7 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Project != "" && !filepath.IsAbs(cfg.Project) && g.configFile != "" {
-		cfg.Project = filepath.Join(filepath.Dir(g.configFile), cfg.Project)
-	}
+	g.resolveProject(cfg)
 	log := g.logger()
 	rep, err := hunt.Run(ctx, hunt.Options{
 		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Config: cfg,

@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/cobra"
@@ -127,7 +130,21 @@ func configDecoding(dc *mapstructure.DecoderConfig) {
 	dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 		mapstructure.StringToTimeDurationHookFunc(),
 		mapstructure.StringToSliceHookFunc(","),
+		dateToString,
 	)
+}
+
+// dateToString undoes YAML's reading of an unquoted 2025-06-18 (a protocol
+// version) as a timestamp where the config wants text.
+func dateToString(_, to reflect.Type, v any) (any, error) {
+	t, ok := v.(time.Time)
+	if !ok || to.Kind() != reflect.String {
+		return v, nil
+	}
+	if t.Equal(t.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly), nil
+	}
+	return t.Format(time.RFC3339Nano), nil
 }
 
 // restoreCase reads again, as written in the file, the values whose map keys
@@ -163,6 +180,14 @@ func restoreCase(file string, c *config.Config) error {
 	c.Oracle.MCP.Headers = exact.Oracle.MCP.Headers
 	c.Oracle.MCP.OAuth.Consent = exact.Oracle.MCP.OAuth.Consent
 	return nil
+}
+
+// resolveProject makes a relative project directory relative to the config
+// file that names it.
+func (g *globals) resolveProject(cfg *config.Config) {
+	if cfg.Project != "" && !filepath.IsAbs(cfg.Project) && g.configFile != "" {
+		cfg.Project = filepath.Join(filepath.Dir(g.configFile), cfg.Project)
+	}
 }
 
 func (g *globals) configName() string {

@@ -2,14 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/reports"
 )
 
 func TestMain(m *testing.M) {
@@ -61,6 +68,100 @@ func TestScripts(t *testing.T) {
 			}
 			return false, nil
 		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"mkproxy":         cmdMkproxy,
+			"validate-report": cmdValidateReport,
+			"treehash":        cmdTreehash,
+		},
 		RequireExplicitExec: true,
 	})
+}
+
+// cmdMkproxy builds a file module proxy: mkproxy PROXY SRC makes every
+// directory SRC/<module path>@<version> a module version in PROXY.
+func cmdMkproxy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkproxy PROXY SRC")
+	}
+	proxy, src := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || !strings.Contains(d.Name(), "@") {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		path, version, _ := strings.Cut(filepath.ToSlash(rel), "@")
+		m := goproxy.Module{Path: path, Version: version, Files: map[string]string{}}
+		err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			name, _ := filepath.Rel(p, f)
+			if name == "go.mod" {
+				m.GoMod = string(b)
+			} else {
+				m.Files[filepath.ToSlash(name)] = string(b)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := goproxy.WriteModule(proxy, m); err != nil {
+			return err
+		}
+		return filepath.SkipDir
+	})
+	ts.Check(err)
+}
+
+// cmdValidateReport checks a JSON report against docs/report.schema.json.
+func cmdValidateReport(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: validate-report FILE")
+	}
+	sch, err := reports.CompileSchema(filepath.Join(ts.Getenv("REPO"), "docs", "report.schema.json"))
+	ts.Check(err)
+	err = reports.ValidateJSON(sch, []byte(ts.ReadFile(args[0])))
+	if neg {
+		if err == nil {
+			ts.Fatalf("%s matches the schema", args[0])
+		}
+		return
+	}
+	ts.Check(err)
+}
+
+// cmdTreehash writes to FILE a digest of every path, mode and content below
+// DIR: treehash DIR FILE, then cmp two digests to show a tree is unchanged.
+func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: treehash DIR FILE")
+	}
+	h := sha256.New()
+	root := ts.MkAbs(args[0])
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		fmt.Fprintf(h, "%s %v %d\n", rel, info.Mode(), info.ModTime().UnixNano())
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(fmt.Sprintf("%x\n", h.Sum(nil))), 0o644))
 }

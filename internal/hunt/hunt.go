@@ -73,18 +73,11 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	project, lockDir, err := projectDir(o)
+	l, err := Load(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	toolEnv, err := runners.Environ(cfg.Runner.Env, runners.Vars{Host: "127.0.0.1", Dir: project})
-	if err != nil {
-		return nil, fmt.Errorf("runner.env: %w", err)
-	}
-	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: toolEnv, Logger: log})
-	if err != nil {
-		return nil, err
-	}
+	set, project, lockDir := l.Set, l.Project, l.LockDir
 	d := set.Diff()
 	rep := &reports.Report{
 		Question: reports.Question{
@@ -180,6 +173,36 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	}
 	fill(rep, d, res, time.Since(start))
 	return rep, nil
+}
+
+// Loaded is an opened pair of locks and where their project lives.
+type Loaded struct {
+	Set     manifests.Set
+	Project string // absolute project directory
+	LockDir string // directory of the new lock within the project ("" at its root)
+}
+
+// Load resolves the project, renders runner.env for the go and composer
+// commands the tool runs itself (with {{.Dir}} the project directory), and
+// loads, diffs and couples the two locks.
+func Load(ctx context.Context, o Options) (*Loaded, error) {
+	project, lockDir, err := projectDir(o)
+	if err != nil {
+		return nil, err
+	}
+	env, err := runners.Environ(o.Config.Runner.Env, runners.Vars{Host: "127.0.0.1", Dir: project})
+	if err != nil {
+		return nil, fmt.Errorf("runner.env: %w", err)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Set: set, Project: project, LockDir: lockDir}, nil
 }
 
 // projectDir resolves the project directory (config, else the directory of

@@ -80,12 +80,23 @@ func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
 	for _, e := range chosen {
 		problems = s.checkEntry(problems, e, idx)
 	}
-	files := map[string][]byte{"composer.lock": s.writeLock(chosen)}
+	files := map[string][]byte{}
+	hash := ""
 	if s.newRoot != nil {
 		root, rootProblems := s.rootFor(idx)
 		problems = append(problems, rootProblems...)
 		files["composer.json"] = root
+		if !bytes.Equal(root, s.newRoot.data) {
+			// A stale hash only makes composer warn, so a composer.json
+			// whose hash we cannot compute keeps the new lock's.
+			if h, err := contentHash(root); err == nil {
+				hash = h
+			} else {
+				s.log.Debug("content-hash of the candidate composer.json not computed", "err", err)
+			}
+		}
 	}
+	files["composer.lock"] = s.writeLock(chosen, hash)
 	return &manifests.Candidate{Applied: ids, Files: files}, problems, nil
 }
 
@@ -122,7 +133,7 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) [
 		if isPlatform(l.Name) {
 			continue
 		}
-		if !satisfied(idx, l.Key, s.constraint(l.Constraint)) {
+		if !s.satisfied(idx, l.Key, s.constraint(l.Constraint)) {
 			problems = append(problems, fmt.Sprintf("%s %s requires %s %s, but the candidate locks %s", e.Name, e.Version, l.Name, l.Constraint, lockedAs(idx, l.Key)))
 		}
 	}
@@ -132,7 +143,7 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) [
 		}
 		c := s.constraint(l.Constraint)
 		for _, x := range idx[l.Key] {
-			if x != e && answers(x, l.Key, c) {
+			if x != e && s.answers(x, l.Key, c) {
 				problems = append(problems, fmt.Sprintf("%s %s conflicts with %s %s, and the candidate locks %s %s", e.Name, e.Version, l.Name, l.Constraint, x.Name, x.Version))
 			}
 		}
@@ -147,9 +158,9 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) [
 	return problems
 }
 
-func satisfied(idx map[string][]*entry, key string, c *constraint.Constraint) bool {
+func (s *set) satisfied(idx map[string][]*entry, key string, c *constraint.Constraint) bool {
 	for _, x := range idx[key] {
-		if answers(x, key, c) {
+		if s.answers(x, key, c) {
 			return true
 		}
 	}
@@ -174,8 +185,9 @@ func lockedAs(idx map[string][]*entry, key string) string {
 
 // writeLock writes the candidate's composer.lock with the new lock's
 // top-level keys in their order, composer's own layout (four-space indent)
-// and each package entry's original bytes.
-func (s *set) writeLock(chosen []*entry) []byte {
+// and each package entry's original bytes. A non-empty hash replaces the
+// content-hash.
+func (s *set) writeLock(chosen []*entry, hash string) []byte {
 	var prod, dev []*entry
 	for _, e := range chosen {
 		if e.Dev {
@@ -205,6 +217,12 @@ func (s *set) writeLock(chosen []*entry) []byte {
 			writeEntries(&b, prod)
 		case "packages-dev":
 			writeEntries(&b, dev)
+		case "content-hash":
+			if hash != "" {
+				b.WriteString(jsonString(hash))
+				break
+			}
+			b.Write(s.new.top[k])
 		default:
 			b.Write(s.new.top[k])
 		}
@@ -302,10 +320,10 @@ func (s *set) rootFor(idx map[string][]*entry) ([]byte, []string) {
 func (s *set) rootHolds(section, key, constraint string, idx map[string][]*entry) bool {
 	c := s.constraint(constraint)
 	if section != "conflict" {
-		return satisfied(idx, key, c)
+		return s.satisfied(idx, key, c)
 	}
 	for _, x := range idx[key] {
-		if answers(x, key, c) {
+		if s.answers(x, key, c) {
 			return false
 		}
 	}

@@ -34,16 +34,16 @@ func (s *set) index(side func(*pkgState) *entry) providers {
 // answers reports whether e, once installed, satisfies a requirement on
 // key with constraint c: by its own name and version (or an alias of it),
 // or by what it replaces or provides.
-func answers(e *entry, key string, c *constraint.Constraint) bool {
+func (s *set) answers(e *entry, key string, c *constraint.Constraint) bool {
 	if e == nil {
 		return false
 	}
-	if strings.ToLower(e.Name) == key && versionOK(c, e) {
+	if strings.ToLower(e.Name) == key && s.versionOK(c, e) {
 		return true
 	}
 	for _, ls := range [][]link{e.Replace, e.Provide} {
 		for _, l := range ls {
-			if l.Key == key && linkOK(c, e, l.Constraint) {
+			if l.Key == key && s.linkOK(c, e, l.Constraint) {
 				return true
 			}
 		}
@@ -51,12 +51,12 @@ func answers(e *entry, key string, c *constraint.Constraint) bool {
 	return false
 }
 
-func versionOK(c *constraint.Constraint, e *entry) bool {
-	if c == nil || c.Check(e.Version) {
+func (s *set) versionOK(c *constraint.Constraint, e *entry) bool {
+	if c == nil || s.check(c, e.Version) {
 		return true
 	}
 	for _, a := range e.Aliases {
-		if c.Check(a) {
+		if s.check(c, a) {
 			return true
 		}
 	}
@@ -67,10 +67,10 @@ func versionOK(c *constraint.Constraint, e *entry) bool {
 // Composer intersects the two constraints; our evaluator checks versions,
 // so a provided range that is not one version counts as a match (composer
 // install, which the candidate goes through, has the last word).
-func linkOK(c *constraint.Constraint, e *entry, provided string) bool {
+func (s *set) linkOK(c *constraint.Constraint, e *entry, provided string) bool {
 	switch provided {
 	case "self.version":
-		return versionOK(c, e)
+		return s.versionOK(c, e)
 	case "", "*":
 		return true
 	}
@@ -80,7 +80,7 @@ func linkOK(c *constraint.Constraint, e *entry, provided string) bool {
 	if _, err := constraint.Normalize(provided); err != nil {
 		return true
 	}
-	return c.Check(provided)
+	return s.check(c, provided)
 }
 
 // forces derives the coupling between changed packages from every
@@ -134,7 +134,7 @@ func (s *set) forces() []manifests.Force {
 				}
 				c := s.constraint(l.Constraint)
 				for _, q := range otherIdx[l.Key] {
-					if q != p && q.changed && answers(other(q, side), l.Key, c) {
+					if q != p && q.changed && s.answers(other(q, side), l.Key, c) {
 						force(q, fmt.Sprintf("%s %s conflicts with %s %s", e.Name, e.Version, l.Name, l.Constraint))
 					}
 				}
@@ -169,10 +169,10 @@ func (s *set) witness(p *pkgState, side bool, l link, idx providers) *pkgState {
 		if side {
 			mine = w.new
 		}
-		if !answers(mine, l.Key, c) {
+		if !s.answers(mine, l.Key, c) {
 			continue
 		}
-		if w == p || !w.changed || answers(other(w, side), l.Key, c) {
+		if w == p || !w.changed || s.answers(other(w, side), l.Key, c) {
 			return nil
 		}
 		if pick == nil || w.key == l.Key {

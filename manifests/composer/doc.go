@@ -50,6 +50,7 @@
 // takes that package's constraint from the old composer.json, or drops it
 // when the old one did not name the package; composer install exits 4 on a
 // lock that does not satisfy the root requirements. Only that value
-// changes in the file. The lock's content-hash stays the new one, so
-// composer warns that the lock is not up to date, and installs.
+// changes in the file, and the candidate lock's content-hash is computed
+// from the rewritten composer.json as composer computes it, so composer
+// does not warn that the lock is out of date.
 package composer

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
@@ -33,7 +34,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, cons: map[string]*constraint.Constraint{}}
+	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -84,7 +85,17 @@ type set struct {
 	oldIdx, newIdx   providers
 	d                manifests.Diff
 	unitOf           map[string][]string // unit id → packages
-	cons             map[string]*constraint.Constraint
+
+	// Candidate may run from parallel probes; mu guards the two memos,
+	// which keep the evaluator's normalizing out of the hot loops.
+	mu     sync.Mutex
+	cons   map[string]*constraint.Constraint
+	checks map[checkKey]bool
+}
+
+type checkKey struct {
+	c       *constraint.Constraint
+	version string
 }
 
 var _ manifests.Set = (*set)(nil)
@@ -176,6 +187,8 @@ func isPlatform(name string) bool { return !strings.Contains(name, "/") }
 // parse yields nil, which every version satisfies: composer wrote it, so
 // it holds in the lock it came from, and composer has the last word.
 func (s *set) constraint(c string) *constraint.Constraint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if k, ok := s.cons[c]; ok {
 		return k
 	}
@@ -186,4 +199,20 @@ func (s *set) constraint(c string) *constraint.Constraint {
 	}
 	s.cons[c] = k
 	return k
+}
+
+// check is c.Check(version), memoized.
+func (s *set) check(c *constraint.Constraint, version string) bool {
+	k := checkKey{c, version}
+	s.mu.Lock()
+	ok, seen := s.checks[k]
+	s.mu.Unlock()
+	if seen {
+		return ok
+	}
+	ok = c.Check(version)
+	s.mu.Lock()
+	s.checks[k] = ok
+	s.mu.Unlock()
+	return ok
 }

@@ -116,6 +116,14 @@ func TestCandidateBytes(t *testing.T) {
 	if string(empty.Files["composer.json"]) != wantJSON {
 		t.Errorf("empty candidate's composer.json:\n%s\nwant:\n%s", empty.Files["composer.json"], wantJSON)
 	}
+	// Its lock carries the content-hash of that composer.json.
+	h, err := contentHash(empty.Files["composer.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(empty.Files["composer.lock"], []byte(`"content-hash": "`+h+`"`)) {
+		t.Errorf("empty candidate's lock does not carry content-hash %s", h)
+	}
 
 	// Subsets in a different order and with repeats name the same candidate.
 	a, err := s.Candidate([]string{"u4", "u1", "u4"})
@@ -346,5 +354,30 @@ func TestCoupling(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCandidateConcurrent asks for candidates from parallel goroutines, as
+// parallel probes do; run with -race it guards the set's memos.
+func TestCandidateConcurrent(t *testing.T) {
+	s := openFixture(t, "mcp")
+	want, err := s.Candidate([]string{"u1", "u3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			c, err := s.Candidate([]string{"u3", "u1"})
+			if err == nil && c.Hash() != want.Hash() {
+				err = errors.New("hash differs: " + c.Hash())
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -148,9 +148,9 @@ func (sc *scanner) entry() (*entry, error) {
 	}
 	e := &entry{}
 	var extra []byte
-	err := sc.object(func(key string) error {
+	err := sc.members(func(k []byte) error {
 		var err error
-		switch key {
+		switch key := string(k); key {
 		case "name", "version":
 			if sc.peek() != '"' {
 				return sc.fail("%q must be a string", key)

@@ -1,7 +1,12 @@
 package composer
 
 import (
+	"os/exec"
+
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
+	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
 	"os"
 	"strings"
 	"testing"
@@ -147,7 +152,7 @@ func FuzzLoad(f *testing.F) {
 			for _, e := range lf.pkgs {
 				chosen = append(chosen, e)
 			}
-			again, err := parseLock("again", s.writeLock(chosen))
+			again, err := parseLock("again", s.writeLock(chosen, ""))
 			if err != nil {
 				t.Fatalf("written lock does not parse: %v", err)
 			}
@@ -160,6 +165,9 @@ func FuzzLoad(f *testing.F) {
 				}
 			}
 		}
+		if h, err := contentHash(data); err == nil && len(h) != 32 {
+			t.Fatalf("contentHash = %q", h)
+		}
 		if rf, err := parseRoot("f", data); err == nil {
 			for _, ms := range rf.sections {
 				for _, m := range ms {
@@ -171,4 +179,63 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestContentHash checks our content-hash against the ones composer itself
+// wrote into the fixture locks, and PHP's json_encode quirks on a few forms.
+func TestContentHash(t *testing.T) {
+	for _, side := range []string{"old", "new"} {
+		t.Run(side, func(t *testing.T) {
+			lf, err := parseLock(side, mustRead(t, "testdata/mcp/"+side+"/composer.lock"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want string
+			if err := json.Unmarshal(lf.top["content-hash"], &want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := contentHash(mustRead(t, "testdata/mcp/"+side+"/composer.json"))
+			if err != nil || got != want {
+				t.Errorf("contentHash = %q, %v; composer wrote %q", got, err, want)
+			}
+		})
+	}
+	tests := []struct {
+		name, json, encoded string
+	}{
+		{"irrelevant keys and order", `{"require": {"a/b": "^1"}, "description": "x", "name": "x/y"}`, `{"name":"x\/y","require":{"a\/b":"^1"}}`},
+		{"empty object is an empty array", `{"require": {}, "extra": {"0": "a", "1": {"k": []}}}`, `{"extra":["a",{"k":[]}],"require":[]}`},
+		{"unicode and controls", `{"name": "é😀\t<"}`, `{"name":"\u00e9\ud83d\ude00\t<"}`},
+		{"platform only", `{"config": {"platform": {"php": "8.2"}, "sort-packages": true}}`, `{"config":{"platform":{"php":"8.2"}}}`},
+		{"nothing relevant", `{"description": "x"}`, `[]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := contentHash([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := md5.Sum([]byte(tt.encoded))
+			if want := hex.EncodeToString(sum[:]); got != want {
+				t.Errorf("contentHash(%s) = %s, want md5(%s) = %s", tt.json, got, tt.encoded, want)
+			}
+		})
+	}
+	if _, err := contentHash([]byte(`{"extra": {"ratio": 1.5}}`)); err != errFloat {
+		t.Errorf("float: err = %v, want errFloat", err)
+	}
+
+	// The truth is composer's own Locker, run by Debian's php.
+	composerrepo.RequireTools(t)
+	for _, tt := range tests {
+		t.Run("composer/"+tt.name, func(t *testing.T) {
+			out, err := exec.Command("php", "-r", `require "/usr/share/php/Composer/autoload.php"; echo Composer\Package\Locker::getContentHash($argv[1]);`, tt.json).Output()
+			if err != nil {
+				t.Fatalf("php: %v", err)
+			}
+			if got, _ := contentHash([]byte(tt.json)); got != string(out) {
+				t.Errorf("contentHash(%s) = %s, composer says %s", tt.json, got, out)
+			}
+		})
+	}
 }

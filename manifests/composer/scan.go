@@ -68,7 +68,7 @@ func (s *scanner) peek() byte {
 func (s *scanner) value() error {
 	switch s.peek() {
 	case '{':
-		return s.object(func(string) error { return s.value() })
+		return s.members(func([]byte) error { return s.value() })
 	case '[':
 		return s.array(s.value)
 	case '"':
@@ -189,19 +189,32 @@ func (s *scanner) str() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	v, err := s.unquote(raw)
+	return string(v), err
+}
+
+// unquote returns the content of a validated string: a sub-slice of the
+// input when there is nothing to decode, which is almost always.
+func (s *scanner) unquote(raw []byte) ([]byte, error) {
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw[1 : len(raw)-1]), nil
+		return raw[1 : len(raw)-1], nil
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", s.fail("bad string %s: %v", strconv.Quote(string(raw)), err)
+		return nil, s.fail("bad string %s: %v", strconv.Quote(string(raw)), err)
 	}
-	return v, nil
+	return []byte(v), nil
 }
 
 // object reads an object; fn is called with each key and must consume the
 // member's value.
 func (s *scanner) object(fn func(key string) error) error {
+	return s.members(func(key []byte) error { return fn(string(key)) })
+}
+
+// members is object with the key as bytes that are only valid during the
+// call; skipping and field dispatch need no string of their own.
+func (s *scanner) members(fn func(key []byte) error) error {
 	if s.peek() != '{' {
 		return s.unexpected("'{'")
 	}
@@ -211,7 +224,11 @@ func (s *scanner) object(fn func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str()
+		raw, err := s.rawString()
+		if err != nil {
+			return err
+		}
+		key, err := s.unquote(raw)
 		if err != nil {
 			return err
 		}

@@ -200,6 +200,9 @@ func TestRealComposerEverySubset(t *testing.T) {
 		if r.feasible != r.closed {
 			t.Errorf("%v: static check feasible=%v (%s) but closed under the edges=%v", r.applied, r.feasible, r.problems, r.closed)
 		}
+		if strings.Contains(r.output, "not up to date") {
+			t.Errorf("%v: composer calls the candidate lock stale:\n%s", r.applied, r.output)
+		}
 		if r.feasible != r.installed {
 			t.Errorf("%v: static check feasible=%v (%s) but composer install succeeded=%v:\n%s", r.applied, r.feasible, r.problems, r.installed, r.output)
 		}

@@ -166,37 +166,11 @@ func unionSum(a, b []string) []byte {
 func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
 	intended := s.intended(c)
 	selected, err := s.list(ctx, dir, "-mod=readonly", "")
+	if errors.Is(err, errNeedsUpdate) {
+		return s.explain(ctx, dir, intended, err)
+	}
 	if err != nil {
-		if !errors.Is(err, errNeedsUpdate) {
-			return err
-		}
-		tmp, terr := os.MkdirTemp("", "bisect-gomod-")
-		if terr != nil {
-			return terr
-		}
-		defer os.RemoveAll(tmp)
-		for _, name := range []string{"go.mod", "go.sum"} {
-			data, rerr := os.ReadFile(filepath.Join(dir, name))
-			if rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-				return fmt.Errorf("validate candidate: %w", rerr)
-			}
-			if werr := os.WriteFile(filepath.Join(tmp, name), data, 0o644); werr != nil {
-				return fmt.Errorf("validate candidate: %w", werr)
-			}
-		}
-		var lerr error
-		selected, lerr = s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
-		if lerr != nil {
-			return fmt.Errorf("%w: %v", manifests.ErrInfeasible, err)
-		}
-		msgs := mismatches(intended, selected)
-		if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
-			msgs = append(msgs, msg)
-		}
-		if len(msgs) > 0 {
-			return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
-		}
-		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, err)
+		return err
 	}
 	if msgs := mismatches(intended, selected); len(msgs) > 0 {
 		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
@@ -204,25 +178,36 @@ func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) 
 	return nil
 }
 
-// goLineMoved compares the go directive of the candidate's go.mod with the
-// one the go command wrote under -mod=mod: a dependency that needs a newer
-// language version raises it.
-func goLineMoved(candidate, updated string) string {
-	version := func(name string) string {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return ""
-		}
-		f, err := modfile.ParseLax(name, data, nil)
-		if err != nil || f.Go == nil {
-			return ""
-		}
-		return f.Go.Version
+// explain turns the read-only refusal into a verdict that names what the go
+// command would move, by listing with -mod=mod against a temporary copy of
+// go.mod and go.sum.
+func (s *Set) explain(ctx context.Context, dir string, intended map[string]string, refusal error) error {
+	tmp, err := os.MkdirTemp("", "bisect-gomod-")
+	if err != nil {
+		return fmt.Errorf("validate candidate: %w", err)
 	}
-	if a, b := version(candidate), version(updated); a != b && b != "" {
-		return fmt.Sprintf("go directive: intended %s, the go command needs %s", a, b)
+	defer os.RemoveAll(tmp)
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("validate candidate: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return fmt.Errorf("validate candidate: %w", err)
+		}
 	}
-	return ""
+	selected, err := s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
+	if err != nil {
+		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
+	}
+	msgs := mismatches(intended, selected)
+	if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
+		msgs = append(msgs, msg)
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
+	}
+	return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
 }
 
 // intended maps each changed module to the version the candidate names.
@@ -314,4 +299,25 @@ func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[stri
 	}
 	s.log.Debug("go list selected", "dir", dir, "mode", mode, "modules", len(selected))
 	return selected, nil
+}
+
+// goLineMoved compares the go directive of the candidate's go.mod with the
+// one the go command wrote under -mod=mod: a dependency that needs a newer
+// language version raises it.
+func goLineMoved(candidate, updated string) string {
+	version := func(name string) string {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return ""
+		}
+		f, err := modfile.ParseLax(name, data, nil)
+		if err != nil || f.Go == nil {
+			return ""
+		}
+		return f.Go.Version
+	}
+	if a, b := version(candidate), version(updated); a != b && b != "" {
+		return fmt.Sprintf("go directive: intended %s, the go command needs %s", a, b)
+	}
+	return ""
 }

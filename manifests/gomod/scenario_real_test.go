@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -45,13 +46,88 @@ func TestScenarioDiffGolden(t *testing.T) {
 // command.
 func TestScenarioEverySubset(t *testing.T) {
 	s := newScenario(t)
+	// b needs a: of 16 subsets, those with b but not a (4) are refused.
+	checkEverySubset(t, s, s.open(t, s.env), 4, 12)
+}
+
+// TestScenarioDowngrade checks the rollback rule with the go command: r
+// v1.0.0 requires p v1.1.0 and p is downgraded to v1.0.0 while r moves to
+// v1.1.0, so keeping r old keeps p old (applying p needs r applied).
+func TestScenarioDowngrade(t *testing.T) {
+	needGo(t)
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(),
+		main: "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/r\"\n)\n\nfunc main() { fmt.Println(r.Version()) }\n"}
+	s.env = goproxy.Env(s.proxy, t.TempDir())
+	goproxy.Write(t, s.proxy,
+		pkg("example.com/p", "v1.0.0", nil),
+		pkg("example.com/p", "v1.1.0", nil),
+		pkg("example.com/r", "v1.0.0", map[string]string{"example.com/p": "v1.1.0"}, "example.com/p"),
+		pkg("example.com/r", "v1.1.0", map[string]string{"example.com/p": "v1.0.0"}, "example.com/p"),
+	)
+	s.tidy(t, s.oldDir, "module example.com/app\n\ngo 1.21\n\nrequire example.com/r v1.0.0\n\nrequire example.com/p v1.1.0 // indirect\n")
+	s.tidy(t, s.newDir, "module example.com/app\n\ngo 1.21\n\nrequire example.com/r v1.1.0\n\nrequire example.com/p v1.0.0 // indirect\n")
 	set := s.open(t, s.env)
-	units := set.Diff().Units
-	if len(units) != 4 {
-		t.Fatalf("want 4 units, got %+v", units)
+	d := set.Diff()
+	want := manifests.Edge{From: unitOf(t, d, "example.com/p"), To: unitOf(t, d, "example.com/r"), Reason: "example.com/r v1.0.0 requires example.com/p v1.1.0"}
+	if len(d.Edges) != 1 || d.Edges[0] != want {
+		t.Fatalf("edges = %+v, want only %+v", d.Edges, want)
 	}
+	if c := d.Change("example.com/p"); c == nil || c.Kind != manifests.Downgrade {
+		t.Errorf("change of example.com/p = %+v, want a downgrade", c)
+	}
+	checkEverySubset(t, s, set, 1, 3)
+
+	// The refused set is really infeasible: written anyway by a set that
+	// could not read the coupling, the go command keeps p at v1.1.0.
+	blind := s.open(t, []string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir()})
+	c, err := blind.Candidate([]string{unitOf(t, blind.Diff(), "example.com/p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = set.Validate(context.Background(), s.project(t, c), c)
+	if !errors.Is(err, manifests.ErrInfeasible) || !strings.Contains(err.Error(), "example.com/p: intended v1.0.0, the go command selects v1.1.0") {
+		t.Errorf("Validate(p alone) = %v, want ErrInfeasible naming example.com/p", err)
+	}
+}
+
+// TestScenarioGoDirective: x v1.1.0 declares go 1.23, so applying it needs
+// the main module's go line raised too.
+func TestScenarioGoDirective(t *testing.T) {
+	needGo(t)
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(),
+		main: "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/x\"\n)\n\nfunc main() { fmt.Println(x.Version()) }\n"}
+	s.env = goproxy.Env(s.proxy, t.TempDir())
+	x100, x110 := pkg("example.com/x", "v1.0.0", nil), pkg("example.com/x", "v1.1.0", nil)
+	x110.Go = "1.23"
+	goproxy.Write(t, s.proxy, x100, x110)
+	s.tidy(t, s.oldDir, "module example.com/app\n\ngo 1.21\n\nrequire example.com/x v1.0.0\n")
+	s.tidy(t, s.newDir, "module example.com/app\n\ngo 1.23\n\nrequire example.com/x v1.1.0\n")
+	set := s.open(t, s.env)
+	d := set.Diff()
+	want := manifests.Edge{From: unitOf(t, d, "example.com/x"), To: unitOf(t, d, "go"), Reason: "example.com/x v1.1.0 requires go 1.23"}
+	if len(d.Edges) != 1 || d.Edges[0] != want {
+		t.Fatalf("edges = %+v, want only %+v", d.Edges, want)
+	}
+	checkEverySubset(t, s, set, 1, 3)
+
+	blind := s.open(t, []string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir()})
+	c, err := blind.Candidate([]string{unitOf(t, blind.Diff(), "example.com/x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = set.Validate(context.Background(), s.project(t, c), c)
+	if !errors.Is(err, manifests.ErrInfeasible) || !strings.Contains(err.Error(), "go directive: intended 1.21, the go command needs 1.23") {
+		t.Errorf("Validate(x alone) = %v, want ErrInfeasible naming the go directive", err)
+	}
+}
+
+// checkEverySubset writes every subset of units: unclosed ones must be
+// refused with ErrInfeasible, closed ones must pass Validate.
+func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused, wantFeasible int) {
+	t.Helper()
+	units := set.Diff().Units
 	ctx := context.Background()
-	feasible := 0
+	refused, feasible := 0, 0
 	for mask := 0; mask < 1<<len(units); mask++ {
 		var applied []string
 		for i, u := range units {
@@ -66,6 +142,7 @@ func TestScenarioEverySubset(t *testing.T) {
 				if !errors.Is(err, manifests.ErrInfeasible) {
 					t.Fatalf("Candidate(%v) on an unclosed set: err = %v, want ErrInfeasible", applied, err)
 				}
+				refused++
 				return
 			}
 			if err != nil {
@@ -77,9 +154,8 @@ func TestScenarioEverySubset(t *testing.T) {
 			}
 		})
 	}
-	// b needs a: of 16 subsets, those with b but not a (4) are refused.
-	if feasible != 12 {
-		t.Errorf("%d feasible candidates, want 12", feasible)
+	if refused != wantRefused || feasible != wantFeasible {
+		t.Errorf("%d refused and %d feasible candidates, want %d and %d", refused, feasible, wantRefused, wantFeasible)
 	}
 }
 

@@ -47,6 +47,7 @@ func pkg(path, version string, require map[string]string, imports ...string) gop
 type scenario struct {
 	proxy, oldDir, newDir string
 	env                   []string // goproxy.Env, to append to os.Environ()
+	main                  string   // main.go of the project
 }
 
 const scenarioMain = `package main
@@ -68,7 +69,7 @@ func main() { fmt.Println(b.Version(), c.Version()) }
 func newScenario(t testing.TB) *scenario {
 	t.Helper()
 	needGo(t)
-	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir()}
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(), main: scenarioMain}
 	s.env = goproxy.Env(s.proxy, t.TempDir())
 	goproxy.Write(t, s.proxy,
 		pkg("example.com/a", "v1.0.0", nil),
@@ -80,19 +81,25 @@ func newScenario(t testing.TB) *scenario {
 		pkg("example.com/d", "v1.0.0", nil),
 		pkg("example.com/d", "v1.0.1", nil),
 	)
-	write := func(dir, b, a, c, d string) {
-		gomod := "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/b " + b + "\n\texample.com/c " + c +
+	gomod := func(b, a, c, d string) string {
+		return "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/b " + b + "\n\texample.com/c " + c +
 			"\n)\n\nrequire (\n\texample.com/a " + a + " // indirect\n\texample.com/d " + d + " // indirect\n)\n"
-		for name, content := range map[string]string{"go.mod": gomod, "main.go": scenarioMain} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		s.goCmd(t, dir, "mod", "tidy")
 	}
-	write(s.oldDir, "v1.0.0", "v1.0.0", "v1.0.0", "v1.0.0")
-	write(s.newDir, "v1.2.0", "v1.1.0", "v1.1.0", "v1.0.1")
+	s.tidy(t, s.oldDir, gomod("v1.0.0", "v1.0.0", "v1.0.0", "v1.0.0"))
+	s.tidy(t, s.newDir, gomod("v1.2.0", "v1.1.0", "v1.1.0", "v1.0.1"))
 	return s
+}
+
+// tidy writes the project with this go.mod into dir and lets the go
+// command complete it.
+func (s *scenario) tidy(t testing.TB, dir, gomod string) {
+	t.Helper()
+	for name, content := range map[string]string{"go.mod": gomod, "main.go": s.main} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.goCmd(t, dir, "mod", "tidy")
 }
 
 func (s *scenario) goCmd(t testing.TB, dir string, args ...string) string {
@@ -130,7 +137,7 @@ func (s *scenario) open(t testing.TB, env []string) manifests.Set {
 func (s *scenario) project(t testing.TB, c *manifests.Candidate) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(scenarioMain), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(s.main), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Write(dir); err != nil {

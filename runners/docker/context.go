@@ -29,11 +29,11 @@ type entry struct {
 }
 
 // contextEntries walks the project directory and returns the paths that
-// reach the build context, in lexical order: everything not excluded by
-// .dockerignore, except that the Dockerfile and .dockerignore themselves are
-// always sent (the daemon needs them, as the docker CLI does).
-func contextEntries(root, dockerfile string) ([]entry, error) {
-	pm, err := readIgnore(root)
+// reach the build context, in lexical order: everything not excluded by the
+// ignore file (see ignoreFile), except that the Dockerfile and .dockerignore
+// themselves are always sent (the daemon needs them, as the docker CLI does).
+func contextEntries(root, ignore, dockerfile string) ([]entry, error) {
+	pm, err := readIgnore(ignore)
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +78,20 @@ func contextEntries(root, dockerfile string) ([]entry, error) {
 	return entries, nil
 }
 
-// readIgnore returns the matcher of root/.dockerignore, or nil without one.
-func readIgnore(root string) (*patternmatcher.PatternMatcher, error) {
-	f, err := os.Open(filepath.Join(root, ".dockerignore"))
+// ignoreFile is the ignore file of a build, as the docker CLI picks it: the
+// Dockerfile's own <Dockerfile>.dockerignore if there is one (it may sit
+// outside the context, beside a Dockerfile that does), else the context's
+// .dockerignore.
+func ignoreFile(root, dockerfilePath string) string {
+	if _, err := os.Stat(dockerfilePath + ".dockerignore"); err == nil {
+		return dockerfilePath + ".dockerignore"
+	}
+	return filepath.Join(root, ".dockerignore")
+}
+
+// readIgnore returns the matcher of an ignore file, or nil without one.
+func readIgnore(name string) (*patternmatcher.PatternMatcher, error) {
+	f, err := os.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"archive/tar"
+	"cmp"
 	"bytes"
 	"errors"
 	"io"
@@ -29,7 +30,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 
 func contextTar(t *testing.T, dir string, overlay map[string][]byte) []byte {
 	t.Helper()
-	entries, err := contextEntries(dir, "Dockerfile")
+	entries, err := contextEntries(dir, filepath.Join(dir, ".dockerignore"), "Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,4 +247,47 @@ func FuzzLineTail(f *testing.F) {
 			t.Errorf("tail(%d) of %q = %q, want %q", max, s, got, want)
 		}
 	})
+}
+
+func TestLocateDockerfile(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"Dockerfile": "FROM scratch\n", "Dockerfile.dockerignore": "secret\n",
+		"server/Dockerfile.dev": "FROM scratch\n", "server/secret": "s", "server/app": "a",
+	})
+	project := filepath.Join(root, "server")
+	tests := []struct {
+		name, dockerfile string
+		inContext        string
+		outside          bool
+		ignore           string
+	}{
+		{"inside", "Dockerfile.dev", "Dockerfile.dev", false, filepath.Join(project, ".dockerignore")},
+		{"beside the project", "../Dockerfile", externalDockerfile, true, filepath.Join(root, "Dockerfile.dockerignore")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, out, err := locateDockerfile(project, tt.dockerfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in != tt.inContext || (out != "") != tt.outside {
+				t.Errorf("locate %s = %q, %q", tt.dockerfile, in, out)
+			}
+			if got := ignoreFile(project, cmp.Or(out, filepath.Join(project, in))); got != tt.ignore {
+				t.Errorf("ignore file %s, want %s", got, tt.ignore)
+			}
+		})
+	}
+	if _, _, err := locateDockerfile(project, "missing"); err == nil || !strings.Contains(err.Error(), "runner.dockerfile") {
+		t.Errorf("missing Dockerfile: error %v", err)
+	}
+	entries, err := contextEntries(project, filepath.Join(root, "Dockerfile.dockerignore"), externalDockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.rel == "secret" {
+			t.Error("the Dockerfile's own ignore file was not applied")
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,17 +49,22 @@ type Options struct {
 // the Docker Engine API. It is safe for concurrent Starts (parallel probes
 // get separate containers on separate published ports).
 type Runner struct {
-	cli     *client.Client
-	cfg     config.Runner
-	dir     string // project directory: the build context
-	repo    string // lockbisect/<project>
-	runID   string
-	keep    bool
-	log     *slog.Logger
-	labels  map[string]string // tool, run, pid, host, created
-	netID   string
-	netName string
-	seq     atomic.Int64
+	cli *client.Client
+	cfg config.Runner
+	dir string // project directory: the build context
+	// dockerfile is the Dockerfile's name inside the context; outside is
+	// its path when it lives outside the project (it is then sent under
+	// the name externalDockerfile, as the docker CLI does).
+	dockerfile, outside string
+	ignore              string // the ignore file (it need not exist)
+	repo                string // lockbisect/<project>
+	runID               string
+	keep                bool
+	log                 *slog.Logger
+	labels              map[string]string // tool, run, pid, host, created
+	netID               string
+	netName             string
+	seq                 atomic.Int64
 
 	mu     sync.Mutex
 	builds map[string]*sync.Mutex // per image tag: one build of a candidate at a time
@@ -95,8 +101,9 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 	if cfg.Dockerfile == "" {
 		cfg.Dockerfile = "Dockerfile"
 	}
-	if _, err := os.Stat(filepath.Join(dir, cfg.Dockerfile)); err != nil {
-		return nil, fmt.Errorf("runner.dockerfile: %w", err)
+	dockerfile, outside, err := locateDockerfile(dir, cfg.Dockerfile)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Ready.Path == "" {
 		cfg.Ready.Path = "/"
@@ -127,13 +134,16 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 		return nil, err
 	}
 	r := &Runner{
-		cli:   cli,
-		cfg:   cfg,
-		dir:   dir,
-		repo:  "lockbisect/" + cmp.Or(sanitize(name), "project"),
-		runID: cmp.Or(sanitize(runID), "run"),
-		keep:  opts.Keep,
-		log:   log,
+		cli:        cli,
+		cfg:        cfg,
+		dir:        dir,
+		dockerfile: dockerfile,
+		outside:    outside,
+		ignore:     ignoreFile(dir, cmp.Or(outside, filepath.Join(dir, dockerfile))),
+		repo:       "lockbisect/" + cmp.Or(sanitize(name), "project"),
+		runID:      cmp.Or(sanitize(runID), "run"),
+		keep:       opts.Keep,
+		log:        log,
 		labels: map[string]string{
 			LabelTool:    toolName,
 			LabelRun:     runID,
@@ -240,16 +250,24 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 // name and the build arguments), so that a changed source never reuses a
 // stale image and an unchanged candidate always does.
 func (r *Runner) prepareContext(files map[string][]byte) (tag, file string, err error) {
-	entries, err := contextEntries(r.dir, r.cfg.Dockerfile)
+	entries, err := contextEntries(r.dir, r.ignore, r.dockerfile)
 	if err != nil {
 		return "", "", err
+	}
+	if r.outside != "" {
+		data, err := os.ReadFile(r.outside)
+		if err != nil {
+			return "", "", fmt.Errorf("runner.dockerfile: %w", err)
+		}
+		files = maps.Clone(files)
+		files[externalDockerfile] = data
 	}
 	f, err := os.CreateTemp("", "lockbisect-context-*.tar")
 	if err != nil {
 		return "", "", fmt.Errorf("build context: %w", err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "dockerfile\x00%s\x00", r.cfg.Dockerfile)
+	fmt.Fprintf(h, "dockerfile\x00%s\x00", r.dockerfile)
 	for _, k := range sortedKeys(r.cfg.BuildArgs) {
 		fmt.Fprintf(h, "arg\x00%s\x00%s\x00", k, r.cfg.BuildArgs[k])
 	}
@@ -300,7 +318,7 @@ func (r *Runner) build(ctx context.Context, tag, hash, contextFile string, files
 	}
 	defer f.Close()
 	r.log.Info("building image", "tag", tag, "candidate", short(hash))
-	resp, err := r.cli.ImageBuild(ctx, f, buildOptions(tag, r.cfg.Dockerfile, r.cfg.BuildArgs, r.objectLabels(hash)))
+	resp, err := r.cli.ImageBuild(ctx, f, buildOptions(tag, r.dockerfile, r.cfg.BuildArgs, r.objectLabels(hash)))
 	if err != nil {
 		return fmt.Errorf("build image %s: %w", tag, err)
 	}
@@ -325,7 +343,7 @@ func (r *Runner) validate(ctx context.Context, files map[string][]byte, validate
 		return fmt.Errorf("validate: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	entries, err := contextEntries(r.dir, r.cfg.Dockerfile)
+	entries, err := contextEntries(r.dir, r.ignore, r.dockerfile)
 	if err != nil {
 		return err
 	}
@@ -336,6 +354,32 @@ func (r *Runner) validate(ctx context.Context, files map[string][]byte, validate
 		return fmt.Errorf("%w: %w", runners.ErrUntestable, err)
 	}
 	return nil
+}
+
+// externalDockerfile is the context name of a Dockerfile that lives outside
+// the project directory.
+const externalDockerfile = ".lockbisect.Dockerfile"
+
+// locateDockerfile resolves runner.dockerfile against the project: its name
+// inside the context, or, for a Dockerfile outside the project (such as
+// ../Dockerfile beside a project subdirectory), its path to send it from.
+func locateDockerfile(dir, name string) (inContext, outside string, err error) {
+	p := name
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, name)
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return "", "", fmt.Errorf("runner.dockerfile: %w", err)
+	}
+	if info.IsDir() {
+		return "", "", fmt.Errorf("runner.dockerfile: %s is a directory", p)
+	}
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return externalDockerfile, p, nil
+	}
+	return filepath.ToSlash(rel), "", nil
 }
 
 func buildOptions(tag, dockerfile string, buildArgs, labels map[string]string) build.ImageBuildOptions {

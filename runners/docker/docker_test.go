@@ -349,7 +349,7 @@ func mine(removed []string, run string) []string {
 func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	entries, err := contextEntries(dir, "Dockerfile")
+	entries, err := contextEntries(dir, filepath.Join(dir, ".dockerignore"), "Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,17 @@ func copyTree(ctx context.Context, src, dst string) error {
 	// Directories are created writable and get their own mode at the end,
 	// so that a read-only directory can still be filled.
 	var dirs []dirMode
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+	// The project may be given through a symlink, which WalkDir would not
+	// enter; resolved paths also let dst be recognised below src.
+	real, err := realPath(src)
+	if err != nil {
+		return fmt.Errorf("project %s: %w", src, err)
+	}
+	src = real
+	if dst, err = realPath(dst); err != nil {
+		return err
+	}
+	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -39,6 +49,11 @@ func copyTree(ctx context.Context, src, dst string) error {
 		}
 		if rel == "." {
 			return nil
+		}
+		// A work directory below the project (TMPDIR inside it) must not
+		// be copied into itself.
+		if path == dst || path == filepath.Dir(dst) {
+			return filepath.SkipDir
 		}
 		if filepath.Base(rel) == ".git" || slices.Contains(skipped, rel) {
 			if d.IsDir() {
@@ -77,6 +92,14 @@ func copyTree(ctx context.Context, src, dst string) error {
 		}
 	}
 	return nil
+}
+
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 func copyFile(src, dst string, perm fs.FileMode) error {

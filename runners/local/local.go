@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -115,6 +116,13 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 
 	if err := copyTree(ctx, r.project, dir); err != nil {
 		return nil, err
+	}
+	for name := range p.Candidate.Files {
+		// A read-only copy of a lock file must still take the candidate's.
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if info, err := os.Lstat(path); err == nil && info.Mode().IsRegular() {
+			_ = os.Chmod(path, info.Mode().Perm()|0o200)
+		}
 	}
 	if err := p.Candidate.Write(dir); err != nil {
 		return nil, fmt.Errorf("work directory %s: %w", dir, err)
@@ -261,6 +269,10 @@ func (w *work) ready(ctx context.Context, line string, port int) error {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s: %w", url, ctx.Err())
 		case <-readyCtx.Done():
+			if ctx.Err() != nil {
+				// The caller's deadline, not ready.timeout, ran out.
+				return fmt.Errorf("wait for %s: %w", url, ctx.Err())
+			}
 			return fmt.Errorf("%w: server %q did not answer GET %s with 2xx or 3xx within %s (last: %s); last output:\n%s",
 				runners.ErrUntestable, line, url, cfg.Timeout, last, w.out)
 		case <-time.After(delay):

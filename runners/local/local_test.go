@@ -156,7 +156,7 @@ func newProject(t *testing.T, binary bool) string {
 			t.Fatal(err)
 		}
 	}
-	for name, mode := range map[string]fs.FileMode{"readonly.txt": 0o444, "run.sh": 0o755, "ro": 0o555} {
+	for name, mode := range map[string]fs.FileMode{"readonly.txt": 0o444, "run.sh": 0o755, "ro": 0o555, "candidate.lock": 0o444} {
 		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
 			t.Fatal(err)
 		}
