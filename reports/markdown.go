@@ -20,11 +20,13 @@ func Markdown(w io.Writer, r *Report) error {
 	m := &md{r: r}
 	m.header()
 	m.culprits()
+	m.drill()
 	m.oldFails()
 	m.flaky()
 	m.reproduce()
 	m.search()
 	m.eliminated()
+	m.changes()
 	fmt.Fprintf(&m.b, "\n<sub>%d probes, %d builds, %d rounds, %s, by lockbisect.</sub>\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, seconds(r.Summary.Seconds))
 	_, err := io.WriteString(w, m.b.String())
 	return err
@@ -262,6 +264,36 @@ func (m *md) eliminated() {
 	if len(r.Untestable) > 0 {
 		m.p("### Could not be judged\n\nThese packages could not be built or started in any candidate that would have judged them: %s.\n\n", code(r.Untestable))
 	}
+}
+
+// changes lists every change with its unit, and why units were merged or
+// must be applied together.
+func (m *md) changes() {
+	r := m.r
+	if len(r.Changes) == 0 {
+		return
+	}
+	unitOf := map[string]string{}
+	for _, u := range r.Units {
+		for _, p := range u.Packages {
+			unitOf[p] = u.ID
+		}
+	}
+	m.p("### The changes\n\n<details><summary>%d packages in %d units</summary>\n\n", len(r.Changes), len(r.Units))
+	m.p("| package | from | to | kind | dependency | unit |\n|---|---|---|---|---|---|\n")
+	for _, c := range r.Changes {
+		m.p("| `%s` | %s | %s | %s | %s | %s |\n", c.Package, dash(c.From), dash(c.To), c.Kind, dependency(c), unitOf[c.Package])
+	}
+	m.p("\n")
+	for _, u := range r.Units {
+		if len(u.Packages) > 1 {
+			m.p("- %s moves %d packages together: %s.\n", u.ID, len(u.Packages), u.Reason)
+		}
+	}
+	for _, e := range r.Edges {
+		m.p("- applying %s needs %s: %s.\n", e.From, e.To, e.Reason)
+	}
+	m.p("\n</details>\n\n")
 }
 
 func outcome(o string) string {

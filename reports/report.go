@@ -22,7 +22,9 @@ type Report struct {
 	// OldFailures are the fatal checks that fail on the old lock (old-fails).
 	OldFailures []Check `json:"old_failures,omitempty"`
 	// Flaky holds the contradicting probes behind a flaky verdict.
-	Flaky   []Probe `json:"flaky,omitempty"`
+	Flaky []Probe `json:"flaky,omitempty"`
+	// Drill is the drill-down below single-package culprits, when it ran.
+	Drill   *Drill  `json:"drill,omitempty"`
 	Summary Summary `json:"summary"`
 }
 

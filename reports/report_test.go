@@ -109,8 +109,16 @@ func fixtures() map[string]*Report {
 	}
 }
 
+// allFixtures adds the drill-down report to the fixtures for the golden
+// and schema tests.
+func allFixtures() map[string]*Report {
+	all := fixtures()
+	all["drill"] = drillReport()
+	return all
+}
+
 func TestMarkdownGolden(t *testing.T) {
-	for name, r := range fixtures() {
+	for name, r := range allFixtures() {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
 			if err := Markdown(&b, r); err != nil {
@@ -167,7 +175,7 @@ func TestMarkdownContent(t *testing.T) {
 // and shows that the schema rejects a report missing a contract field.
 func TestJSONSchema(t *testing.T) {
 	sch := compileSchema(t)
-	for name, r := range fixtures() {
+	for name, r := range allFixtures() {
 		t.Run(name, func(t *testing.T) {
 			if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
 				t.Fatal(err)
