@@ -47,6 +47,35 @@ var knownVersions = map[string]bool{
 // OAuth 2.1 authorization first when the server asks for it (a 401) or the
 // configuration forces it. It reads raw bytes rather than an SDK's types so
 // that `[]` versus `{}`, `null`, header spelling and SSE framing stay visible.
+//
+// # Steps and checks
+//
+// For each configured protocol version: initialize, notifications/initialized,
+// tools/list (every page; the claude profile reads only the first, as Claude
+// does), then each configured tools/call. With OAuth, once before: RFC 9728
+// discovery, RFC 8414 / OpenID metadata, RFC 7591 registration, authorize with
+// PKCE S256, state and RFC 8707 resource through the consent form, token
+// exchange; and once after: a refresh. Check ids (W = warning, else fatal):
+//
+//	transport.request transport.status transport.content-type transport.json
+//	transport.size-limit transport.session-id transport.notification-202 (W)
+//	initialize.id initialize.result initialize.protocol-version
+//	initialize.capabilities initialize.server-info lifecycle.initialized
+//	tools.list tools.pagination tools.nonempty (W) tools.name tools.names-unique
+//	tools.input-schema.present tools.input-schema.type-object
+//	tools.input-schema.properties-object tools.output-schema.type-object
+//	tools.null-fields tools.call
+//	claude profile: tools.claude.name-pattern tools.claude.no-combinators
+//	tools.claude.first-page (W)
+//	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches
+//	oauth.as-metadata oauth.as-metadata.issuer-matches oauth.as-metadata.pkce-s256
+//	oauth.dcr oauth.authorize oauth.authorize.state oauth.token
+//	oauth.token.no-store (W) oauth.token.pkce-verified (W) oauth.bearer-accepted
+//	oauth.refresh oauth.refresh.rotation (W)
+//
+// With several protocol versions, details of the per-version checks start
+// with "protocol V: ". Tokens, codes and client secrets are redacted from
+// every detail (see [Redact]) and never logged.
 type MCP struct {
 	cfg config.Oracle
 	log *slog.Logger

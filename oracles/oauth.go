@@ -223,7 +223,7 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, raw, err := r.do(req)
+	resp, raw, err := r.do(ctx, req)
 	if err != nil {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "POST %s: %v", cl.meta.RegistrationEndpoint, err)
 		return false
@@ -299,7 +299,7 @@ func (r *run) authorizationCode(ctx context.Context, cl *client, record bool) (c
 		if hop == maxHops {
 			return fail("oauth.authorize", specAuthorize, "no redirect to %s after %d requests", o.RedirectURI, maxHops)
 		}
-		resp, raw, err := r.do(req)
+		resp, raw, err := r.do(ctx, req)
 		if err != nil {
 			return fail("oauth.authorize", specAuthorize, "%s %s: %v", req.Method, req.URL.Path, err)
 		}
@@ -382,7 +382,7 @@ func (r *run) tokenRequest(ctx context.Context, cl *client, form url.Values) (*h
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, raw, err := r.do(req)
+	resp, raw, err := r.do(ctx, req)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -488,8 +488,8 @@ func (r *run) refresh(ctx context.Context) {
 
 // do sends an OAuth request with the per-request timeout and size limit. A
 // dial failure before anything answered is errUnreachable.
-func (r *run) do(req *http.Request) (*http.Response, []byte, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), r.requestTimeout())
+func (r *run) do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.requestTimeout())
 	defer cancel()
 	resp, err := r.client.Do(req.WithContext(ctx))
 	if err != nil {
@@ -525,7 +525,7 @@ func (r *run) getJSON(ctx context.Context, u string) (map[string]any, int, error
 	for k, v := range r.m.cfg.MCP.Headers {
 		req.Header.Set(k, v)
 	}
-	resp, raw, err := r.do(req)
+	resp, raw, err := r.do(ctx, req)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -16,6 +16,7 @@ type runOptions struct {
 	lockOld, lockNew, repo string
 	resume                 string
 	keep, dryRun           bool
+	repoMap                []string // PACKAGE=URL
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -45,6 +46,7 @@ Exit codes: 0 culprit found, 1 error, 2 not reproduced (the new lock passes),
 	f.String("report-md", "", "write the markdown report to this file")
 	f.String("report-json", "", "write the JSON report to this file")
 	f.String("drill", "", "after a single-package culprit: none | release | commit")
+	f.StringArrayVar(&o.repoMap, "repo-map", nil, "PACKAGE=URL: the upstream repository of a package for the drill-down (repeatable)")
 	f.StringVar(&o.resume, "resume", "", "journal of an interrupted run to continue")
 	f.BoolVar(&o.keep, "keep", false, "keep the candidates' work directories")
 	f.BoolVar(&o.dryRun, "dry-run", false, "load, diff and couple only; print the units and the expected number of probes")
@@ -61,8 +63,13 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 		return err
 	}
 	g.resolveProject(cfg)
+	repoMap, err := parseRepoMap(o.repoMap)
+	if err != nil {
+		return err
+	}
 	log := g.logger()
 	rep, err := hunt.Run(ctx, hunt.Options{
+		RepoMap: repoMap,
 		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Config: cfg,
 		Ecosystems: ecosystems(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
 		Command: commandLine(), Logger: log, Progress: g.progress(),
@@ -148,4 +155,17 @@ func printDryRun(g *globals, rep *reports.Report) error {
 // commandLine is the command as typed, for the report.
 func commandLine() string {
 	return "bisect " + strings.Join(os.Args[1:], " ")
+}
+
+// parseRepoMap reads the --repo-map PACKAGE=URL flags.
+func parseRepoMap(flags []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, f := range flags {
+		pkg, u, ok := strings.Cut(f, "=")
+		if !ok || pkg == "" || u == "" {
+			return nil, fmt.Errorf("--repo-map %q: want PACKAGE=URL", f)
+		}
+		m[pkg] = u
+	}
+	return m, nil
 }

@@ -125,6 +125,10 @@ type Search struct {
 	Parallel int    `mapstructure:"parallel"` // probes at once; 0 = 1
 	Drill    string `mapstructure:"drill"`    // none | release | commit
 	Retries  int    `mapstructure:"retries"`  // retries of a probe that failed for infrastructure reasons; 0 = 2
+	// ComposerRepo is the composer repository whose p2 metadata lists the
+	// releases between a culprit's versions; "" = the first repository of
+	// type composer in the project's composer.json.
+	ComposerRepo string `mapstructure:"composer_repo"`
 }
 
 // Report names the report files; "" = not written.

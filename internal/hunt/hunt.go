@@ -39,6 +39,12 @@ type Options struct {
 	Logger           *slog.Logger
 	// Progress, if set, is told about every probe as it starts and ends.
 	Progress func(Event)
+	// RepoMap maps a package to its upstream repository URL for the
+	// drill-down (--repo-map), overriding what the lock or the proxy says.
+	RepoMap map[string]string
+	// CacheDir holds the drill-down's clones and work trees; "" = <user
+	// cache dir>/lockbisect.
+	CacheDir string
 }
 
 // Event is a progress notice about one probe.
@@ -172,14 +178,20 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		return nil, err
 	}
 	fill(rep, d, res, time.Since(start))
+	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
+		dr := &driller{p: p, o: o, log: log, env: l.Env, project: project, journal: journal, replay: replay}
+		rep.Drill = dr.run(ctx, rep, res)
+	}
+	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
 
 // Loaded is an opened pair of locks and where their project lives.
 type Loaded struct {
 	Set     manifests.Set
-	Project string // absolute project directory
-	LockDir string // directory of the new lock within the project ("" at its root)
+	Project string   // absolute project directory
+	LockDir string   // directory of the new lock within the project ("" at its root)
+	Env     []string // runner.env rendered for the project: what the tool's own go and composer commands see
 }
 
 // Load resolves the project, renders runner.env for the go and composer
@@ -202,7 +214,7 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Set: set, Project: project, LockDir: lockDir}, nil
+	return &Loaded{Set: set, Project: project, LockDir: lockDir, Env: env}, nil
 }
 
 // projectDir resolves the project directory (config, else the directory of
@@ -319,17 +331,23 @@ func (p *prober) candidate(applied []string) (*manifests.Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.prefix != "" {
-		files := map[string][]byte{}
-		for name, b := range c.Files {
-			files[p.prefix+"/"+name] = b
-		}
-		c = &manifests.Candidate{Applied: c.Applied, Files: files}
-	}
+	c = p.place(c)
 	p.mu.Lock()
 	p.cands[k] = c
 	p.mu.Unlock()
 	return c, nil
+}
+
+// place moves a candidate's files to the lock's directory within the project.
+func (p *prober) place(c *manifests.Candidate) *manifests.Candidate {
+	if p.prefix == "" {
+		return c
+	}
+	files := map[string][]byte{}
+	for name, b := range c.Files {
+		files[p.prefix+"/"+name] = b
+	}
+	return &manifests.Candidate{Applied: c.Applied, Files: files}
 }
 
 func (p *prober) key(applied []string) string {
@@ -342,17 +360,28 @@ func (p *prober) key(applied []string) string {
 }
 
 func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
+	c, err := p.candidate(applied)
+	if err != nil {
+		empty, _ := json.Marshal(probeData{})
+		o := bisect.Error
+		if errors.Is(err, manifests.ErrInfeasible) {
+			o = bisect.Untestable
+		}
+		return bisect.Trial{Outcome: o, Detail: err.Error(), Data: empty}
+	}
+	validate := func(ctx context.Context, dir string) error {
+		return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c)
+	}
+	return p.judge(ctx, c, validate, packagesOf(p.diff, applied))
+}
+
+// judge builds, starts and judges one candidate; validate checks its
+// prepared work directory, and label names it in progress events.
+func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate func(ctx context.Context, dir string) error, label []string) bisect.Trial {
 	var data probeData
 	trial := func(o bisect.Outcome, check, detail string) bisect.Trial {
 		raw, _ := json.Marshal(data)
 		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: detail, Data: raw}
-	}
-	c, err := p.candidate(applied)
-	if errors.Is(err, manifests.ErrInfeasible) {
-		return trial(bisect.Untestable, "", err.Error())
-	}
-	if err != nil {
-		return trial(bisect.Error, "", err.Error())
 	}
 	data.Candidate = c.Hash()
 	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
@@ -361,13 +390,7 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer logf.Close()
-	inst, err := p.runner.Start(ctx, runners.Probe{
-		Candidate: c,
-		Validate: func(ctx context.Context, dir string) error {
-			return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c)
-		},
-		Logs: logf,
-	})
+	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logf})
 	if err != nil {
 		if errors.Is(err, runners.ErrUntestable) {
 			return trial(bisect.Untestable, "", err.Error())
@@ -380,7 +403,7 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 		}
 	}()
 	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
-	p.progress(Event{Phase: "oracle", Applied: packagesOf(p.diff, applied)})
+	p.progress(Event{Phase: "oracle", Applied: label})
 	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout)
 	defer cancel()
 	t0 := time.Now()

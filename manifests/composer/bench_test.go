@@ -15,7 +15,7 @@ import (
 // autoload, authors, support …) so that the size per entry is realistic.
 // On the new side two packages in five move up a patch release, and every
 // tenth moved package requires its moved dependency's new release, which
-// makes closure edges (and, where two such packages meet, cycles).
+// makes closure edges.
 func genLock(n int, side string) []byte {
 	entries := make([]string, n)
 	for i := 0; i < n; i++ {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,7 +29,7 @@ const maxProblems = 3
 // one did not name it), as composer install refuses a lock that does not
 // satisfy the root requirements.
 //
-// Before anything is written, every locked package's require, conflict and
+// Before the candidate is returned, every locked package's require, conflict and
 // replace and every root requirement is checked against the candidate set,
 // as composer install does; a violation is an error wrapping
 // [manifests.ErrInfeasible] that names the packages.
@@ -52,9 +53,7 @@ func (s *set) Candidate(applied []string) (*manifests.Candidate, error) {
 // returns the violated requirements beside them (so that tests can show
 // composer the candidates the check refuses).
 func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
-	ids := append([]string(nil), applied...)
-	sort.Strings(ids)
-	ids = compactStrings(ids)
+	ids := compactStrings(slices.Sorted(slices.Values(applied)))
 	take := map[string]bool{}
 	for _, id := range ids {
 		pkgs, ok := s.unitOf[id]
@@ -100,15 +99,8 @@ func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
 	return &manifests.Candidate{Applied: ids, Files: files}, problems, nil
 }
 
-func compactStrings(sorted []string) []string {
-	out := sorted[:0]
-	for i, s := range sorted {
-		if i == 0 || s != sorted[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+// compactStrings drops repeats from a sorted slice.
+func compactStrings(sorted []string) []string { return slices.Compact(sorted) }
 
 // candidateIndex maps each name to the chosen entries that answer to it.
 func candidateIndex(chosen []*entry) map[string][]*entry {

@@ -140,7 +140,7 @@ func (s *set) forces() []manifests.Force {
 				}
 			}
 			for _, l := range e.Replace {
-				if q := s.byName[l.Key]; q != nil && q != p && q.changed && other(q, side) != nil && strings.ToLower(other(q, side).Name) == l.Key {
+				if q := s.byName[l.Key]; q != nil && q != p && q.changed && other(q, side) != nil {
 					force(q, fmt.Sprintf("%s %s replaces %s", e.Name, e.Version, l.Name))
 				}
 			}

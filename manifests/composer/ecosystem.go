@@ -49,12 +49,16 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	s.oldIdx = s.index(func(p *pkgState) *entry { return p.old })
 	s.newIdx = s.index(func(p *pkgState) *entry { return p.new })
 	units, edges := manifests.Couple(s.d.Changes, s.forces())
-	s.d.Units, s.d.Edges = units, edges
+	// Empty lists stay [] in `bisect diff --json`, which scripts read.
+	s.d.Units, s.d.Edges = append([]manifests.Unit{}, units...), append([]manifests.Edge{}, edges...)
 	s.unitOf = map[string][]string{}
 	for _, u := range units {
 		s.unitOf[u.ID] = u.Packages
 	}
-	return s, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func parseSnapshot(snap *manifests.Snapshot) (*lockFile, *rootFile, error) {

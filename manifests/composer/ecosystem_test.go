@@ -248,6 +248,9 @@ func TestDiffKinds(t *testing.T) {
 	if len(d.Units) != len(want) || len(d.Edges) != 0 {
 		t.Errorf("independent changes gave units %+v and edges %+v (platform requirements must not couple)", d.Units, d.Edges)
 	}
+	if js, _ := json.Marshal(d); !strings.Contains(string(js), `"edges":[]`) {
+		t.Errorf("no edges must encode as [], got %s", js)
+	}
 }
 
 // TestCoupling covers the forces one at a time on two-package locks.

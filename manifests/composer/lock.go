@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 )
@@ -44,7 +43,12 @@ func links(m map[string]string) []link {
 	for n, c := range m {
 		l = append(l, link{Name: n, Key: strings.ToLower(n), Constraint: c})
 	}
-	sort.Slice(l, func(i, j int) bool { return l[i].Key < l[j].Key })
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].Key != l[j].Key {
+			return l[i].Key < l[j].Key
+		}
+		return l[i].Name < l[j].Name
+	})
 	return l
 }
 
@@ -226,24 +230,6 @@ func (sc *scanner) entry() (*entry, error) {
 	return e, nil
 }
 
-// fileError names the file and, for a syntax error, the line (of
-// composer.json, which is read with encoding/json). The decoder's own
-// offsets are relative to the value it was reading, so the position is
-// taken from a validation of the whole file.
-func fileError(name string, data []byte, err error) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fmt.Errorf("%s: empty file", name)
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		var raw json.RawMessage
-		if verr := json.Unmarshal(data, &raw); errors.As(verr, &se) {
-			return fmt.Errorf("%s: line %d: %w", name, 1+bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n")), verr)
-		}
-	}
-	return fmt.Errorf("%s: %w", name, err)
-}
-
 // rootFile is a parsed root composer.json: its requirements by section,
 // and where each one sits in the file so that a candidate can change one
 // constraint without reformatting the rest.
@@ -253,11 +239,10 @@ type rootFile struct {
 }
 
 // member is one "name": "constraint" pair of a root section, with byte
-// offsets into the file: the key's opening quote, the value's start and end,
-// and where the previous member's value ended (the comma lies after it).
+// offsets into the file: the key's opening quote, the value's start and end.
 type member struct {
-	Name, Constraint                    string
-	keyStart, valStart, valEnd, prevEnd int
+	Name, Constraint           string
+	keyStart, valStart, valEnd int
 }
 
 var rootSections = []string{"require", "require-dev", "conflict"}
@@ -265,44 +250,30 @@ var rootSections = []string{"require", "require-dev", "conflict"}
 // parseRoot parses a root composer.json; name is how errors call the file.
 func parseRoot(name string, data []byte) (*rootFile, error) {
 	rf := &rootFile{data: data, sections: map[string][]member{}}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	err := func() error {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	sc := &scanner{data: data}
+	if sc.peek() != '{' {
+		return nil, fmt.Errorf("%s: not a JSON object", name)
+	}
+	err := sc.object(func(key string) error {
+		if !isRootSection(key) {
+			return sc.value()
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return errors.New("not a JSON object")
-		}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key, _ := tok.(string)
-			if !isRootSection(key) {
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
-					return err
-				}
-				continue
-			}
-			members, err := readSection(dec, data)
-			if err != nil {
-				return fmt.Errorf("%q: %w", key, err)
-			}
-			rf.sections[key] = members
-		}
-		if _, err := dec.Token(); err != nil {
-			return err
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return errors.New("unexpected data after the top-level object")
-		}
-		return nil
-	}()
+		members, err := sc.section(key)
+		rf.sections[key] = members
+		return err
+	})
+	if err == nil && sc.peek() != 0 {
+		err = sc.fail("unexpected data after the top-level object")
+	}
 	if err != nil {
-		return nil, fileError(name, data, err)
+		var se *scanError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%s: line %d: %w", name, se.line(data), err)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rf, nil
 }
@@ -316,44 +287,28 @@ func isRootSection(key string) bool {
 	return false
 }
 
-// readSection reads an object of "name": "constraint" members at the
-// decoder's position.
-func readSection(dec *json.Decoder, data []byte) ([]member, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+// section reads an object of "name": "constraint" members, with where each
+// sits in the file.
+func (sc *scanner) section(key string) ([]member, error) {
+	// composer writes an empty section as [] when it decoded {} into a PHP
+	// array; accept exactly that.
+	if sc.peek() == '[' {
+		return nil, sc.array(func() error { return sc.fail("%q must be an object of package: constraint", key) })
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		// composer writes an empty section as [] when it decoded {} into a
-		// PHP array; accept exactly that.
-		if d == '[' {
-			if end, err := dec.Token(); err == nil && end == json.Delim(']') {
-				return nil, nil
-			}
-		}
-		return nil, errors.New("must be an object of package: constraint")
+	if sc.peek() != '{' {
+		return nil, sc.fail("%q must be an object of package: constraint", key)
 	}
 	var members []member
-	for dec.More() {
-		prevEnd := int(dec.InputOffset())
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
+	err := sc.object(func(pkg string) error {
+		keyStart := sc.keyAt
+		if sc.peek() != '"' {
+			return sc.fail("%q: %s: the constraint must be a string", key, pkg)
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		var c string
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return nil, fmt.Errorf("%v: the constraint must be a string", tok)
-		}
-		end := int(dec.InputOffset())
-		m := member{Name: tok.(string), Constraint: c, prevEnd: prevEnd, valEnd: end, valStart: end - len(raw)}
-		m.keyStart = prevEnd + bytes.IndexByte(data[prevEnd:], '"')
-		members = append(members, m)
-	}
-	_, err = dec.Token()
+		valStart := sc.pos
+		c, err := sc.str()
+		members = append(members, member{Name: pkg, Constraint: c, keyStart: keyStart, valStart: valStart, valEnd: sc.pos})
+		return err
+	})
 	return members, err
 }
 

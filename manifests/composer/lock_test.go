@@ -74,9 +74,11 @@ func TestParseRoot(t *testing.T) {
 		}
 	}
 	for _, bad := range []struct{ data, want string }{
-		{"{\"require\": {\"a/b\": 1}}", `composer.json: "require": a/b: the constraint must be a string`},
-		{"{\"require\": \"a/b\"}", `composer.json: "require": must be an object`},
-		{"{\n\"require\": {\n\"a/b\" \"1\"}}", "composer.json: line 3:"},
+		{"{\"require\": {\"a/b\": 1}}", `composer.json: line 1: "require": a/b: the constraint must be a string`},
+		{"{\"require\": \"a/b\"}", `composer.json: line 1: "require" must be an object of package: constraint`},
+		{"{\"require-dev\": [\"a/b\"]}", `composer.json: line 1: "require-dev" must be an object of package: constraint`},
+		{"{\n\"require\": {\n\"a/b\" \"1\"}}", "composer.json: line 3: unexpected '\"', expecting ':'"},
+		{"", "composer.json: empty file"},
 	} {
 		if _, err := parseRoot("composer.json", []byte(bad.data)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("parseRoot(%q) = %v, want %q", bad.data, err, bad.want)

@@ -16,8 +16,9 @@ import (
 // exactly what encoding/json accepts (the fuzz test holds it to json.Valid)
 // and hands out byte ranges, so that entries stay byte-faithful.
 type scanner struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	keyAt int // offset of the opening quote of the last object key read
 }
 
 // scanError is a syntax or shape error at a byte offset.
@@ -224,6 +225,8 @@ func (s *scanner) members(fn func(key []byte) error) error {
 		return nil
 	}
 	for {
+		s.ws()
+		s.keyAt = s.pos
 		raw, err := s.rawString()
 		if err != nil {
 			return err

@@ -157,7 +157,16 @@ func TestRealComposerEverySubset(t *testing.T) {
 	results := make([]result, 1<<n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	for mask := 0; mask < 1<<n; mask++ {
+	// The old and the new lock go first, one at a time: between them they
+	// download every zip into the shared cache, so that the parallel
+	// installs only read it (two composers writing one cache entry at
+	// once fail in Filesystem::rename).
+	full := 1<<n - 1
+	masks := []int{0, full}
+	for mask := 1; mask < full; mask++ {
+		masks = append(masks, mask)
+	}
+	for i, mask := range masks {
 		var applied []string
 		for i, u := range d.Units {
 			if mask&(1<<i) != 0 {
@@ -184,12 +193,17 @@ func TestRealComposerEverySubset(t *testing.T) {
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(mask int, r result) {
+		install := func(mask int, r result) {
 			defer func() { <-sem; wg.Done() }()
 			out, err := c.Run(context.Background(), dir, "install", "--no-autoloader", "--no-progress")
 			r.installed, r.output = err == nil, out
 			results[mask] = r
-		}(mask, r)
+		}
+		if i < 2 {
+			install(mask, r)
+		} else {
+			go install(mask, r)
+		}
 	}
 	wg.Wait()
 	feasible := 0
@@ -211,5 +225,5 @@ func TestRealComposerEverySubset(t *testing.T) {
 	if feasible != 24 {
 		t.Errorf("%d feasible subsets, want 24", feasible)
 	}
-	t.Logf("%d subsets of %d units, %d feasible, composer agreed on all; %s", len(results), n, feasible, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d subsets of %d units, %d feasible, each installed by composer; %s", len(results), n, feasible, time.Since(start).Round(time.Millisecond))
 }

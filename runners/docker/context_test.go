@@ -2,7 +2,6 @@ package docker
 
 import (
 	"archive/tar"
-	"cmp"
 	"bytes"
 	"errors"
 	"io"
@@ -257,23 +256,22 @@ func TestLocateDockerfile(t *testing.T) {
 	project := filepath.Join(root, "server")
 	tests := []struct {
 		name, dockerfile string
-		inContext        string
-		outside          bool
+		file, inContext  string
 		ignore           string
 	}{
-		{"inside", "Dockerfile.dev", "Dockerfile.dev", false, filepath.Join(project, ".dockerignore")},
-		{"beside the project", "../Dockerfile", externalDockerfile, true, filepath.Join(root, "Dockerfile.dockerignore")},
+		{"inside", "Dockerfile.dev", filepath.Join(project, "Dockerfile.dev"), "Dockerfile.dev", filepath.Join(project, ".dockerignore")},
+		{"beside the project", "../Dockerfile", filepath.Join(root, "Dockerfile"), "", filepath.Join(root, "Dockerfile.dockerignore")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in, out, err := locateDockerfile(project, tt.dockerfile)
+			file, in, err := locateDockerfile(project, tt.dockerfile)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if in != tt.inContext || (out != "") != tt.outside {
-				t.Errorf("locate %s = %q, %q", tt.dockerfile, in, out)
+			if file != tt.file || in != tt.inContext {
+				t.Errorf("locate %s = %q, %q; want %q, %q", tt.dockerfile, file, in, tt.file, tt.inContext)
 			}
-			if got := ignoreFile(project, cmp.Or(out, filepath.Join(project, in))); got != tt.ignore {
+			if got := ignoreFile(project, file); got != tt.ignore {
 				t.Errorf("ignore file %s, want %s", got, tt.ignore)
 			}
 		})
@@ -281,7 +279,7 @@ func TestLocateDockerfile(t *testing.T) {
 	if _, _, err := locateDockerfile(project, "missing"); err == nil || !strings.Contains(err.Error(), "runner.dockerfile") {
 		t.Errorf("missing Dockerfile: error %v", err)
 	}
-	entries, err := contextEntries(project, filepath.Join(root, "Dockerfile.dockerignore"), externalDockerfile)
+	entries, err := contextEntries(project, filepath.Join(root, "Dockerfile.dockerignore"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,5 +287,13 @@ func TestLocateDockerfile(t *testing.T) {
 		if e.rel == "secret" {
 			t.Error("the Dockerfile's own ignore file was not applied")
 		}
+	}
+}
+
+func TestLabelled(t *testing.T) {
+	got := string(labelled([]byte("FROM scratch\nCOPY a /a"), map[string]string{"b.x": "2", "a.y": `q"uote`}))
+	want := "FROM scratch\nCOPY a /a\nLABEL a.y=\"q\\\"uote\" b.x=\"2\"\n"
+	if got != want {
+		t.Errorf("labelled:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -52,19 +53,18 @@ type Runner struct {
 	cli *client.Client
 	cfg config.Runner
 	dir string // project directory: the build context
-	// dockerfile is the Dockerfile's name inside the context; outside is
-	// its path when it lives outside the project (it is then sent under
-	// the name externalDockerfile, as the docker CLI does).
-	dockerfile, outside string
-	ignore              string // the ignore file (it need not exist)
-	repo                string // lockbisect/<project>
-	runID               string
-	keep                bool
-	log                 *slog.Logger
-	labels              map[string]string // tool, run, pid, host, created
-	netID               string
-	netName             string
-	seq                 atomic.Int64
+	// dockerfilePath is the Dockerfile, read per probe; dockerfile its
+	// name inside the context ("" when it lives outside the project).
+	dockerfilePath, dockerfile string
+	ignore                     string // the ignore file (it need not exist)
+	repo                       string // lockbisect/<project>
+	runID                      string
+	keep                       bool
+	log                        *slog.Logger
+	labels                     map[string]string // tool, run, pid, host, created
+	netID                      string
+	netName                    string
+	seq                        atomic.Int64
 
 	mu     sync.Mutex
 	builds map[string]*sync.Mutex // per image tag: one build of a candidate at a time
@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 	if cfg.Dockerfile == "" {
 		cfg.Dockerfile = "Dockerfile"
 	}
-	dockerfile, outside, err := locateDockerfile(dir, cfg.Dockerfile)
+	dockerfilePath, dockerfile, err := locateDockerfile(dir, cfg.Dockerfile)
 	if err != nil {
 		return nil, err
 	}
@@ -134,16 +134,16 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 		return nil, err
 	}
 	r := &Runner{
-		cli:        cli,
-		cfg:        cfg,
-		dir:        dir,
-		dockerfile: dockerfile,
-		outside:    outside,
-		ignore:     ignoreFile(dir, cmp.Or(outside, filepath.Join(dir, dockerfile))),
-		repo:       "lockbisect/" + cmp.Or(sanitize(name), "project"),
-		runID:      cmp.Or(sanitize(runID), "run"),
-		keep:       opts.Keep,
-		log:        log,
+		cli:            cli,
+		cfg:            cfg,
+		dir:            dir,
+		dockerfilePath: dockerfilePath,
+		dockerfile:     dockerfile,
+		ignore:         ignoreFile(dir, dockerfilePath),
+		repo:           "lockbisect/" + cmp.Or(sanitize(name), "project"),
+		runID:          cmp.Or(sanitize(runID), "run"),
+		keep:           opts.Keep,
+		log:            log,
 		labels: map[string]string{
 			LabelTool:    toolName,
 			LabelRun:     runID,
@@ -212,17 +212,17 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 	}
 	hash := p.Candidate.Hash()
 	begin := time.Now()
-	tag, contextFile, err := r.prepareContext(files)
+	bc, err := r.prepareContext(files)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(contextFile)
+	tag := bc.tag
 
 	lock := r.buildLock(tag)
 	lock.Lock()
 	cached, err := r.imageExists(ctx, tag)
 	if err == nil && !cached {
-		err = r.build(ctx, tag, hash, contextFile, files, p, logs)
+		err = r.build(ctx, bc, hash, p, logs)
 	}
 	lock.Unlock()
 	if err != nil {
@@ -244,42 +244,43 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 	return inst, nil
 }
 
-// prepareContext writes the build context to a temporary file and returns
-// the image tag for it: a digest of everything the build reads (the context
-// bytes, which hold the Dockerfile and the candidate's files, the Dockerfile
-// name and the build arguments), so that a changed source never reuses a
-// stale image and an unchanged candidate always does.
-func (r *Runner) prepareContext(files map[string][]byte) (tag, file string, err error) {
+// buildContext is what a build sends, read once per probe.
+type buildContext struct {
+	tag        string
+	entries    []entry
+	files      map[string][]byte // the candidate's files, by clean slash path
+	dockerfile []byte
+}
+
+// prepareContext reads the project and returns the image tag of the
+// candidate: a digest of everything the build reads (the context bytes,
+// which hold the candidate's files, the Dockerfile and the build
+// arguments), so that a changed source never reuses a stale image and an
+// unchanged candidate always does.
+func (r *Runner) prepareContext(files map[string][]byte) (*buildContext, error) {
 	entries, err := contextEntries(r.dir, r.ignore, r.dockerfile)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	if r.outside != "" {
-		data, err := os.ReadFile(r.outside)
-		if err != nil {
-			return "", "", fmt.Errorf("runner.dockerfile: %w", err)
-		}
-		files = maps.Clone(files)
-		files[externalDockerfile] = data
-	}
-	f, err := os.CreateTemp("", "lockbisect-context-*.tar")
+	df, err := os.ReadFile(r.dockerfilePath)
 	if err != nil {
-		return "", "", fmt.Errorf("build context: %w", err)
+		return nil, fmt.Errorf("runner.dockerfile: %w", err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "dockerfile\x00%s\x00", r.dockerfile)
+	fmt.Fprintf(h, "dockerfile\x00%d\x00", len(df))
+	h.Write(df)
 	for _, k := range sortedKeys(r.cfg.BuildArgs) {
 		fmt.Fprintf(h, "arg\x00%s\x00%s\x00", k, r.cfg.BuildArgs[k])
 	}
-	err = writeContext(io.MultiWriter(f, h), r.dir, entries, files)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := writeContext(h, r.dir, entries, files); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", "", err
-	}
-	return r.repo + ":" + hex.EncodeToString(h.Sum(nil))[:24], f.Name(), nil
+	return &buildContext{
+		tag:        r.repo + ":" + hex.EncodeToString(h.Sum(nil))[:24],
+		entries:    entries,
+		files:      files,
+		dockerfile: df,
+	}, nil
 }
 
 func (r *Runner) buildLock(tag string) *sync.Mutex {
@@ -306,21 +307,36 @@ func (r *Runner) imageExists(ctx context.Context, tag string) (bool, error) {
 
 // build validates the candidate (when the probe asks) and builds its image.
 // Validation is skipped for a cached image: the same bytes passed it before.
-func (r *Runner) build(ctx context.Context, tag, hash, contextFile string, files map[string][]byte, p runners.Probe, logs io.Writer) error {
+func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p runners.Probe, logs io.Writer) error {
 	if p.Validate != nil {
-		if err := r.validate(ctx, files, p.Validate); err != nil {
+		if err := r.validate(ctx, bc, p.Validate); err != nil {
 			return err
 		}
 	}
-	f, err := os.Open(contextFile)
+	// The labels go into the Dockerfile that is sent, as one LABEL step:
+	// the classic builder turns each label of the build options into a
+	// step of its own, and each step costs a container commit. It is sent
+	// under its own name and the .dockerignore that is sent names it, so
+	// that the daemon drops it before COPY sees the context (what the
+	// docker CLI does for a Dockerfile outside the context); the project's
+	// own ignore patterns were applied here already.
+	overlay := maps.Clone(bc.files)
+	overlay[sentDockerfile] = labelled(bc.dockerfile, r.objectLabels(hash))
+	overlay[".dockerignore"] = []byte(sentDockerfile + "\n.dockerignore\n")
+	pr, pw := io.Pipe()
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		pw.CloseWithError(writeContext(pw, r.dir, bc.entries, overlay))
+	}()
+	defer func() {
+		pr.Close()
+		<-written
+	}()
+	r.log.Info("building image", "tag", bc.tag, "candidate", short(hash))
+	resp, err := r.cli.ImageBuild(ctx, pr, buildOptions(bc.tag, sentDockerfile, r.cfg.BuildArgs))
 	if err != nil {
-		return fmt.Errorf("build context: %w", err)
-	}
-	defer f.Close()
-	r.log.Info("building image", "tag", tag, "candidate", short(hash))
-	resp, err := r.cli.ImageBuild(ctx, f, buildOptions(tag, r.dockerfile, r.cfg.BuildArgs, r.objectLabels(hash)))
-	if err != nil {
-		return fmt.Errorf("build image %s: %w", tag, err)
+		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	defer resp.Body.Close()
 	err = decodeBuild(resp.Body, logs)
@@ -332,22 +348,18 @@ func (r *Runner) build(ctx context.Context, tag, hash, contextFile string, files
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("build image %s: %w", tag, err)
+		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	return nil
 }
 
-func (r *Runner) validate(ctx context.Context, files map[string][]byte, validate func(context.Context, string) error) error {
+func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(context.Context, string) error) error {
 	dir, err := os.MkdirTemp("", "lockbisect-validate-*")
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	entries, err := contextEntries(r.dir, r.ignore, r.dockerfile)
-	if err != nil {
-		return err
-	}
-	if err := copyContext(dir, r.dir, entries, files); err != nil {
+	if err := copyContext(dir, r.dir, bc.entries, bc.files); err != nil {
 		return fmt.Errorf("validate: copy project to %s: %w", dir, err)
 	}
 	if err := validate(ctx, dir); err != nil {
@@ -356,14 +368,27 @@ func (r *Runner) validate(ctx context.Context, files map[string][]byte, validate
 	return nil
 }
 
-// externalDockerfile is the context name of a Dockerfile that lives outside
-// the project directory.
-const externalDockerfile = ".lockbisect.Dockerfile"
+// sentDockerfile is the context name of the Dockerfile a build reads: the
+// project's, with the labels added.
+const sentDockerfile = ".lockbisect.Dockerfile"
 
-// locateDockerfile resolves runner.dockerfile against the project: its name
-// inside the context, or, for a Dockerfile outside the project (such as
-// ../Dockerfile beside a project subdirectory), its path to send it from.
-func locateDockerfile(dir, name string) (inContext, outside string, err error) {
+// labelled appends one LABEL instruction with the labels to a Dockerfile;
+// in a multi-stage Dockerfile it lands on the last stage, the image built.
+func labelled(dockerfile []byte, labels map[string]string) []byte {
+	var b bytes.Buffer
+	b.Write(dockerfile)
+	b.WriteString("\nLABEL")
+	for _, k := range sortedKeys(labels) {
+		fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(labels[k]))
+	}
+	b.WriteString("\n")
+	return b.Bytes()
+}
+
+// locateDockerfile resolves runner.dockerfile against the project: its
+// path, and its name inside the context ("" when it lives outside the
+// project, such as ../Dockerfile beside a project subdirectory).
+func locateDockerfile(dir, name string) (file, inContext string, err error) {
 	p := name
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(dir, name)
@@ -377,21 +402,20 @@ func locateDockerfile(dir, name string) (inContext, outside string, err error) {
 	}
 	rel, err := filepath.Rel(dir, p)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return externalDockerfile, p, nil
+		return p, "", nil
 	}
-	return filepath.ToSlash(rel), "", nil
+	return p, filepath.ToSlash(rel), nil
 }
 
-func buildOptions(tag, dockerfile string, buildArgs, labels map[string]string) build.ImageBuildOptions {
+func buildOptions(tag, dockerfile string, buildArgs map[string]string) build.ImageBuildOptions {
 	args := make(map[string]*string, len(buildArgs))
 	for k, v := range buildArgs {
 		args[k] = &v
 	}
 	return build.ImageBuildOptions{
 		Tags:        []string{tag},
-		Dockerfile:  filepath.ToSlash(dockerfile),
+		Dockerfile:  dockerfile,
 		BuildArgs:   args,
-		Labels:      labels,
 		Remove:      true,
 		ForceRemove: true,
 		// The classic builder: BuildKit needs a session the API client

@@ -93,6 +93,9 @@ func TestStartStop(t *testing.T) {
 			"/ctx/logs/keep.log":   200,
 			"/ctx/src/handler.txt": 200,
 			"/ctx/Dockerfile":      200,
+			// The labelled copy the build reads is dropped before COPY.
+			"/ctx/" + sentDockerfile: 404,
+			"/ctx/.dockerignore":     404,
 		} {
 			if code, _ := get(t, inst.BaseURL+"/exists?p="+path); code != want {
 				t.Errorf("%s in the image: status %d, want %d", path, code, want)
@@ -120,9 +123,16 @@ func TestStartStop(t *testing.T) {
 				t.Errorf("published on %s:%s, want 127.0.0.1 only", b.HostIP, b.HostPort)
 			}
 		}
-		for _, k := range []string{LabelTool, LabelRun, LabelCandidate, LabelPID, LabelCreated} {
+		img, err := cli.ImageInspect(ctx, info.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{LabelTool, LabelRun, LabelCandidate, LabelPID, LabelHost, LabelCreated} {
 			if info.Config.Labels[k] == "" {
 				t.Errorf("container label %s missing", k)
+			}
+			if img.Config.Labels[k] != info.Config.Labels[k] && k != LabelCreated {
+				t.Errorf("image label %s = %q, want %q", k, img.Config.Labels[k], info.Config.Labels[k])
 			}
 		}
 	})
@@ -346,6 +356,7 @@ func mine(removed []string, run string) []string {
 	return out
 }
 
+// buildTagged builds dir's Dockerfile with the labels added, as tag.
 func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[string]string) {
 	t.Helper()
 	ctx := context.Background()
@@ -353,11 +364,15 @@ func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := writeContext(&buf, dir, entries, nil); err != nil {
+	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := cli.ImageBuild(ctx, &buf, buildOptions(tag, "Dockerfile", nil, labels))
+	var buf bytes.Buffer
+	if err := writeContext(&buf, dir, entries, map[string][]byte{"Dockerfile": labelled(df, labels)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.ImageBuild(ctx, &buf, buildOptions(tag, "Dockerfile", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

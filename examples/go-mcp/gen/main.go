@@ -6,6 +6,7 @@
 //
 //	go run ./examples/go-mcp/gen            # from the repository root
 //	go run ./examples/go-mcp/gen -dir PATH  # the example directory elsewhere
+//	go run ./examples/go-mcp/gen -upstream DIR  # only example.com/schema's git repository
 //
 // Between the old and the new lock six modules change:
 //
@@ -35,9 +36,17 @@ import (
 
 func main() {
 	dir := flag.String("dir", filepath.Join("examples", "go-mcp"), "the example directory")
+	upstream := flag.String("upstream", "", "write example.com/schema's upstream git repository (for the drill-down) into this new directory, and nothing else")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *upstream != "" {
+		if err := writeUpstream(*upstream); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
@@ -139,8 +148,10 @@ require (
 require example.com/ansi v1.0.2 // indirect
 `
 
+// modules are every fabricated module version; the drill-down's releases
+// of example.com/schema come last, so that the dates of the others stay.
 func modules() []goproxy.Module {
-	return []goproxy.Module{
+	return append([]goproxy.Module{
 		{Path: "example.com/ansi", Version: "v1.0.0", Files: map[string]string{"ansi.go": ansiV100}},
 		{Path: "example.com/ansi", Version: "v1.0.2", Files: map[string]string{"ansi.go": ansiV102}},
 		{Path: "example.com/util", Version: "v1.1.0", Files: map[string]string{"util.go": utilV110}},
@@ -156,7 +167,7 @@ func modules() []goproxy.Module {
 			Files: map[string]string{"logfmt.go": logfmtV030}},
 		{Path: "example.com/logfmt", Version: "v0.4.0", Require: map[string]string{"example.com/ansi": "v1.0.0"},
 			Files: map[string]string{"logfmt.go": logfmtV040}},
-	}
+	}, schemaReleases()...)
 }
 
 const ansiV100 = `// Package ansi removes terminal color codes.

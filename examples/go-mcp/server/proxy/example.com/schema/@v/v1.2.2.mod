@@ -1,0 +1,7 @@
+module example.com/schema
+
+go 1.21
+
+require (
+	example.com/jsonschema v0.1.0
+)
