@@ -140,7 +140,7 @@ func (dr *driller) drillPackage(ctx context.Context, pinner manifests.Pinner, ch
 		dp.Releases = append(dp.Releases, reports.Release{Version: r.version, Outcome: "untested", Retracted: r.retracted})
 	}
 	line, err := drill.Linear(ctx, len(rels), func(ctx context.Context, i int) bisect.Outcome {
-		o, detail := dr.judge(ctx, pinner, manifests.Pin{Package: ch.Package, Version: rels[i].version, Entry: rels[i].entry}, "drill-release")
+		o, detail := dr.judge(ctx, pinner, manifests.Pin{Package: ch.Package, Version: rels[i].version, Entry: rels[i].entry}, "drill-release", rels[i].version)
 		dp.Releases[i].Outcome, dp.Releases[i].Detail = string(o), detail
 		return o
 	})
@@ -296,12 +296,10 @@ func (dr *driller) composerRepo() (string, error) {
 }
 
 // judge builds and judges the base candidate with one package pinned, or
-// replays its outcome from the journal. Anything but good or bad is a skip.
-func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manifests.Pin, purpose string) (bisect.Outcome, string) {
-	label := []string{pin.Package + "@" + pin.Version}
-	if pin.Dir != "" || purpose == "drill-commit" {
-		label = []string{pin.Package + "@" + filepath.Base(pin.Dir)}
-	}
+// replays its outcome from the journal; what names the release or commit
+// in progress lines. Anything but good or bad is a skip.
+func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manifests.Pin, purpose, what string) (bisect.Outcome, string) {
+	label := []string{pin.Package + "@" + what}
 	c, err := pinner.Pin(dr.base, pin)
 	if err != nil {
 		return bisect.Untestable, err.Error()
@@ -364,12 +362,16 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	return o, detail(rec.FailedCheck, rec.Detail)
 }
 
+// detail is what a release or commit table shows of a probe: the failing
+// check, or the end of the reason it was skipped (where tools put the
+// cause).
 func detail(check, text string) string {
 	if check != "" {
 		return check
 	}
-	if len(text) > 300 {
-		text = text[:300] + "…"
+	const keep = 300
+	if r := []rune(text); len(r) > keep {
+		text = "…" + string(r[len(r)-keep:])
 	}
 	return text
 }
@@ -420,12 +422,15 @@ func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch mani
 		return
 	}
 	cd := &reports.CommitDrill{Repository: up.url, FromTag: tagName(repo, prefix, dp.LastGood), ToTag: tagName(repo, prefix, dp.FirstBad), Searched: len(chain), Tested: []reports.CommitProbe{}}
-	work, err := os.MkdirTemp(dr.cacheDir(), "worktrees-")
-	if err != nil {
-		dp.CommitNote = err.Error()
-		return
-	}
-	defer os.RemoveAll(work)
+	// Work trees live at a path named by the commit alone, so that a
+	// commit's candidate (whose go.mod names the path) hashes the same in a
+	// resumed run; they are removed when the drill-down ends.
+	work := filepath.Join(dr.cacheDir(), "worktrees")
+	defer func() {
+		for _, t := range cd.Tested {
+			os.RemoveAll(filepath.Join(work, t.Commit.Hash))
+		}
+	}()
 	probe := func(c *object.Commit) bisect.Outcome {
 		o, why := dr.judgeCommit(ctx, pinner, ch.Package, dp.FirstBad, up, c, work)
 		cd.Tested = append(cd.Tested, reports.CommitProbe{Commit: describe(c, web), Outcome: string(o), Detail: why})
@@ -448,7 +453,7 @@ func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch mani
 	lastGood, firstBad := at(line.LastGood, good), at(line.FirstBad, bad)
 	lg, fb := describe(lastGood, web), describe(firstBad, web)
 	cd.LastGood, cd.FirstBad, cd.Exact = &lg, &fb, line.Exact()
-	cd.Answer = answer(shortCommit(lastGood), shortCommit(firstBad)+" ("+fb.Subject+")", cd.Exact,
+	cd.Answer = answer(shortCommit(lastGood), shortCommit(firstBad)+" “"+fb.Subject+"”", cd.Exact,
 		skippedBetween(line, func(i int) string { return shortCommit(items[i]) }))
 	if fb.PR != "" {
 		cd.PRs = append(cd.PRs, fb.PR)
@@ -479,7 +484,7 @@ func (dr *driller) mergedBranch(ctx context.Context, merge *object.Commit, web s
 	}
 	fb := describe(side[line.FirstBad], web)
 	cd.MergedFirstBad = &fb
-	cd.Answer += fmt.Sprintf("; on the merged branch, the first bad commit is %s (%s)", shortCommit(side[line.FirstBad]), fb.Subject)
+	cd.Answer += fmt.Sprintf("; on the merged branch, the first bad one is %s “%s”", shortCommit(side[line.FirstBad]), fb.Subject)
 }
 
 func contains(list []string, s string) bool {
@@ -499,10 +504,8 @@ func (dr *driller) judgeCommit(ctx context.Context, pinner manifests.Pinner, pkg
 	switch dr.p.diff.Ecosystem {
 	case "gomod":
 		dir := filepath.Join(work, c.Hash.String())
-		if _, err := os.Stat(dir); err != nil {
-			if err := checkout(c, dir); err != nil {
-				return bisect.Untestable, fmt.Sprintf("commit %s: %v", shortCommit(c), err)
-			}
+		if err := checkout(c, dir); err != nil {
+			return bisect.Untestable, fmt.Sprintf("commit %s: %v", shortCommit(c), err)
 		}
 		pin.Dir = filepath.Join(dir, filepath.FromSlash(up.subdir))
 	default:
@@ -516,14 +519,18 @@ func (dr *driller) judgeCommit(ctx context.Context, pinner manifests.Pinner, pkg
 		}
 		pin.Entry = entry
 	}
-	return dr.judge(ctx, pinner, pin, "drill-commit")
+	return dr.judge(ctx, pinner, pin, "drill-commit", shortCommit(c))
 }
 
-// checkout writes the tree of c into dir (regular and executable files;
-// symlinks and submodules are left out, as a module zip does).
+// checkout writes the tree of c into dir, replacing what a crashed run
+// left there (regular and executable files; symlinks and submodules are
+// left out, as a module zip does).
 func checkout(c *object.Commit, dir string) error {
 	tree, err := c.Tree()
 	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
 	return tree.Files().ForEach(func(f *object.File) error {

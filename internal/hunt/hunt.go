@@ -381,7 +381,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	var data probeData
 	trial := func(o bisect.Outcome, check, detail string) bisect.Trial {
 		raw, _ := json.Marshal(data)
-		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: detail, Data: raw}
+		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: oracles.Redact(detail), Data: raw}
 	}
 	data.Candidate = c.Hash()
 	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
@@ -459,7 +459,7 @@ func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed ti
 		for _, pkg := range cu.Packages {
 			cu.Changes = append(cu.Changes, *d.Change(pkg))
 		}
-		cu.Evidence = evidence(res.Probes, set.Units)
+		cu.Evidence = evidence(set.Confirm)
 		rep.Culprits = append(rep.Culprits, cu)
 	}
 	ids := make([]string, 0, len(res.Innocent))
@@ -506,31 +506,18 @@ func short(h string) string {
 	return h
 }
 
-// evidence is the failing check and log tail of the latest bad probe whose
-// applied set is exactly the culprit (its confirmation), else of any bad
-// probe containing it.
-func evidence(probes []bisect.Record, units []string) *reports.Evidence {
-	want := strings.Join(units, ",")
-	var best *bisect.Record
-	for i := range probes {
-		r := &probes[i]
-		if r.Outcome != bisect.Bad {
-			continue
-		}
-		if strings.Join(r.Applied, ",") == want || best == nil {
-			best = r
-		}
-	}
-	if best == nil {
+// evidence is the failing check and log tail of the probe that confirmed
+// the culprit set alone is bad.
+func evidence(confirm bisect.Record) *reports.Evidence {
+	if confirm.Outcome != bisect.Bad {
 		return nil
 	}
 	var pd probeData
-	_ = json.Unmarshal(best.Data, &pd)
-	ev := &reports.Evidence{}
+	_ = json.Unmarshal(confirm.Data, &pd)
+	ev := &reports.Evidence{LogTail: oracles.Redact(tail(pd.Log, 20))}
 	if len(pd.Failures) > 0 {
 		ev.Check = &pd.Failures[0]
 	}
-	ev.LogTail = tail(pd.Log, 20)
 	return ev
 }
 

@@ -80,11 +80,15 @@ func New(cfg config.Runner, project string, opts Options) *Runner {
 // Start created is gone when it returns an error.
 func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instance, err error) {
 	hash := p.Candidate.Hash()
-	dir, err := os.MkdirTemp(r.opts.TempDir, "bisect-"+hash[:12]+"-")
+	// The work directory holds the project's copy and a TMPDIR of its own,
+	// so that what build tools leave in their temporary directories when
+	// they are killed goes away with it.
+	root, err := os.MkdirTemp(r.opts.TempDir, "bisect-"+hash[:12]+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create work directory: %w", err)
 	}
-	w := &work{r: r, dir: dir}
+	dir, tmp := filepath.Join(root, "project"), filepath.Join(root, "tmp")
+	w := &work{r: r, root: root, dir: dir}
 	defer func() {
 		if err != nil {
 			if serr := w.Stop(ctx); serr != nil {
@@ -102,6 +106,13 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 	env, err := runners.Environ(r.cfg.Env, vars)
 	if err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
+	}
+	// runner.env comes later and so wins over this TMPDIR.
+	env = append([]string{"TMPDIR=" + tmp}, env...)
+	for _, d := range []string{dir, tmp} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return nil, fmt.Errorf("create work directory: %w", err)
+		}
 	}
 	builds := make([]string, len(r.cfg.Build))
 	for i, b := range r.cfg.Build {
@@ -209,8 +220,9 @@ func build(ctx context.Context, dir, line string, env []string, logs io.Writer) 
 
 // work is one started candidate: its directory and its server.
 type work struct {
-	r   *Runner
-	dir string
+	r    *Runner
+	root string // removed by Stop
+	dir  string // the project's copy, below root
 
 	server  *exec.Cmd
 	out     *tail
@@ -326,7 +338,7 @@ func (w *work) Stop(ctx context.Context) error {
 		if w.r.opts.Keep {
 			w.r.log.InfoContext(ctx, "kept work directory", "dir", w.dir)
 		} else {
-			err = errors.Join(err, removeAll(w.dir))
+			err = errors.Join(err, removeAll(w.root))
 		}
 		w.stopErr = err
 	})

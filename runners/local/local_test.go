@@ -333,8 +333,11 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 			t.Errorf("Env %q lacks %q", inst.Env, want)
 		}
 	}
-	if filepath.Dir(inst.Dir) != tmp {
+	if filepath.Dir(filepath.Dir(inst.Dir)) != tmp {
 		t.Errorf("Dir %s is not below Options.TempDir %s", inst.Dir, tmp)
+	}
+	if want := "TMPDIR=" + filepath.Join(filepath.Dir(inst.Dir), "tmp"); !strings.Contains(strings.Join(inst.Env, "\n"), want) {
+		t.Errorf("Env %q lacks the work directory's own %s", inst.Env, want)
 	}
 	if inst.BuildSeconds <= 0 {
 		t.Errorf("BuildSeconds = %v, want > 0", inst.BuildSeconds)
