@@ -135,7 +135,7 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 
 	if m.cfg.MCP.OAuth.Enabled {
 		if err := run.authorize(ctx, ""); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("mcp oracle: %s: %w", endpoint, err)
 		}
 	}
 	multi := len(m.cfg.MCP.ProtocolVersions) > 1
@@ -149,7 +149,7 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 		if errors.As(err, &ua) && !run.authorized {
 			run.rec.prefix = "" // the flow runs once, whatever the version
 			if err := run.authorize(ctx, ua.challenge); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("mcp oracle: %s: %w", endpoint, err)
 			}
 			if run.token == "" {
 				break
@@ -187,17 +187,27 @@ type run struct {
 	secrets    []string // every secret seen, redacted from details
 	reached    bool     // some request got an HTTP answer
 	cl         *client  // the registered OAuth client once a token was issued
+	scope      string   // OAuth scope: configured, else the 401 challenge's
 }
 
 func (m *MCP) newRun(endpoint string) *run {
 	tr := m.Transport
 	if tr == nil {
-		tr = &http.Transport{Proxy: nil, DisableCompression: false, MaxIdleConnsPerHost: 4}
+		// No proxy from the environment: candidates listen on loopback.
+		tr = &http.Transport{MaxIdleConnsPerHost: 4}
 	}
 	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without a public suffix list
+	var secrets []string
+	for k, v := range m.cfg.MCP.Headers {
+		if credentialHeader(k) {
+			secrets = append(secrets, v, strings.TrimPrefix(v, "Bearer "))
+		}
+	}
 	return &run{
 		m:        m,
 		endpoint: endpoint,
+		secrets:  secrets,
+		scope:    m.cfg.MCP.OAuth.Scope,
 		client: &http.Client{
 			Transport: tr,
 			Jar:       jar,
@@ -256,15 +266,14 @@ type mcpSession struct {
 type reply struct {
 	status      int
 	header      http.Header
-	contentType string      // media type without parameters
-	body        []byte      // the raw body (JSON) or the matching event's data (SSE)
-	msg         any         // the decoded JSON-RPC response; nil for notifications
-	ids         []string    // ids of the messages seen, for details
-	sse         bool        // the response was an event stream
-	tooLarge    bool        // the body exceeded MaxBody
-	decodeErr   error       // the body or event was not JSON
-	matched     bool        // a response with the request's id was found
-	rawID       interface{} // the id of a single JSON response that did not match
+	contentType string   // media type without parameters
+	body        []byte   // the raw body (JSON) or the matching event's data (SSE)
+	msg         any      // the decoded JSON-RPC response; nil for notifications
+	ids         []string // ids of the messages seen, for details
+	sse         bool     // the response was an event stream
+	tooLarge    bool     // the body exceeded MaxBody
+	decodeErr   error    // the body or event was not JSON
+	matched     bool     // a response with the request's id was found
 }
 
 // call sends one JSON-RPC request (id > 0) or notification (id == 0) and reads
@@ -378,7 +387,6 @@ func (rep *reply) consider(data []byte, id int64) bool {
 			rep.msg, rep.body, rep.matched = obj, data, true
 			return true
 		}
-		rep.rawID = obj["id"]
 	}
 	rep.body = data
 	return false

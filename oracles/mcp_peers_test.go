@@ -2,7 +2,6 @@ package oracles_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,7 +52,7 @@ func mcpGoServer() http.Handler {
 }
 
 // TestMCPPeers: servers written by others with the two most used Go SDKs
-// pass the spec profile, in every protocol version, including tools/call.
+// pass both profiles, in two protocol versions, including tools/call.
 func TestMCPPeers(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -65,34 +64,57 @@ func TestMCPPeers(t *testing.T) {
 		{"mcp-go", mcpGoServer(), config.ToolCall{Name: "echo", Arguments: map[string]any{"text": "bisect"}}, "application/json"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(tc.handler)
-			t.Cleanup(srv.Close)
-			c := oracleConfig()
-			c.MCP.ProtocolVersions = []string{"2025-03-26", "2025-06-18"}
-			c.MCP.Calls = []config.ToolCall{tc.call}
-			v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v.Verdict != "pass" || len(failing(v)) > 0 {
-				t.Fatalf("verdict %s, failing %q\n%s", v.Verdict, failing(v), dump(v))
-			}
-			var calls, types int
-			for _, ch := range v.Checks {
-				if ch.ID == "tools.call" && ch.Status == oracles.Pass {
-					calls++
+		for _, profile := range []string{"spec", "claude"} {
+			t.Run(tc.name+"/"+profile, func(t *testing.T) {
+				srv := httptest.NewServer(tc.handler)
+				t.Cleanup(srv.Close)
+				c := oracleConfig()
+				c.Profile = profile
+				c.MCP.ProtocolVersions = []string{"2025-03-26", "2025-06-18"}
+				c.MCP.Calls = []config.ToolCall{tc.call}
+				v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
+				if err != nil {
+					t.Fatal(err)
 				}
-				if ch.ID == "transport.content-type" && strings.HasSuffix(ch.Detail, tc.content) {
-					types++
+				if v.Verdict != "pass" || len(failing(v)) > 0 {
+					t.Fatalf("verdict %s, failing %q\n%s", v.Verdict, failing(v), dump(v))
 				}
-			}
-			if calls != 2 || types != 2 {
-				t.Errorf("got %d passing tools.call and %d %s answers, want 2 of each (one per version)\n%s", calls, types, tc.content, dump(v))
-			}
-			if !strings.Contains(dump(v), fmt.Sprintf("%d tools on 1 page(s)", 2)) {
-				t.Errorf("want both tools listed\n%s", dump(v))
-			}
+				var calls, types int
+				for _, ch := range v.Checks {
+					if ch.ID == "tools.call" && ch.Status == oracles.Pass {
+						calls++
+					}
+					if ch.ID == "transport.content-type" && strings.HasSuffix(ch.Detail, tc.content) {
+						types++
+					}
+				}
+				if calls != 2 || types != 2 {
+					t.Errorf("got %d passing tools.call and %d %s answers, want 2 of each (one per version)\n%s", calls, types, tc.content, dump(v))
+				}
+				if !strings.Contains(dump(v), "2 tools on 1 page(s)") {
+					t.Errorf("want both tools listed\n%s", dump(v))
+				}
+			})
+		}
+	}
+}
+
+// TestMCPPeerDefect: the defect of the motivating case, an empty PHP array
+// as properties, served through mcp-go's raw schema path, fails exactly the
+// check that looks for it.
+func TestMCPPeerDefect(t *testing.T) {
+	s := mcpgoserver.NewMCPServer("mcp-go-peer", "1.0.0", mcpgoserver.WithToolCapabilities(false))
+	s.AddTool(mcpgo.NewToolWithRawSchema("list_items", "List items", []byte(`{"type":"object","properties":[]}`)),
+		func(context.Context, mcpgo.CallToolRequest) (*mcpgo.CallToolResult, error) {
+			return mcpgo.NewToolResultText("none"), nil
 		})
+	srv := httptest.NewServer(mcpgoserver.NewStreamableHTTPServer(s))
+	t.Cleanup(srv.Close)
+	v, err := oracles.NewMCP(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failing(v); v.Verdict != "fail" || len(got) != 1 || got[0] != "tools.input-schema.properties-object" {
+		t.Fatalf("verdict %s, failing %q, want fail on tools.input-schema.properties-object\n%s", v.Verdict, got, dump(v))
 	}
 }

@@ -244,6 +244,9 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 			pageErr = fmt.Sprintf("page %d: nextCursor is %s, want a string or absent", pages, kindOf(next))
 			break
 		}
+		if nc == "" {
+			break // clients stop at an empty cursor, as at an absent one
+		}
 		if claude {
 			r.rec.add("tools.claude.first-page", Warning, false, specClaude, "tools/list has more pages (nextCursor after %d tools): Claude's clients read only the first page, so later tools are invisible", len(tools))
 			break

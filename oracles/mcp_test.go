@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -94,6 +95,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "healthy oauth sse", opts: mcpserver.Options{OAuth: true, SSE: true}},
 		{name: "healthy oauth forced", opts: mcpserver.Options{OAuth: true}, cfg: func(c *config.Oracle) { c.MCP.OAuth.Enabled = true }},
 		{name: "healthy oauth, metadata at the root", opts: mcpserver.Options{OAuth: true, RootMetadataOnly: true}},
+		{name: "healthy oauth, scope from the challenge", opts: mcpserver.Options{OAuth: true, Scope: "mcp:tools"}},
 		{name: "healthy oauth, OpenID discovery", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}},
 		{name: "dotted name is fine for the spec", opts: mcpserver.Options{DottedName: true}},
 		{name: "oneOf is fine for the spec", opts: mcpserver.Options{TopLevelOneOf: true}},
@@ -286,6 +288,30 @@ func TestMCPSecretsNeverLeak(t *testing.T) {
 			if strings.Contains(logs.String(), s) {
 				t.Errorf("log leaks %q", s)
 			}
+		}
+	}
+}
+
+// TestMCPRedactsConfiguredHeaders: a server that echoes the request's
+// credential headers in an error does not make them reach the verdict.
+func TestMCPRedactsConfiguredHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied: "+r.Header.Get("X-Api-Key")+" "+r.Header.Get("Authorization"), http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	c := oracleConfig()
+	c.MCP.Headers = map[string]string{"X-Api-Key": "key-0123456789", "Authorization": "Bearer tok-9876543210"}
+	v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := dump(v)
+	if f := v.Failed(); f == nil || f.ID != "transport.status" || !strings.Contains(f.Detail, "HTTP 403") {
+		t.Fatalf("want transport.status failing with HTTP 403\n%s", out)
+	}
+	for _, s := range []string{"key-0123456789", "tok-9876543210"} {
+		if strings.Contains(out, s) {
+			t.Errorf("verdict leaks %q:\n%s", s, out)
 		}
 	}
 }

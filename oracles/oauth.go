@@ -88,6 +88,9 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		r.rec.skip("oauth.www-authenticate", Warning, specRFC9728Hdr, "the flow was forced by oracle.mcp.oauth.enabled; no 401 was seen")
 	} else {
 		params, isBearer := parseBearerChallenge(challenge)
+		if r.scope == "" {
+			r.scope = params["scope"] // MCP clients request what the challenge names
+		}
 		rm := params["resource_metadata"]
 		switch {
 		case !isBearer:
@@ -212,8 +215,8 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		"response_types":             []string{"code"},
 		"token_endpoint_auth_method": "none",
 	}
-	if o.Scope != "" {
-		body["scope"] = o.Scope
+	if r.scope != "" {
+		body["scope"] = r.scope
 	}
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.meta.RegistrationEndpoint, strings.NewReader(string(b)))
@@ -273,8 +276,8 @@ func (r *run) authorizationCode(ctx context.Context, cl *client, record bool) (c
 		"state":                 {state},
 		"resource":              {r.endpoint},
 	}
-	if o.Scope != "" {
-		q.Set("scope", o.Scope)
+	if r.scope != "" {
+		q.Set("scope", r.scope)
 	}
 	au, err := url.Parse(cl.meta.AuthorizationEndpoint)
 	if err != nil {

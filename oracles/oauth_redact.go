@@ -66,3 +66,10 @@ func redactBearerTokens(s string) string {
 func isTokenChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
+
+// credentialHeader reports whether a configured header carries a credential
+// whose value must be redacted wherever a server echoes it.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	return n == "authorization" || n == "cookie" || strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "key")
+}
