@@ -2,6 +2,7 @@ package composer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
@@ -93,11 +94,14 @@ func (s *set) linkOK(c *constraint.Constraint, e *entry, provided string) bool {
 // conflicts with the replaced package) between x at one state and y at the
 // other forces likewise. When several packages could satisfy a requirement
 // the one named n is kept (else the first by name): that over-constrains a
-// rare provider swap but keeps every closed candidate installable.
+// rare provider swap but keeps every closed candidate installable. An
+// unchanged package's requirement couples the packages that meet it on
+// each side (see unchangedForces).
 func (s *set) forces() []manifests.Force {
 	var fs []manifests.Force
 	for _, p := range s.pkgs {
 		if !p.changed {
+			fs = s.unchangedForces(fs, p)
 			continue
 		}
 		for _, side := range []bool{false, true} {
@@ -180,4 +184,52 @@ func (s *set) witness(p *pkgState, side bool, l link, idx providers) *pkgState {
 		}
 	}
 	return pick
+}
+
+// unchangedForces covers an unchanged package's requirements, which hold
+// on both sides but may be met by different packages: the unchanged
+// acme/user requires acme/polyfill, which the old lock has and the new one
+// drops for acme/core, which replaces it. Then the old provider must stay
+// unless the new one is applied: applying the first needs the second.
+func (s *set) unchangedForces(fs []manifests.Force, p *pkgState) []manifests.Force {
+	for _, l := range p.new.Require {
+		if isPlatform(l.Name) {
+			continue
+		}
+		c := s.constraint(l.Constraint)
+		var w0, w1 *pkgState
+		always := false
+		for _, w := range s.providersOf(l.Key) {
+			o, n := s.answers(w.old, l.Key, c), s.answers(w.new, l.Key, c)
+			if (o && n) || (!w.changed && n) {
+				always = true
+				break
+			}
+			if o && (w0 == nil || w.key == l.Key) {
+				w0 = w
+			}
+			if n && (w1 == nil || w.key == l.Key) {
+				w1 = w
+			}
+		}
+		if always || w0 == nil || w1 == nil {
+			continue
+		}
+		reason := fmt.Sprintf("%s %s requires %s %s, which %s %s and %s %s satisfy", p.new.Name, p.new.Version, l.Name, l.Constraint,
+			w0.name(), w0.old.Version, w1.name(), w1.new.Version)
+		fs = append(fs, manifests.Force{From: w0.name(), To: w1.name(), Reason: reason})
+	}
+	return fs
+}
+
+// providersOf returns the packages that answer to key on either side,
+// each once: those of the old side in name order, then the others.
+func (s *set) providersOf(key string) []*pkgState {
+	ps := s.oldIdx[key]
+	for _, p := range s.newIdx[key] {
+		if !slices.Contains(s.oldIdx[key], p) {
+			ps = append(ps[:len(ps):len(ps)], p)
+		}
+	}
+	return ps
 }

@@ -19,7 +19,10 @@
 // range that excludes the new q, applying q needs x applied; when the new r
 // requires a range that excludes the old p (or p is absent on the old
 // side), applying r needs p applied. Conflicts and replaces force the same
-// way. Platform requirements (php, ext-*, lib-*, composer-plugin-api …)
+// way. An unchanged package whose requirement one package meets on the old
+// side and another on the new (a replace or provide taking over) couples
+// those two: applying the old provider's change needs the new one's.
+// Platform requirements (php, ext-*, lib-*, composer-plugin-api …)
 // never couple: no candidate changes the platform. Cycles become atomic
 // units and the other forces closure edges (see manifests.Couple); every
 // merge and edge carries a sentence such as

@@ -299,6 +299,14 @@ func TestCoupling(t *testing.T) {
 			units: 2, edge: "x/p>x/r", reason: "x/r 1.0.0 requires psr/impl 1.0 (provided by x/p)",
 		},
 		{
+			name: "unchanged requirer, provider swap",
+			old: []string{`{"name": "x/user", "version": "1.0.0", "require": {"psr/impl": "^1.0"}}`,
+				`{"name": "x/a", "version": "1.0.0", "provide": {"psr/impl": "1.0.0"}}`, `{"name": "x/b", "version": "1.0.0"}`},
+			new: []string{`{"name": "x/user", "version": "1.0.0", "require": {"psr/impl": "^1.0"}}`,
+				`{"name": "x/a", "version": "2.0.0"}`, `{"name": "x/b", "version": "2.0.0", "provide": {"psr/impl": "1.1.0"}}`},
+			units: 2, edge: "x/a>x/b", reason: "x/user 1.0.0 requires psr/impl ^1.0, which x/a 1.0.0 and x/b 2.0.0 satisfy",
+		},
+		{
 			name:  "platform requirements never couple",
 			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"php": "^7.4"}}`, `{"name": "x/p", "version": "1.0.0"}`},
 			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"php": "^8.2"}}`, `{"name": "x/p", "version": "2.0.0"}`},
@@ -382,5 +390,31 @@ func TestCandidateConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	good := lockOf(`{"name": "a/b", "version": "1.0.0"}`)
+	tests := []struct {
+		name     string
+		old, new map[string]string
+		want     string
+	}{
+		{"no lock", map[string]string{"composer.json": "{}"}, map[string]string{"composer.lock": good}, "old.lock: no composer.lock in the snapshot"},
+		{"bad new lock", map[string]string{"composer.lock": good}, map[string]string{"composer.lock": "{\n\"packages\": [1]}"}, "new.lock: line 2: packages[0]: unexpected '1', expecting a package object"},
+		{"bad composer.json", map[string]string{"composer.lock": good}, map[string]string{"composer.lock": good, "composer.json": "{\"require\": []"}, "composer.json beside new.lock: line 1: unexpected end of file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Ecosystem{}.Open(context.Background(), snapshot(t, "old.lock", tt.old), snapshot(t, "new.lock", tt.new), manifests.Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (Ecosystem{}).Open(ctx, snapshot(t, "old", map[string]string{"composer.lock": good}), snapshot(t, "new", map[string]string{"composer.lock": good}), manifests.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open with a cancelled context = %v, want context.Canceled", err)
 	}
 }

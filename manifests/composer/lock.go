@@ -203,7 +203,7 @@ func (sc *scanner) entry() (*entry, error) {
 			err = sc.value()
 		}
 		return err
-	})
+	}, true)
 	if err != nil {
 		return nil, err
 	}

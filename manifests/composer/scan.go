@@ -69,7 +69,7 @@ func (s *scanner) peek() byte {
 func (s *scanner) value() error {
 	switch s.peek() {
 	case '{':
-		return s.members(func([]byte) error { return s.value() })
+		return s.members(func([]byte) error { return s.value() }, false)
 	case '[':
 		return s.array(s.value)
 	case '"':
@@ -210,12 +210,13 @@ func (s *scanner) unquote(raw []byte) ([]byte, error) {
 // object reads an object; fn is called with each key and must consume the
 // member's value.
 func (s *scanner) object(fn func(key string) error) error {
-	return s.members(func(key []byte) error { return fn(string(key)) })
+	return s.members(func(key []byte) error { return fn(string(key)) }, true)
 }
 
 // members is object with the key as bytes that are only valid during the
-// call; skipping and field dispatch need no string of their own.
-func (s *scanner) members(fn func(key []byte) error) error {
+// call, so that field dispatch needs no string of its own; without decode
+// the key stays as written (quotes included), which is all skipping needs.
+func (s *scanner) members(fn func(key []byte) error, decode bool) error {
 	if s.peek() != '{' {
 		return s.unexpected("'{'")
 	}
@@ -227,13 +228,14 @@ func (s *scanner) members(fn func(key []byte) error) error {
 	for {
 		s.ws()
 		s.keyAt = s.pos
-		raw, err := s.rawString()
+		key, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		key, err := s.unquote(raw)
-		if err != nil {
-			return err
+		if decode {
+			if key, err = s.unquote(key); err != nil {
+				return err
+			}
 		}
 		if s.peek() != ':' {
 			return s.unexpected("':'")
