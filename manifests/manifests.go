@@ -191,6 +191,7 @@ type Pin struct {
 	Version string          // the release; for a commit, the release it stands in for
 	Entry   json.RawMessage // composer: the complete lock entry to install
 	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
+	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Set.PinSums)
 }
 
 // Pinner is a Set that can write a candidate with one package pinned to a

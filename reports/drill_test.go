@@ -21,7 +21,7 @@ func drillReport() *Report {
 		Packages: []DrillPackage{{
 			Package: "acme/schema", From: "1.1.0", To: "1.2.0",
 			Releases: []Release{
-				{Version: "1.1.1", Outcome: "good"},
+				{Version: "1.1.1", Outcome: "good", Retracted: "leaks file descriptors"},
 				{Version: "1.1.2", Outcome: "untestable", Detail: "acme/schema 1.1.2 requires acme/missing ^1.0"},
 				{Version: "1.1.3", Outcome: "bad", Detail: "tools.input-schema.properties-object"},
 			},
@@ -52,6 +52,7 @@ func TestDrillMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"### Drill-down",
 		"after 1.1.1 (known good), no later than 1.1.3 (first known bad)",
+		"| 1.1.1 | good | retracted: leaks file descriptors |",
 		"| 1.1.2 | untestable | acme/schema 1.1.2 requires acme/missing ^1.0 |",
 		"([compare](https://github.com/acme/schema/compare/1.1.1...1.1.3))",
 		"| pull request | #42 |",

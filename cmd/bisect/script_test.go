@@ -50,9 +50,14 @@ func TestScripts(t *testing.T) {
 					env.Setenv(k, v)
 				}
 			}
-			if _, ok := os.LookupEnv("GOCACHE"); !ok {
-				if out, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil {
-					env.Setenv("GOCACHE", string(out[:len(out)-1]))
+			// HOME is hidden from scripts: the go command's caches are
+			// named explicitly (a script that runs a generator needs the
+			// module cache).
+			for _, k := range []string{"GOCACHE", "GOMODCACHE"} {
+				if _, ok := os.LookupEnv(k); !ok {
+					if out, err := exec.Command("go", "env", k).Output(); err == nil {
+						env.Setenv(k, string(out[:len(out)-1]))
+					}
 				}
 			}
 			return nil

@@ -7,4 +7,21 @@
 // The run directory (journal.jsonl and one log per candidate) lives under
 // the user's cache directory, never in the project: the user's checkout is
 // never written.
+//
+// # Drill-down
+//
+// After a culprit of one package (search.drill not "none"), the run keeps
+// every other package as in the largest good probe and pins the culprit
+// (manifests.Pinner) to each release between its two versions (composer:
+// p2 metadata from search.composer_repo or the project's composer
+// repository; Go: the module proxy of runner.env's GOPROXY), bisecting
+// them with drill.Linear; then, unless search.drill is "release", to the
+// upstream commits between the last good and the first bad release
+// (repository from --repo-map, composer's source.url or the proxy's
+// Origin; clones and work trees under the user's cache directory). A
+// commit pin is installed from source at that commit (composer) or
+// replaced by a work tree of it (Go). Every drill probe goes through the
+// same runner, oracle and journal as the search, so --resume replays it;
+// anything not judged good or bad is a skip, never bad. An unreachable
+// repository leaves the answer at the release level, with the reason.
 package hunt

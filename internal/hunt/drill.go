@@ -25,16 +25,20 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
+	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 )
 
-// cloneTimeout bounds cloning or fetching an upstream repository: an
-// unreachable host must fall back to the release level, not hang the run.
-const cloneTimeout = 2 * time.Minute
+// cloneTimeout bounds cloning or fetching an upstream repository (a full
+// clone of a large project takes minutes): a host that never answers must
+// leave the answer at the release level, not hang the run.
+const cloneTimeout = 10 * time.Minute
 
-// pinValidator is a set whose pinned candidates need their own check (Go:
-// the pinned version's go.sum lines and the selection of the replacement).
-type pinValidator interface {
+// pinChecker is a set whose pins need the real tools before and after the
+// candidate is written (Go: the pinned version's go.sum lines, and the
+// selection of the replacement).
+type pinChecker interface {
+	PinSums(ctx context.Context, applied []string, p manifests.Pin) ([]string, error)
 	ValidatePin(ctx context.Context, dir string, c *manifests.Candidate, p manifests.Pin) error
 }
 
@@ -53,6 +57,7 @@ type driller struct {
 
 	base   []string // units applied in every drill probe: the last good candidate's
 	probes int      // drill probes run (not replayed)
+	builds int      // of those, the candidates built (as the search's summary counts them)
 }
 
 // run drills every culprit it can and returns the report section.
@@ -94,11 +99,18 @@ func (dr *driller) run(ctx context.Context, rep *reports.Report, res *bisect.Res
 			continue
 		}
 		dr.base = lastGood(res, cu.Units[0])
-		dp := dr.drillPackage(ctx, pinner, *d.Change(pkgs[0]), mode)
-		out.Packages = append(out.Packages, dp)
+		ch := *d.Change(pkgs[0])
+		rels, err := dr.releases(ctx, ch)
+		if err != nil {
+			dr.log.Warn("drill: releases not listed", "package", ch.Package, "err", err)
+			out.NotDrilled = append(out.NotDrilled, reports.NotDrilled{Packages: pkgs,
+				Why: fmt.Sprintf("the releases between %s and %s could not be listed: %v", ch.From, ch.To, err)})
+			continue
+		}
+		out.Packages = append(out.Packages, dr.drillPackage(ctx, pinner, ch, rels, mode))
 	}
 	rep.Summary.Probes += dr.probes
-	rep.Summary.Builds += dr.probes
+	rep.Summary.Builds += dr.builds
 	return out
 }
 
@@ -127,15 +139,10 @@ type release struct {
 	retracted string
 }
 
-func (dr *driller) drillPackage(ctx context.Context, pinner manifests.Pinner, ch manifests.Change, mode string) reports.DrillPackage {
+// drillPackage bisects the releases rels of the change, then (unless mode
+// is "release") the commits between the last good and the first bad one.
+func (dr *driller) drillPackage(ctx context.Context, pinner manifests.Pinner, ch manifests.Change, rels []release, mode string) reports.DrillPackage {
 	dp := reports.DrillPackage{Package: ch.Package, From: ch.From, To: ch.To, Releases: []reports.Release{}, LastGood: ch.From, FirstBad: ch.To}
-	rels, err := dr.releases(ctx, ch)
-	if err != nil {
-		dr.log.Warn("drill: releases not listed", "package", ch.Package, "err", err)
-		dp.Answer = fmt.Sprintf("the releases between %s and %s could not be listed: %v", ch.From, ch.To, err)
-		dp.CommitNote = "the releases could not be listed"
-		return dp
-	}
 	for _, r := range rels {
 		dp.Releases = append(dp.Releases, reports.Release{Version: r.version, Outcome: "untested", Retracted: r.retracted})
 	}
@@ -158,10 +165,19 @@ func (dr *driller) drillPackage(ctx context.Context, pinner manifests.Pinner, ch
 	dp.Exact = line.Exact()
 	dp.Answer = answer(dp.LastGood, dp.FirstBad, dp.Exact, skippedBetween(line, func(i int) string { return rels[i].version }))
 	dp.Workaround = workaround(dr.p.diff.Ecosystem, ch.Package, dp.LastGood)
+	up, err := dr.upstream(ctx, ch)
+	if err != nil {
+		dp.CommitNote = err.Error()
+		return dp
+	}
+	if web := drill.WebURL(up.url); web != "" {
+		// Until a clone shows the real tag names, the version names them.
+		dp.Compare = web + "/compare/" + up.tag(dp.LastGood) + "..." + up.tag(dp.FirstBad)
+	}
 	if mode == "release" {
 		return dp
 	}
-	dr.commits(ctx, pinner, ch, &dp)
+	dr.commits(ctx, pinner, ch, up, &dp)
 	return dp
 }
 
@@ -260,11 +276,20 @@ func (dr *driller) goproxy() string {
 	return "https://proxy.golang.org"
 }
 
-// composerRepo is search.composer_repo, else the first repository of type
-// composer in the project's composer.json.
+// composerRepo is search.composer_repo (a URL, or a directory relative to
+// the project), else the first repository of type composer in the
+// project's composer.json.
 func (dr *driller) composerRepo() (string, error) {
 	if r := dr.o.Config.Search.ComposerRepo; r != "" {
-		return r, nil
+		if u, err := url.Parse(r); err == nil && u.Scheme != "" {
+			return r, nil
+		}
+		// A path names a directory holding p2/<vendor>/<name>.json,
+		// relative to the project.
+		if !filepath.IsAbs(r) {
+			r = filepath.Join(dr.project, r)
+		}
+		return "file://" + filepath.ToSlash(r), nil
 	}
 	name := filepath.Join(dr.project, filepath.FromSlash(dr.p.prefix), "composer.json")
 	data, err := os.ReadFile(name)
@@ -300,9 +325,23 @@ func (dr *driller) composerRepo() (string, error) {
 // in progress lines. Anything but good or bad is a skip.
 func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manifests.Pin, purpose, what string) (bisect.Outcome, string) {
 	label := []string{pin.Package + "@" + what}
+	// A pin the tools refuse before anything is built is a skip, shown in
+	// the progress like any probe.
+	refused := func(err error) (bisect.Outcome, string) {
+		dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(bisect.Untestable)})
+		return bisect.Untestable, detail("", oracles.Redact(err.Error()))
+	}
+	checker, checks := dr.p.set.(pinChecker)
+	if checks {
+		sums, err := checker.PinSums(ctx, dr.base, pin)
+		if err != nil {
+			return refused(err)
+		}
+		pin.Sums = sums
+	}
 	c, err := pinner.Pin(dr.base, pin)
 	if err != nil {
-		return bisect.Untestable, err.Error()
+		return refused(err)
 	}
 	c = dr.p.place(c)
 	key := c.Hash() + "-" + dr.p.settings
@@ -314,8 +353,8 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	}
 	validate := func(ctx context.Context, dir string) error {
 		dir = filepath.Join(dir, dr.p.prefix)
-		if pv, ok := dr.p.set.(pinValidator); ok {
-			return pv.ValidatePin(ctx, dir, c, pin)
+		if checks {
+			return checker.ValidatePin(ctx, dir, c, pin)
 		}
 		return dr.p.set.Validate(ctx, dir, c)
 	}
@@ -331,6 +370,11 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 			continue
 		}
 		rec.Trials = append(rec.Trials, tr.Outcome)
+		if tr.Outcome == bisect.Error || tr.Outcome == bisect.Untestable {
+			// One trial that could not judge makes the probe a skip.
+			rec.Outcome, rec.FailedCheck, rec.Detail, rec.Data = tr.Outcome, "", tr.Detail, tr.Data
+			break
+		}
 		if len(rec.Trials) == 1 || tr.Outcome == bisect.Bad {
 			rec.Outcome, rec.FailedCheck, rec.Detail, rec.Data = tr.Outcome, tr.FailedCheck, tr.Detail, tr.Data
 		}
@@ -338,15 +382,16 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 			// The oracle disagrees with itself: a skip, never a verdict.
 			rec.Mixed = true
 		}
-		if tr.Outcome == bisect.Error || tr.Outcome == bisect.Untestable {
-			break
-		}
 	}
 	rec.Seconds = time.Since(t0).Seconds()
 	dr.probes++
 	o := rec.Outcome
 	if rec.Mixed || o == bisect.Error {
 		o = bisect.Untestable
+	}
+	var pd probeData
+	if json.Unmarshal(rec.Data, &pd) == nil && pd.Candidate != "" && !pd.Cached && o != bisect.Untestable {
+		dr.builds++
 	}
 	dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(o), Check: rec.FailedCheck, Seconds: rec.Seconds})
 	if rec.Outcome == bisect.Error || ctx.Err() != nil {
@@ -382,19 +427,25 @@ type upstream struct {
 	subdir string // the module's directory within the repository ("" = root); release tags carry it as a prefix
 }
 
-// commits runs the commit level between dp's last good and first bad
-// release, filling dp.Commits or, when it cannot run, dp.CommitNote.
-func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch manifests.Change, dp *reports.DrillPackage) {
-	up, err := dr.upstream(ctx, ch)
-	if err != nil {
-		dp.CommitNote = err.Error()
-		return
+// tag is the conventional tag of a release: the version, below the
+// module's directory.
+func (u upstream) tag(version string) string {
+	if u.subdir == "" {
+		return version
 	}
+	return u.subdir + "/" + version
+}
+
+// commits runs the commit level in up between dp's last good and first bad
+// release, filling dp.Commits or, when it cannot run, dp.CommitNote.
+func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch manifests.Change, up upstream, dp *reports.DrillPackage) {
+	shown := redactURL(up.url)
+	note := func(err error) string { return strings.ReplaceAll(err.Error(), up.url, shown) }
 	cctx, cancel := context.WithTimeout(ctx, cloneTimeout)
 	repo, err := drill.Open(cctx, up.url, filepath.Join(dr.cacheDir(), "git"))
 	cancel()
 	if err != nil {
-		dp.CommitNote = fmt.Sprintf("the repository %s could not be cloned: %v", up.url, err)
+		dp.CommitNote = fmt.Sprintf("the repository %s could not be cloned: %s", shown, note(err))
 		return
 	}
 	prefix := ""
@@ -404,12 +455,12 @@ func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch mani
 	web := drill.WebURL(up.url)
 	good, err := drill.ResolveTag(repo, prefix, dp.LastGood)
 	if err != nil {
-		dp.CommitNote = fmt.Sprintf("%s: %v", up.url, err)
+		dp.CommitNote = fmt.Sprintf("%s: %v", shown, err)
 		return
 	}
 	bad, err := drill.ResolveTag(repo, prefix, dp.FirstBad)
 	if err != nil {
-		dp.CommitNote = fmt.Sprintf("%s: %v", up.url, err)
+		dp.CommitNote = fmt.Sprintf("%s: %v", shown, err)
 		return
 	}
 	if web != "" {
@@ -421,7 +472,7 @@ func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch mani
 		dp.CommitNote = err.Error()
 		return
 	}
-	cd := &reports.CommitDrill{Repository: up.url, FromTag: tagName(repo, prefix, dp.LastGood), ToTag: tagName(repo, prefix, dp.FirstBad), Searched: len(chain), Tested: []reports.CommitProbe{}}
+	cd := &reports.CommitDrill{Repository: shown, FromTag: tagName(repo, prefix, dp.LastGood), ToTag: tagName(repo, prefix, dp.FirstBad), Searched: len(chain), Tested: []reports.CommitProbe{}}
 	// Work trees live at a path named by the commit alone, so that a
 	// commit's candidate (whose go.mod names the path) hashes the same in a
 	// resumed run; they are removed when the drill-down ends.
@@ -567,7 +618,6 @@ func fileAt(c *object.Commit, name string) ([]byte, error) {
 // composer's source.url, or for Go the Origin the proxy records for the
 // new version, else the github.com/owner/repo convention.
 func (dr *driller) upstream(ctx context.Context, ch manifests.Change) (upstream, error) {
-	sub := ""
 	if dr.p.diff.Ecosystem == "gomod" {
 		if o, err := dr.origin(ctx, ch.Package, ch.To); err == nil && o.URL != "" {
 			if u, ok := dr.o.RepoMap[ch.Package]; ok {
@@ -585,7 +635,7 @@ func (dr *driller) upstream(ctx context.Context, ch manifests.Change) (upstream,
 		return upstream{url: conv, subdir: convSub}, nil
 	}
 	if u, ok := dr.o.RepoMap[ch.Package]; ok {
-		return upstream{url: u, subdir: sub}, nil
+		return upstream{url: u}, nil
 	}
 	if ch.Source == "" {
 		return upstream{}, fmt.Errorf("the lock records no source.url for %s: pass --repo-map %s=URL", ch.Package, ch.Package)
@@ -657,6 +707,9 @@ func httpGet(ctx context.Context, client *http.Client, raw string) ([]byte, erro
 // hostConvention derives the repository of a module on a well-known host:
 // github.com/o/r/sub/v2 lives in https://github.com/o/r, directory sub.
 func hostConvention(mod string) (repo, subdir string) {
+	if module.CheckPath(mod) != nil {
+		return "", ""
+	}
 	parts := strings.Split(mod, "/")
 	switch parts[0] {
 	case "github.com", "gitlab.com", "bitbucket.org":
@@ -670,8 +723,18 @@ func hostConvention(mod string) (repo, subdir string) {
 	if n := len(rest); n > 0 && semver.IsValid(rest[n-1]+".0.0") && strings.HasPrefix(rest[n-1], "v") {
 		rest = rest[:n-1]
 	}
-	u := url.URL{Scheme: "https", Host: parts[0], Path: "/" + parts[1] + "/" + parts[2]}
-	return u.String(), strings.Join(rest, "/")
+	return "https://" + strings.Join(parts[:3], "/"), strings.Join(rest, "/")
+}
+
+// redactURL drops the credentials a repository URL may carry
+// (https://user:token@host/…) before it reaches the report.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = nil
+	return u.String()
 }
 
 // tagName is the tag a release resolves through, for links and the report.

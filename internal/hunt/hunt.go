@@ -181,6 +181,11 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
 		dr := &driller{p: p, o: o, log: log, env: l.Env, project: project, journal: journal, replay: replay}
 		rep.Drill = dr.run(ctx, rep, res)
+		if err := ctx.Err(); err != nil {
+			// Interrupted while drilling: the journal holds every probe so
+			// far, and --resume replays them.
+			return nil, err
+		}
 	}
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil

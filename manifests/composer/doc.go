@@ -56,4 +56,13 @@
 // changes in the file, and the candidate lock's content-hash is computed
 // from the rewritten composer.json as composer computes it, so composer
 // does not warn that the lock is out of date.
+//
+// # Pins (drill-down)
+//
+// Pin writes a candidate with one package's lock entry replaced by a
+// version in neither lock: a release's entry from its repository's p2
+// metadata, or [CommitEntry], which installs the package from source at an
+// upstream commit under the version of the release it stands in for. The
+// root composer.json is relaxed and the candidate checked as for a
+// rollback.
 package composer

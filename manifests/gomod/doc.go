@@ -67,4 +67,15 @@
 // the listing is repeated with -mod=mod on a temporary copy (-modfile) to
 // name what the go command would have moved; the candidate's directory is
 // never written.
+//
+// # Pins (drill-down)
+//
+// [Set.Pin] writes a candidate with one changed module at a version in
+// neither lock: `replace M => M vX` for a release, `replace M => DIR` for a
+// work tree of an upstream commit. [Set.PinSums] asks the go command for
+// the go.sum lines the pin adds (so that the candidate's own files build
+// read-only) and refuses, with the go command's reason, a pin that needs
+// another go version, a module the proxy lacks, or a directory declaring
+// another module; [Set.ValidatePin] checks the written candidate as
+// [Set.Validate] checks a rollback.
 package gomod

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,8 +24,9 @@ var _ manifests.Pinner = (*Set)(nil)
 // (p.Dir, a work tree of an upstream commit). A replace without a version
 // on its left side holds whatever version minimal version selection picks
 // for M, where lowering M's requirement could be undone by any module that
-// requires more. go.sum is the candidate's; [Set.ValidatePin] adds the
-// hashes the pinned version needs.
+// requires more. go.sum is the candidate's plus p.Sums, the hashes the
+// pinned version needs ([Set.PinSums]), so that the candidate's files
+// alone build read-only, in a container as on this host.
 func (s *Set) Pin(applied []string, p manifests.Pin) (*manifests.Candidate, error) {
 	if s.diff.Change(p.Package) == nil {
 		return nil, fmt.Errorf("go pin: module %s does not change between the locks", p.Package)
@@ -60,7 +60,7 @@ func (s *Set) Pin(applied []string, p manifests.Pin) (*manifests.Candidate, erro
 	f.Cleanup()
 	return &manifests.Candidate{
 		Applied: c.Applied,
-		Files:   map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": c.Files["go.sum"]},
+		Files:   map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": addSumLines(c.Files["go.sum"], p.Sums)},
 	}, nil
 }
 
@@ -72,58 +72,94 @@ type listed struct {
 	Replace *struct{ Path, Version string }
 }
 
-// ValidatePin prepares and checks a pinned candidate written into dir. The
-// union of the locks' go.sum lacks the pinned version's hashes: they come
-// from `go mod download -json M@vX`, and the hashes of the go.mod files the
-// pinned version adds to the module graph from a listing with -mod=mod
-// against a temporary copy of go.mod (dir's go.mod is never rewritten). The
-// pin is valid when that listing leaves the requirements alone, replaces M
-// with exactly the pinned version or directory, and selects every other
-// changed module at its intended version; dir's go.sum then gains the
-// hashes, so the build runs read-only. A pinned version or commit that
-// needs another go version, another module path or modules the proxy does
-// not have fails with [manifests.ErrInfeasible] and the go command's
-// reason.
-func (s *Set) ValidatePin(ctx context.Context, dir string, c *manifests.Candidate, p manifests.Pin) error {
-	sumPath := filepath.Join(dir, "go.sum")
-	sum, err := os.ReadFile(sumPath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("validate pin: %w", err)
+// PinSums asks the go command for the go.sum lines a pin needs beyond the
+// union of the locks' go.sum: the pinned version's own hashes (`go mod
+// download -json M@vX`) and those of the go.mod files it adds to the module
+// graph (a listing with -mod=mod of the pinned go.mod in a scratch module;
+// no project file is read or written). The pin is refused with
+// [manifests.ErrInfeasible] and the go command's reason when that listing
+// fails (another go version, a module the proxy does not have), when it
+// would change the requirements (minimal version selection undoing the
+// pin or moving another module), when the replacement is not the one
+// intended, or when a commit's directory declares another module.
+func (s *Set) PinSums(ctx context.Context, applied []string, p manifests.Pin) ([]string, error) {
+	p.Sums = nil
+	c, err := s.Pin(applied, p)
+	if err != nil {
+		return nil, err
 	}
+	sum := c.Files["go.sum"]
 	if p.Dir != "" {
 		if err := checkModuleDir(p); err != nil {
-			return err
+			return nil, err
 		}
 	} else {
 		lines, err := s.download(ctx, p.Package+"@"+p.Version)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		sum = addSumLines(sum, lines)
 	}
 	tmp, err := os.MkdirTemp("", "bisect-pin-")
 	if err != nil {
-		return fmt.Errorf("validate pin: %w", err)
+		return nil, fmt.Errorf("go pin %s: %w", p.Package, err)
 	}
 	defer os.RemoveAll(tmp)
-	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	for name, data := range map[string][]byte{"go.mod": c.Files["go.mod"], "go.sum": sum} {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return nil, fmt.Errorf("go pin %s: %w", p.Package, err)
+		}
+	}
+	mods, err := s.goList(ctx, tmp, "-mod=mod", "-m", "-json", "all")
 	if err != nil {
-		return fmt.Errorf("validate pin: %w", err)
+		return nil, fmt.Errorf("%w: %s at %s: %v", manifests.ErrInfeasible, p.Package, pinName(p), err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), gomod, 0o644); err != nil {
-		return fmt.Errorf("validate pin: %w", err)
+	var msgs []string
+	if moved := requirementsMoved(c.Files["go.mod"], filepath.Join(tmp, "go.mod")); moved != "" {
+		msgs = append(msgs, moved)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644); err != nil {
-		return fmt.Errorf("validate pin: %w", err)
+	msgs = append(msgs, s.selection(c, p, mods)...)
+	if len(msgs) > 0 {
+		return nil, fmt.Errorf("%w: %s at %s: %s", manifests.ErrInfeasible, p.Package, pinName(p), strings.Join(msgs, "; "))
 	}
-	mods, err := s.goList(ctx, dir, "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"), "-m", "-json", "all")
+	filled, err := os.ReadFile(filepath.Join(tmp, "go.sum"))
+	if err != nil {
+		return nil, fmt.Errorf("go pin %s: %w", p.Package, err)
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(c.Files["go.sum"]), "\n") {
+		have[l] = true
+	}
+	var extra []string
+	for _, l := range strings.Split(strings.TrimSpace(string(filled)), "\n") {
+		if l != "" && !have[l] {
+			extra = append(extra, l)
+		}
+	}
+	return extra, nil
+}
+
+// ValidatePin checks a pinned candidate written into dir the way [Set.Validate]
+// checks a rollback: `go list -mod=readonly -m -json all` must succeed (so
+// go.sum holds every hash it needs), replace M with exactly the pinned
+// version or directory, and select every other changed module at its
+// intended version.
+func (s *Set) ValidatePin(ctx context.Context, dir string, c *manifests.Candidate, p manifests.Pin) error {
+	mods, err := s.goList(ctx, dir, "-mod=readonly", "-m", "-json", "all")
 	if err != nil {
 		return fmt.Errorf("%w: %s at %s: %v", manifests.ErrInfeasible, p.Package, pinName(p), err)
 	}
-	var msgs []string
-	if moved := requirementsMoved(gomod, filepath.Join(tmp, "go.mod")); moved != "" {
-		msgs = append(msgs, moved)
+	if msgs := s.selection(c, p, mods); len(msgs) > 0 {
+		return fmt.Errorf("%w: %s at %s: %s", manifests.ErrInfeasible, p.Package, pinName(p), strings.Join(msgs, "; "))
 	}
+	return nil
+}
+
+// selection names what the go command's listing gets wrong about a pin:
+// the pinned module not replaced as intended, another changed module at
+// another version than the candidate names.
+func (s *Set) selection(c *manifests.Candidate, p manifests.Pin, mods []listed) []string {
+	var msgs []string
 	selected := map[string]string{}
 	var pinned *listed
 	for i := range mods {
@@ -147,18 +183,7 @@ func (s *Set) ValidatePin(ctx context.Context, dir string, c *manifests.Candidat
 	}
 	intended := s.intended(c)
 	delete(intended, p.Package)
-	msgs = append(msgs, mismatches(intended, selected)...)
-	if len(msgs) > 0 {
-		return fmt.Errorf("%w: %s at %s: %s", manifests.ErrInfeasible, p.Package, pinName(p), strings.Join(msgs, "; "))
-	}
-	filled, err := os.ReadFile(filepath.Join(tmp, "go.sum"))
-	if err != nil {
-		return fmt.Errorf("validate pin: %w", err)
-	}
-	if err := os.WriteFile(sumPath, filled, 0o644); err != nil {
-		return fmt.Errorf("validate pin: %w", err)
-	}
-	return nil
+	return append(msgs, mismatches(intended, selected)...)
 }
 
 // checkModuleDir refuses a directory whose go.mod is missing or declares

@@ -61,23 +61,35 @@ func TestPinRealGo(t *testing.T) {
 		{name: "commit of another module", pin: manifests.Pin{Package: "example.com/x", Version: "v1.3.0", Dir: commit("example.com/y")}, wantReason: "example.com/y"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := set.Pin(nil, tc.pin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := s.project(t, c)
-			err = set.ValidatePin(context.Background(), dir, c, tc.pin)
+			ctx := context.Background()
+			sums, err := set.PinSums(ctx, nil, tc.pin)
 			if tc.wantOutput == "" {
 				if !errors.Is(err, manifests.ErrInfeasible) || !strings.Contains(err.Error(), tc.wantReason) {
-					t.Fatalf("ValidatePin = %v, want ErrInfeasible naming %s", err, tc.wantReason)
+					t.Fatalf("PinSums = %v, want ErrInfeasible naming %s", err, tc.wantReason)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The build runs read-only, as a runner's would: ValidatePin
-			// must have left go.sum complete.
+			pin := tc.pin
+			c, err := set.Pin(nil, pin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := set.ValidatePin(ctx, s.project(t, c), c, pin); !errors.Is(err, manifests.ErrInfeasible) && pin.Dir == "" {
+				t.Errorf("ValidatePin without the pin's go.sum lines = %v, want ErrInfeasible", err)
+			}
+			pin.Sums = sums
+			if c, err = set.Pin(nil, pin); err != nil {
+				t.Fatal(err)
+			}
+			dir := s.project(t, c)
+			if err := set.ValidatePin(ctx, dir, c, pin); err != nil {
+				t.Fatal(err)
+			}
+			// The build runs read-only, as a runner's would: the
+			// candidate's own go.sum must be complete.
 			s.goCmd(t, dir, "build", "-mod=readonly", "-o", "app", ".")
 			out, err := exec.Command(filepath.Join(dir, "app")).Output()
 			if err != nil {
@@ -110,4 +122,3 @@ func TestPinRealGo(t *testing.T) {
 		}
 	})
 }
-

@@ -6,14 +6,25 @@
 //
 //	go run ./examples/composer-mcp/gen -out examples/composer-mcp/server/artifacts
 //
-// Every package works in all its versions except acme/schema 1.2.0, which
-// serialises an empty "properties" as [] instead of {}: the defect that makes
-// strict MCP clients reject the whole tool list.
+// Every package works in all its versions except acme/schema 1.2.0 (and
+// 1.1.4, the release that introduced it), which serialises an empty
+// "properties" as [] instead of {}: the defect that makes strict MCP clients
+// reject the whole tool list. acme/schema 1.1.2 requires a package that was
+// never published, so composer cannot install it.
+//
+//	go run ./examples/composer-mcp/gen -upstream DIR
+//
+// writes acme/schema's upstream git repository instead (upstream.go), for
+// the drill-down from release to commit. The releases' p2 metadata, as a
+// composer repository serves it, goes to server/repo/p2/acme/schema.json
+// (bisect.yaml's search.composer_repo).
 package main
 
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,6 +33,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/lockbisect/lockbisect/drill"
 )
 
 type pkg struct {
@@ -70,8 +83,17 @@ func packages() []pkg {
 	for _, v := range []struct {
 		version string
 		object  bool
-	}{{"1.1.0", true}, {"1.2.0", false}} {
-		ps = append(ps, pkg{name: "acme/schema", version: v.version, namespace: "Acme\\Schema", class: "Schema", body: schemaBody(v.object)})
+		require map[string]string
+	}{
+		{"1.1.0", true, nil},
+		// The releases between the locks' two, for the drill-down.
+		{"1.1.1", true, nil},
+		{"1.1.2", true, map[string]string{"acme/json-pointer": "^1.0"}},
+		{"1.1.3", true, nil},
+		{"1.1.4", false, nil},
+		{"1.2.0", false, nil},
+	} {
+		ps = append(ps, pkg{name: "acme/schema", version: v.version, require: v.require, namespace: "Acme\\Schema", class: "Schema", body: schemaBody(v.object)})
 	}
 	for _, v := range []struct{ bundle, sdk, docblock, resolver string }{
 		{"0.8.0", "0.4.0", "5.0.0", "1.0.0"},
@@ -198,8 +220,19 @@ func (p pkg) zip() ([]byte, error) {
 
 func main() {
 	out := flag.String("out", "examples/composer-mcp/server/artifacts", "directory the zips are written to")
+	repo := flag.String("repo", "examples/composer-mcp/server/repo", "directory acme/schema's p2 metadata is written to (search.composer_repo)")
+	upstream := flag.String("upstream", "", "write acme/schema's upstream git repository (for the drill-down) into this new directory, and nothing else")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	var err error
+	switch {
+	case *upstream != "":
+		err = writeUpstream(*upstream)
+	default:
+		if err = run(*out); err == nil {
+			err = writeP2(*repo)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
@@ -218,6 +251,50 @@ func run(out string) error {
 		if err := os.WriteFile(name, data, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// writeP2 writes acme/schema's p2 metadata into repo/p2/acme/schema.json:
+// every release, newest first, in Packagist's minified form, each with the
+// dist entry composer locks for it (the zip's path relative to the
+// project and its sha1).
+func writeP2(repo string) error {
+	var entries []map[string]json.RawMessage
+	for _, p := range packages() {
+		if p.name != "acme/schema" {
+			continue
+		}
+		files, err := p.files()
+		if err != nil {
+			return err
+		}
+		var e map[string]json.RawMessage
+		if err := json.Unmarshal(files["composer.json"], &e); err != nil {
+			return fmt.Errorf("composer.json of %s %s: %w", p.name, p.version, err)
+		}
+		data, err := p.zip()
+		if err != nil {
+			return err
+		}
+		sum := sha1.Sum(data)
+		dist, err := json.Marshal(map[string]string{"type": "zip", "url": "artifacts/" + strings.ReplaceAll(p.name, "/", "-") + "-" + p.version + ".zip", "shasum": hex.EncodeToString(sum[:])})
+		if err != nil {
+			return err
+		}
+		e["dist"], e["type"] = dist, json.RawMessage(`"library"`)
+		entries = append([]map[string]json.RawMessage{e}, entries...)
+	}
+	data, err := drill.MarshalP2("acme/schema", entries)
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(repo, "p2", "acme", "schema.json")
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(name), err)
+	}
+	if err := os.WriteFile(name, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }

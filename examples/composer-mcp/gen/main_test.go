@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lockbisect/lockbisect/drill"
 )
 
 // TestCommittedZipsAreCurrent regenerates the artifact repository and
@@ -24,8 +28,8 @@ func TestCommittedZipsAreCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(generated) != len(committed) || len(generated) != 14 {
-		t.Fatalf("generated %d zips, %d committed, want 14 of each", len(generated), len(committed))
+	if len(generated) != len(committed) || len(generated) != 18 {
+		t.Fatalf("generated %d zips, %d committed, want 18 of each", len(generated), len(committed))
 	}
 	for _, g := range generated {
 		t.Run(filepath.Base(g), func(t *testing.T) {
@@ -45,7 +49,8 @@ func TestCommittedZipsAreCurrent(t *testing.T) {
 }
 
 // TestOnlySchemaBreaks pins the example's premise: of all fabricated
-// releases, only acme/schema 1.2.0 stops writing an empty map as an object.
+// releases, only acme/schema 1.1.4 and 1.2.0 stop writing an empty map as an
+// object.
 func TestOnlySchemaBreaks(t *testing.T) {
 	for _, p := range packages() {
 		t.Run(p.name+"@"+p.version, func(t *testing.T) {
@@ -55,9 +60,47 @@ func TestOnlySchemaBreaks(t *testing.T) {
 			}
 			src := string(files["src/"+p.class+".php"])
 			keepsObject := strings.Contains(src, `new \stdClass()`)
-			if p.name == "acme/schema" && keepsObject == (p.version == "1.2.0") {
-				t.Errorf("acme/schema %s: keeps {} = %v, want %v", p.version, keepsObject, p.version != "1.2.0")
+			broken := p.version == "1.1.4" || p.version == "1.2.0"
+			if p.name == "acme/schema" && keepsObject == broken {
+				t.Errorf("acme/schema %s: keeps {} = %v, want %v", p.version, keepsObject, !broken)
 			}
 		})
+	}
+}
+
+// TestCommittedP2IsCurrent regenerates acme/schema's p2 metadata and
+// compares it with the committed one, and reads it back as the drill-down
+// does.
+func TestCommittedP2IsCurrent(t *testing.T) {
+	repo := t.TempDir()
+	if err := writeP2(repo); err != nil {
+		t.Fatal(err)
+	}
+	rel := filepath.Join("p2", "acme", "schema.json")
+	got, err := os.ReadFile(filepath.Join(repo, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "server", "repo", rel))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("committed server/repo/%s differs from the generator's output (run go run ./examples/composer-mcp/gen): %v", rel, err)
+	}
+	abs, err := filepath.Abs(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := drill.ComposerReleases(context.Background(), http.DefaultClient, "file://"+abs, "acme/schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []string
+	for _, r := range rels {
+		versions = append(versions, r.Version)
+		if !bytes.Contains(r.Entry, []byte(`"artifacts/acme-schema-`+r.Version+`.zip"`)) {
+			t.Errorf("%s: entry without its zip: %s", r.Version, r.Entry)
+		}
+	}
+	if strings.Join(versions, " ") != "1.2.0 1.1.4 1.1.3 1.1.2 1.1.1 1.1.0" {
+		t.Errorf("releases %v, want 1.2.0 … 1.1.0, newest first", versions)
 	}
 }
