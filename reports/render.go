@@ -94,6 +94,20 @@ func Brief(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "  failing check %s: %s\n", c.Evidence.Check.ID, c.Evidence.Check.Detail)
 		}
 	}
+	if r.Drill != nil {
+		for _, d := range r.Drill.Packages {
+			fmt.Fprintf(w, "release: %s\n", d.Answer)
+			switch {
+			case d.Commits != nil:
+				fmt.Fprintf(w, "commit: %s\n", d.Commits.Answer)
+			case d.CommitNote != "":
+				fmt.Fprintf(w, "commit level not searched: %s\n", d.CommitNote)
+			}
+		}
+		for _, n := range r.Drill.NotDrilled {
+			fmt.Fprintf(w, "not drilled (%s): %s\n", strings.Join(n.Packages, ", "), n.Why)
+		}
+	}
 	for _, f := range r.OldFailures {
 		fmt.Fprintf(w, "fails on the old lock too: %s: %s\n", f.ID, f.Detail)
 	}
