@@ -18,23 +18,10 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 	"github.com/lockbisect/lockbisect/reports"
 )
-
-// needTools skips without the named tools, except under CI=true where a
-// missing tool fails the test.
-func needTools(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required (CI=true forbids skipping): %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-}
 
 // TestComposerExampleDrill runs `bisect run` on the shipped composer
 // example with real composer and php: the package-level search names
@@ -46,7 +33,7 @@ func needTools(t *testing.T, tools ...string) {
 // skips the commit whose requirement cannot be met, and names the breaking
 // commit inside the first bad merge.
 func TestComposerExampleDrill(t *testing.T) {
-	needTools(t, "php", "composer", "git", "go")
+	testenv.NeedTools(t, "php", "composer", "git", "go")
 	repoRoot, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

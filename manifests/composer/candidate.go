@@ -34,25 +34,35 @@ const maxProblems = 3
 // as composer install does; a violation is an error wrapping
 // [manifests.ErrInfeasible] that names the packages.
 func (s *set) Candidate(applied []string) (*manifests.Candidate, error) {
-	c, problems, err := s.build(applied)
+	c, problems, err := s.build(applied, nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(problems) > 0 {
-		more := ""
-		if len(problems) > maxProblems {
-			more = fmt.Sprintf(" (and %d more)", len(problems)-maxProblems)
-			problems = problems[:maxProblems]
-		}
-		return nil, fmt.Errorf("%w: %s%s", manifests.ErrInfeasible, strings.Join(problems, "; "), more)
+	if err := infeasible("", problems); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
+// infeasible is the error for a candidate whose requirements do not hold,
+// naming the first few violations; nil when there are none.
+func infeasible(what string, problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	more := ""
+	if len(problems) > maxProblems {
+		more = fmt.Sprintf(" (and %d more)", len(problems)-maxProblems)
+		problems = problems[:maxProblems]
+	}
+	return fmt.Errorf("%w: %s%s%s", manifests.ErrInfeasible, what, strings.Join(problems, "; "), more)
+}
+
 // build writes the candidate's files whether or not it is feasible, and
 // returns the violated requirements beside them (so that tests can show
-// composer the candidates the check refuses).
-func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
+// composer the candidates the check refuses). A pinned entry, when given,
+// takes the place of its package's entry (drill-down).
+func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []string, error) {
 	ids := compactStrings(slices.Sorted(slices.Values(applied)))
 	take := map[string]bool{}
 	for _, id := range ids {
@@ -69,6 +79,9 @@ func (s *set) build(applied []string) (*manifests.Candidate, []string, error) {
 		e := p.new
 		if p.changed && !take[p.key] {
 			e = p.old
+		}
+		if pinned != nil && p.key == strings.ToLower(pinned.Name) {
+			e = pinned
 		}
 		if e != nil {
 			chosen = append(chosen, e)

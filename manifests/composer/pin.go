@@ -40,58 +40,14 @@ func (s *set) Pin(applied []string, p manifests.Pin) (*manifests.Candidate, erro
 	}
 	pinned.Dev = (st.new != nil && st.new.Dev) || (st.new == nil && st.old.Dev)
 
-	ids := append([]string(nil), applied...)
-	sort.Strings(ids)
-	ids = compactStrings(ids)
-	take := map[string]bool{}
-	for _, id := range ids {
-		pkgs, ok := s.unitOf[id]
-		if !ok {
-			return nil, fmt.Errorf("composer pin: unknown unit %q", id)
-		}
-		for _, pkg := range pkgs {
-			take[strings.ToLower(pkg)] = true
-		}
+	c, problems, err := s.build(applied, pinned)
+	if err != nil {
+		return nil, err
 	}
-	var chosen []*entry
-	for _, ps := range s.pkgs {
-		e := ps.new
-		if ps.changed && !take[ps.key] {
-			e = ps.old
-		}
-		if ps.key == key {
-			e = pinned
-		}
-		if e != nil {
-			chosen = append(chosen, e)
-		}
+	if err := infeasible(p.Package+" at "+p.Version+": ", problems); err != nil {
+		return nil, err
 	}
-	idx := candidateIndex(chosen)
-	var problems []string
-	for _, e := range chosen {
-		problems = s.checkEntry(problems, e, idx)
-	}
-	files := map[string][]byte{}
-	hash := ""
-	if s.newRoot != nil {
-		root, rootProblems := s.rootFor(idx)
-		problems = append(problems, rootProblems...)
-		files["composer.json"] = root
-		if !bytes.Equal(root, s.newRoot.data) {
-			// As for Candidate: a stale hash only makes composer warn.
-			if h, err := contentHash(root); err == nil {
-				hash = h
-			}
-		}
-	}
-	files["composer.lock"] = s.writeLock(chosen, hash)
-	if len(problems) > 0 {
-		if len(problems) > maxProblems {
-			problems = append(problems[:maxProblems], fmt.Sprintf("(and %d more)", len(problems)-maxProblems))
-		}
-		return nil, fmt.Errorf("%w: %s at %s: %s", manifests.ErrInfeasible, p.Package, p.Version, strings.Join(problems, "; "))
-	}
-	return &manifests.Candidate{Applied: ids, Files: files}, nil
+	return c, nil
 }
 
 // dropKey returns the object without key, re-encoded only when it had it

@@ -242,7 +242,7 @@ func everySubset(t *testing.T, c *composerrepo.Composer, sc scenario, wantFeasib
 				applied = append(applied, u.ID)
 			}
 		}
-		cand, problems, err := s.build(applied)
+		cand, problems, err := s.build(applied, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

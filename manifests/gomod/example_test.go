@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -14,7 +15,7 @@ import (
 // indirect-only ansi, and that the culprit alone and everything but the
 // culprit are both candidates the go command accepts as written.
 func TestShippedExample(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	ctx := context.Background()
 	example, err := filepath.Abs(filepath.Join("..", "..", "examples", "go-mcp"))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lockbisect/lockbisect/internal/testenv"
+
 	"golang.org/x/mod/module"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
@@ -312,7 +314,7 @@ replace example.com/b => example.com/bfork v1.0.1
 }
 
 func TestValidateOutsideModule(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	set, err := Ecosystem{}.Open(context.Background(), snap("old/go.mod", "module m\n", ""), snap("new/go.mod", "module m\n", ""), manifests.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +369,7 @@ func FuzzLoad(f *testing.F) {
 // so a file server over the same directory is a real one), the module
 // cache filled by the go command, and go mod download.
 func TestModReaderSources(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	proxy := t.TempDir()
 	goproxy.Write(t, proxy, goproxy.Module{Path: "example.com/Upper", Version: "v1.0.0", Require: map[string]string{"example.com/p": "v1.2.3"}})
 	srv := httptest.NewServer(http.FileServer(http.Dir(proxy)))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -18,7 +19,7 @@ import (
 // upstream commits, validates each pin with the real go command and builds
 // and runs the feasible ones to see which code was linked.
 func TestPinRealGo(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(),
 		main: "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/x\"\n)\n\nfunc main() { fmt.Println(x.Version()) }\n"}
 	s.env = goproxy.Env(s.proxy, t.TempDir())

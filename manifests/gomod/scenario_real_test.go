@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -54,7 +55,7 @@ func TestScenarioEverySubset(t *testing.T) {
 // v1.0.0 requires p v1.1.0 and p is downgraded to v1.0.0 while r moves to
 // v1.1.0, so keeping r old keeps p old (applying p needs r applied).
 func TestScenarioDowngrade(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(),
 		main: "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/r\"\n)\n\nfunc main() { fmt.Println(r.Version()) }\n"}
 	s.env = goproxy.Env(s.proxy, t.TempDir())
@@ -93,7 +94,7 @@ func TestScenarioDowngrade(t *testing.T) {
 // TestScenarioGoDirective: x v1.1.0 declares go 1.23, so applying it needs
 // the main module's go line raised too.
 func TestScenarioGoDirective(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(),
 		main: "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/x\"\n)\n\nfunc main() { fmt.Println(x.Version()) }\n"}
 	s.env = goproxy.Env(s.proxy, t.TempDir())

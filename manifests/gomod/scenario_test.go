@@ -9,20 +9,9 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
-
-// needGo skips when the go command is missing, except under CI=true where a
-// missing tool is a failure.
-func needGo(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("go command not found (CI=true forbids skipping): %v", err)
-		}
-		t.Skipf("go command not found: %v", err)
-	}
-}
 
 // pkg fabricates a module whose one package exports Version() and calls
 // Version() of the packages it imports, so that a built binary shows which
@@ -68,7 +57,7 @@ func main() { fmt.Println(b.Version(), c.Version()) }
 // the main module).
 func newScenario(t testing.TB) *scenario {
 	t.Helper()
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(), main: scenarioMain}
 	s.env = goproxy.Env(s.proxy, t.TempDir())
 	goproxy.Write(t, s.proxy,

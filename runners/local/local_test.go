@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbisect/lockbisect/internal/testenv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/lockbisect/lockbisect/internal/config"
@@ -112,24 +114,12 @@ func writeServer(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "main.go"), []byte(serverSource), 0o644)
 }
 
-// needTool skips a test whose tool is missing, except under CI=true, where
-// a missing tool is a failure.
-func needTool(t *testing.T, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required with CI=true: %v", tool, err)
-		}
-		t.Skipf("%s not installed: %v", tool, err)
-	}
-}
-
 // newProject writes a project with the test server's source, the things
 // a copy must leave out, a symlink, an executable script, a read-only file
 // and a read-only directory. With binary it also holds the prebuilt server.
 func newProject(t *testing.T, binary bool) string {
 	t.Helper()
-	needTool(t, "sh")
+	testenv.NeedTools(t, "sh")
 	dir := t.TempDir()
 	if err := writeServer(dir); err != nil {
 		t.Fatal(err)

@@ -4,28 +4,17 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// needGo skips when the go command is missing, except under CI=true where a
-// missing tool is a failure.
-func needGo(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("go command not found (CI=true forbids skipping): %v", err)
-		}
-		t.Skipf("go command not found: %v", err)
-	}
-}
+	"github.com/lockbisect/lockbisect/internal/testenv"
+)
 
 // TestCommittedOutputIsCurrent regenerates the example into a scratch
 // directory and compares every file with the committed one, so the
 // committed proxy and locks cannot drift from the generator.
 func TestCommittedOutputIsCurrent(t *testing.T) {
-	needGo(t)
+	testenv.NeedTools(t, "go")
 	example := ".."
 	scratch := t.TempDir()
 	src, err := os.ReadFile(filepath.Join(example, "server", "main.go"))

@@ -11,22 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// requireTool skips when a tool is missing on a developer machine, but fails
-// under CI=true, where a skip would hide that composer's truth never ran.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required with CI=true: %v", name, err)
-	}
-	t.Skipf("%s not installed: %v", name, err)
-	return ""
-}
+	"github.com/lockbisect/lockbisect/internal/testenv"
+)
 
 const semverAutoload = "/usr/share/php/Composer/Semver/autoload.php"
 
@@ -43,12 +30,9 @@ type phpAnswers struct {
 // askComposer runs testdata/semver.php once for the whole batch.
 func askComposer(t *testing.T, pairs [][2]string, versions []string, compare [][2]string) phpAnswers {
 	t.Helper()
-	php := requireTool(t, "php")
+	testenv.NeedTools(t, "php")
 	if _, err := os.Stat(semverAutoload); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("composer/semver from Debian's composer package is required with CI=true: %v", err)
-		}
-		t.Skipf("composer/semver not installed: %v", err)
+		testenv.Missing(t, "composer/semver from Debian's composer package", err)
 	}
 	in, err := json.Marshal(map[string]any{"satisfies": pairs, "normalize": versions, "compare": compare})
 	if err != nil {
@@ -56,7 +40,7 @@ func askComposer(t *testing.T, pairs [][2]string, versions []string, compare [][
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, php, "testdata/semver.php")
+	cmd := exec.CommandContext(ctx, "php", "testdata/semver.php")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

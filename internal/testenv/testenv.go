@@ -1,0 +1,30 @@
+// Package testenv holds the one rule tests follow for the tools they need
+// (go, php, composer, docker): skip on a developer machine that lacks one,
+// fail under CI=true, where a skip would hide that the real tool never ran.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Missing skips the test, or fails it when CI is "true", because what is
+// named cannot be had.
+func Missing(t testing.TB, what string, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required with CI=true: %v", what, err)
+	}
+	t.Skipf("%s not available: %v", what, err)
+}
+
+// NeedTools calls Missing for the first tool not on PATH.
+func NeedTools(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			Missing(t, tool, err)
+		}
+	}
+}
