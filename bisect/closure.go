@@ -86,30 +86,14 @@ func (g *graph) topo() []int {
 
 // closure returns the set with every required unit added (upward closed
 // under the rules), as a membership slice.
-func (g *graph) closure(set []bool) []bool {
-	out := slices.Clone(set)
-	stack := make([]int, 0, len(set))
-	for i, in := range out {
-		if in {
-			stack = append(stack, i)
-		}
-	}
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, j := range g.req[i] {
-			if !out[j] {
-				out[j] = true
-				stack = append(stack, j)
-			}
-		}
-	}
-	return out
-}
+func (g *graph) closure(set []bool) []bool { return reach(set, g.req) }
 
 // dependents returns the set plus every unit that needs one of its units:
 // what must stay unapplied for the set to stay unapplied.
-func (g *graph) dependents(set []bool) []bool {
+func (g *graph) dependents(set []bool) []bool { return reach(set, g.rev) }
+
+// reach returns the set plus everything reachable from it along edges.
+func reach(set []bool, edges [][]int) []bool {
 	out := slices.Clone(set)
 	stack := make([]int, 0, len(set))
 	for i, in := range out {
@@ -120,7 +104,7 @@ func (g *graph) dependents(set []bool) []bool {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, j := range g.rev[i] {
+		for _, j := range edges[i] {
 			if !out[j] {
 				out[j] = true
 				stack = append(stack, j)
