@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -25,11 +26,16 @@ type buildMessage struct {
 // tailLines is how much build or server output an untestable error quotes.
 const tailLines = 20
 
+// stepImage matches the classic builder's report of the image a step
+// committed.
+var stepImage = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
+
 // decodeBuild reads the build stream to its end, copying the builder's
 // output to logs. It returns the build's own error (a failing RUN, a
 // missing file) as buildError with the output's tail, and any other error
-// (a broken stream) as is.
-func decodeBuild(r io.Reader, logs io.Writer) error {
+// (a broken stream) as is; and the last image a step committed ("" if
+// none), which a failed build leaves behind untagged.
+func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 	dec := json.NewDecoder(r)
 	tail := &lineTail{max: tailLines}
 	out := io.MultiWriter(logs, tail)
@@ -37,14 +43,19 @@ func decodeBuild(r io.Reader, logs io.Writer) error {
 		var m buildMessage
 		err := dec.Decode(&m)
 		if errors.Is(err, io.EOF) {
-			return nil
+			return last, nil
 		}
 		if err != nil {
-			return fmt.Errorf("read build output: %w", err)
+			return last, fmt.Errorf("read build output: %w", err)
 		}
 		switch {
 		case m.Stream != "":
 			io.WriteString(out, m.Stream)
+			for _, line := range strings.Split(m.Stream, "\n") {
+				if id := stepImage.FindStringSubmatch(line); id != nil {
+					last = id[1]
+				}
+			}
 		case m.Status != "":
 			io.WriteString(out, m.Status+"\n")
 		}
@@ -57,7 +68,7 @@ func decodeBuild(r io.Reader, logs io.Writer) error {
 				msg = "build failed (the engine gave no message)"
 			}
 			io.WriteString(logs, msg+"\n")
-			return &buildError{msg: msg, tail: tail.String()}
+			return last, &buildError{msg: msg, tail: tail.String()}
 		}
 	}
 }

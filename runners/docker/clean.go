@@ -87,7 +87,7 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		if len(c.Names) > 0 {
 			name = c.Names[0]
 		}
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		if err := removeContainer(ctx, cli, c.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", name, err))
 			continue
 		}
@@ -167,4 +167,28 @@ func hostname() string {
 		return ""
 	}
 	return h
+}
+
+// removeContainer force-removes a container. A removal the engine already
+// has in progress (a container started with auto-remove, or one a dying run
+// asked to remove) is waited for, a bounded while, instead of failing.
+func removeContainer(ctx context.Context, cli *client.Client, id string) error {
+	err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err == nil || cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	if !cerrdefs.IsConflict(err) {
+		return err
+	}
+	for i := 0; i < 50; i++ {
+		if _, ierr := cli.ContainerInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return err
 }

@@ -182,16 +182,20 @@ func TestDecodeBuild(t *testing.T) {
 		stream   string
 		wantErr  string // "" = success
 		wantLogs string
+		wantLast string
 	}{
-		{"success", `{"stream":"Step 1/2 : FROM scratch\n"}{"stream":" ---> \n"}` + "\n" + `{"aux":{"ID":"sha256:ab"}}{"stream":"Successfully built ab\n"}`, "", "Step 1/2 : FROM scratch\n ---> \nSuccessfully built ab\n"},
-		{"build error with tail", `{"stream":"Step 2/2 : RUN false\n"}{"errorDetail":{"message":"returned a non-zero code: 1"},"error":"returned a non-zero code: 1"}`, "returned a non-zero code: 1\nStep 2/2 : RUN false", "Step 2/2 : RUN false\n"},
-		{"error detail only", `{"errorDetail":{"message":"boom"}}`, "boom", ""},
-		{"broken stream", `{"stream":"x"`, "read build output", ""},
+		{"success", `{"stream":"Step 1/2 : FROM scratch\n"}{"stream":" ---> \n"}` + "\n" + `{"aux":{"ID":"sha256:ab"}}{"stream":"Successfully built ab\n"}`, "", "Step 1/2 : FROM scratch\n ---> \nSuccessfully built ab\n", ""},
+		{"build error with tail", `{"stream":" ---> 749500c49f19\n"}{"stream":"Step 2/2 : RUN false\n"}{"errorDetail":{"message":"returned a non-zero code: 1"},"error":"returned a non-zero code: 1"}`, "returned a non-zero code: 1\n ---> 749500c49f19\nStep 2/2 : RUN false", " ---> 749500c49f19\nStep 2/2 : RUN false\n", "749500c49f19"},
+		{"error detail only", `{"errorDetail":{"message":"boom"}}`, "boom", "", ""},
+		{"broken stream", `{"stream":" ---> 0123456789ab\n"}{"stream":"x"`, "read build output", " ---> 0123456789ab\n", "0123456789ab"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			err := decodeBuild(strings.NewReader(tt.stream), &logs)
+			last, err := decodeBuild(strings.NewReader(tt.stream), &logs)
+			if last != tt.wantLast {
+				t.Errorf("last step image %q, want %q", last, tt.wantLast)
+			}
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("error %v", err)
@@ -212,7 +216,10 @@ func FuzzDecodeBuild(f *testing.F) {
 	f.Add(`[1,2]`)
 	f.Fuzz(func(t *testing.T, stream string) {
 		var logs bytes.Buffer
-		err := decodeBuild(strings.NewReader(stream), &logs)
+		last, err := decodeBuild(strings.NewReader(stream), &logs)
+		if last != "" && !strings.Contains(stream, last) {
+			t.Errorf("step image %q is not in the stream %q", last, stream)
+		}
 		var be *buildError
 		if errors.As(err, &be) {
 			if be.msg == "" {

@@ -6,8 +6,8 @@
 //
 //	runner:
 //	  kind: docker
-//	  dockerfile: Dockerfile     # relative to the project; "" = Dockerfile
-//	  port: 8080                 # container port, published on 127.0.0.1 only
+//	  dockerfile: Dockerfile     # relative to the project, may be outside it; "" = Dockerfile
+//	  port: 8080                 # container port, published on 127.0.0.1 only; 0 = only build (exec oracle)
 //	  env: {PORT: "{{.Port}}"}   # container env; {{.Port}} is the container port, {{.Host}} 0.0.0.0
 //	  start: ""                  # optional: overrides the image's CMD, run with /bin/sh -c
 //	  ready: {path: /healthz, timeout: 60s}
@@ -21,13 +21,20 @@
 //
 // # What a probe does
 //
-// Build: the project directory becomes a tar build context, honouring
-// .dockerignore (the Dockerfile and .dockerignore are always sent), with
-// the candidate's lock files written in. Headers are normalised (owner
-// root, a fixed mtime, permission bits kept) so that identical candidates
-// give identical bytes and hit the builder's layer cache: a Dockerfile that
-// copies the lock files and installs dependencies before copying the source
-// rebuilds only from the first layer whose inputs changed.
+// Build: the project directory becomes a tar build context, honouring the
+// ignore file (the Dockerfile's own <Dockerfile>.dockerignore if there is
+// one, else the project's .dockerignore), with the candidate's lock files
+// written in. Headers are normalised (owner root, a fixed mtime, permission
+// bits kept) so that identical candidates give identical bytes and hit the
+// builder's layer cache: a Dockerfile that copies the lock files and
+// installs dependencies before copying the source rebuilds only from the
+// first layer whose inputs changed. The Dockerfile may live outside the
+// project (dockerfile: ../Dockerfile); it is sent with the context, as the
+// docker CLI does. The build runs on the engine's classic builder (BuildKit
+// would need a session and may pull its frontend). The labels are appended
+// to the Dockerfile that is sent as a single LABEL instruction (given as
+// build options, each label would cost a builder step of its own); that
+// copy never reaches COPY instructions.
 //
 // Cache: the image is tagged lockbisect/<project>:<key>, where key is a
 // digest of the context bytes, the Dockerfile name and the build

@@ -25,6 +25,9 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
@@ -236,6 +239,12 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 	}
 	r.log.Debug("image ready", "tag", tag, "candidate", short(hash), "cached", cached, "seconds", inst.BuildSeconds)
 	if r.cfg.Port == 0 {
+		// Nothing is served: the image is built and the exec oracle alone
+		// decides, on this host.
+		inst.Env, err = runners.Environ(r.cfg.Env, runners.Vars{Host: "127.0.0.1"})
+		if err != nil {
+			return nil, fmt.Errorf("runner.env: %w", err)
+		}
 		return inst, nil
 	}
 	if err := r.run(ctx, tag, hash, logs, inst); err != nil {
@@ -339,7 +348,10 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	defer resp.Body.Close()
-	err = decodeBuild(resp.Body, logs)
+	last, err := decodeBuild(resp.Body, logs)
+	if err != nil && last != "" {
+		r.removeUntagged(ctx, last)
+	}
 	var be *buildError
 	if errors.As(err, &be) {
 		return fmt.Errorf("%w: build of candidate %s with %s failed: %w", runners.ErrUntestable, short(hash), r.cfg.Dockerfile, err)
@@ -351,6 +363,40 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	return nil
+}
+
+// removeUntagged removes what a failed or interrupted build left: its last
+// committed step and the untagged steps below it that nothing else uses.
+// Steps a tagged image is built on stay (the engine refuses, as a
+// conflict), since they are the cache of other candidates. After an
+// interruption the engine may still be removing the step's container, which
+// holds the image: that is waited for, briefly.
+func (r *Runner) removeUntagged(ctx context.Context, id string) {
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	info, err := r.cli.ImageInspect(ctx, id)
+	if err != nil || len(info.RepoTags) > 0 {
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := r.cli.ImageRemove(ctx, id, image.RemoveOptions{PruneChildren: true})
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return
+		}
+		if !cerrdefs.IsConflict(err) {
+			r.log.Warn("could not remove the image a failed build left", "image", id, "err", err)
+			return
+		}
+		users, lerr := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", id))})
+		if lerr != nil || len(users) == 0 || attempt == 50 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(context.Context, string) error) error {

@@ -62,7 +62,9 @@ func TestStartStop(t *testing.T) {
 		"logs/keep.log":   "y",
 		"src/handler.txt": "z",
 	})
-	r := newRunner(t, dir, testConfig(), Options{})
+	cfg := testConfig()
+	cfg.Memory, cfg.CPUs = "64m", 0.5
+	r := newRunner(t, dir, cfg, Options{})
 	runLabel := filters.Arg("label", LabelRun+"="+r.labels[LabelRun])
 
 	logs := &syncBuffer{}
@@ -102,7 +104,7 @@ func TestStartStop(t *testing.T) {
 			}
 		}
 	})
-	t.Run("port published on 127.0.0.1 only", func(t *testing.T) {
+	t.Run("port on 127.0.0.1 only, limits, labels", func(t *testing.T) {
 		cs, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(runLabel)})
 		if err != nil || len(cs) != 1 {
 			t.Fatalf("containers of the run: %d, %v", len(cs), err)
@@ -113,6 +115,9 @@ func TestStartStop(t *testing.T) {
 		}
 		if info.HostConfig.Privileged {
 			t.Error("container is privileged")
+		}
+		if info.HostConfig.Memory != 64<<20 || info.HostConfig.NanoCPUs != 5e8 {
+			t.Errorf("limits: memory %d nanocpus %d, want 64 MiB and 0.5 CPU", info.HostConfig.Memory, info.HostConfig.NanoCPUs)
 		}
 		bindings := info.NetworkSettings.Ports["8080/tcp"]
 		if len(bindings) == 0 {
@@ -254,6 +259,68 @@ func TestUntestable(t *testing.T) {
 	}
 }
 
+// cancelOn cancels when what is written to it contains a marker.
+type cancelOn struct {
+	syncBuffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	n, err := c.syncBuffer.Write(p)
+	if strings.Contains(c.String(), c.marker) {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestFailedBuildLeavesNothing: a build that fails or is interrupted (Ctrl-C
+// mid-build) leaves no untagged step image (nor, since a step's container
+// would keep its image in use, a build container) behind.
+func TestFailedBuildLeavesNothing(t *testing.T) {
+	cli := needDocker(t)
+	tests := []struct {
+		name, dockerfile string
+		cancelAt         string // "" = the build fails by itself
+	}{
+		{"build fails", "FROM scratch\nCOPY server /server\nCOPY no-such-file /x\n", ""},
+		// The server never exits: the step runs until the build is cancelled.
+		{"build interrupted", "FROM scratch\nCOPY server /server\nRUN [\"/server\"]\n", "listening on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRunner(t, project(t, tt.dockerfile, nil), testConfig(), Options{})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			logs := &cancelOn{marker: tt.cancelAt, cancel: cancel}
+			if tt.cancelAt == "" {
+				logs.marker = "\x00never"
+			}
+			_, err := r.Start(ctx, runners.Probe{Candidate: candidate("x\n"), Logs: logs})
+			if err == nil {
+				t.Fatal("start succeeded")
+			}
+			if tt.cancelAt != "" && !errors.Is(err, context.Canceled) {
+				t.Errorf("interrupted build: error %v, want context.Canceled", err)
+			}
+			var found []string
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if m := stepImage.FindStringSubmatch(line); m != nil {
+					found = append(found, m[1])
+				}
+			}
+			if len(found) == 0 {
+				t.Fatalf("no step image in the build output:\n%s", logs.String())
+			}
+			for _, id := range found {
+				if _, err := cli.ImageInspect(context.Background(), id); err == nil {
+					t.Errorf("step image %s left behind", id)
+				}
+			}
+		})
+	}
+}
+
 func TestValidateMakesUntestable(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
@@ -377,7 +444,7 @@ func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[s
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if err := decodeBuild(resp.Body, io.Discard); err != nil {
+	if _, err := decodeBuild(resp.Body, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 }

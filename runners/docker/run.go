@@ -83,7 +83,7 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 		return fmt.Errorf("start container %s: %w", name, err)
 	}
 	c.followLogs(ctx, io.MultiWriter(logs, c.tail))
-	hostPort, err := r.publishedPort(ctx, id, port)
+	hostPort, err := c.publishedPort(ctx, port)
 	if err != nil {
 		return err
 	}
@@ -103,10 +103,10 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 }
 
 // publishedPort reads back the host port the engine chose for port.
-func (r *Runner) publishedPort(ctx context.Context, id string, port nat.Port) (int, error) {
-	info, err := r.cli.ContainerInspect(ctx, id)
+func (c *running) publishedPort(ctx context.Context, port nat.Port) (int, error) {
+	info, err := c.r.cli.ContainerInspect(ctx, c.id)
 	if err != nil {
-		return 0, fmt.Errorf("inspect container %s: %w", id[:12], err)
+		return 0, fmt.Errorf("inspect container %s: %w", c.name, err)
 	}
 	if info.NetworkSettings != nil {
 		for _, b := range info.NetworkSettings.Ports[port] {
@@ -118,10 +118,11 @@ func (r *Runner) publishedPort(ctx context.Context, id string, port nat.Port) (i
 			}
 		}
 	}
+	// A container that exited at once has no published port left.
 	if info.State != nil && !info.State.Running {
-		return 0, fmt.Errorf("%w: container %s exited (code %d) before its port was published", runners.ErrUntestable, id[:12], info.State.ExitCode)
+		return 0, fmt.Errorf("%w: container %s exited with code %d before it could be reached:\n%s", runners.ErrUntestable, c.name, info.State.ExitCode, c.logTail())
 	}
-	return 0, fmt.Errorf("container %s: port %s is not published on 127.0.0.1", id[:12], port)
+	return 0, fmt.Errorf("container %s: port %s is not published on 127.0.0.1", c.name, port)
 }
 
 // running is one started container.

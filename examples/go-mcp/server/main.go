@@ -32,7 +32,9 @@ func main() {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("POST /mcp", func(w http.ResponseWriter, r *http.Request) { serveMCP(w, r, tools) })
-	addr := "127.0.0.1:" + port
+	// HOST is 127.0.0.1 unless set (a container listens on every interface
+	// for its published port to reach it).
+	addr := util.Getenv("HOST", "127.0.0.1") + ":" + port
 	fmt.Fprintln(os.Stderr, logfmt.Line("msg", "listening", "addr", addr))
 	if err := http.ListenAndServe(addr, mux); err != nil {
 		fmt.Fprintln(os.Stderr, logfmt.Line("msg", "serve failed", "err", err))
