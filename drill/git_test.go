@@ -2,86 +2,54 @@ package drill
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/lockbisect/lockbisect/internal/fixtures/gitrepo"
 )
 
-// upstream builds a repository with releases 1.0.0 .. 1.3.0 (annotated tags,
-// the 1.2.0 one also as sub/v1.2.0 for a module in a subdirectory), a merge
-// of a feature branch between 1.1.0 and 1.2.0, and a CHANGELOG.
-type upstream struct {
-	dir  string
-	repo *git.Repository
-	wt   *git.Worktree
-	when time.Time
-}
-
-func newUpstream(t *testing.T) *upstream {
-	t.Helper()
-	dir := t.TempDir()
-	r, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wt, _ := r.Worktree()
-	return &upstream{dir: dir, repo: r, wt: wt, when: time.Unix(1700000000, 0)}
-}
-
-func (u *upstream) commit(t *testing.T, msg string, files map[string]string, parents ...plumbing.Hash) plumbing.Hash {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(u.dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := u.wt.Add(name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u.when = u.when.Add(time.Hour)
-	sig := &object.Signature{Name: "Ada", Email: "ada@example.com", When: u.when}
-	h, err := u.wt.Commit(msg, &git.CommitOptions{Author: sig, Parents: parents, AllowEmptyCommits: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func (u *upstream) tag(t *testing.T, name string, h plumbing.Hash) {
-	t.Helper()
-	sig := &object.Signature{Name: "Ada", Email: "ada@example.com", When: u.when}
-	if _, err := u.repo.CreateTag(name, h, &git.CreateTagOptions{Tagger: sig, Message: "release " + name}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestHistory(t *testing.T) {
-	u := newUpstream(t)
-	c1 := u.commit(t, "initial", map[string]string{"CHANGELOG.md": "# Changelog\n"})
-	u.tag(t, "v1.0.0", c1)
-	c2 := u.commit(t, "add feature (#12)", map[string]string{"a.txt": "a"})
-	u.tag(t, "v1.1.0", c2)
-	// A side branch from c2, merged back after a commit on the main line.
-	side1 := u.commit(t, "side: step one", map[string]string{"b.txt": "1"})
-	side2 := u.commit(t, "side: step two (breaks it)", map[string]string{"b.txt": "2"})
-	if err := u.wt.Checkout(&git.CheckoutOptions{Hash: c2, Branch: "refs/heads/main", Create: true, Force: true}); err != nil {
+	dir := t.TempDir()
+	u, err := gitrepo.Init(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	main1 := u.commit(t, "main: docs", map[string]string{"c.txt": "c"})
-	merge := u.commit(t, "Merge pull request #34 from ada/side\n\nside work", map[string]string{"b.txt": "2"}, main1, side2)
-	c5 := u.commit(t, "release 1.2.0", map[string]string{"CHANGELOG.md": "# Changelog\n\n## 1.2.0\n- side work (#34)\n- docs\n\n## 1.1.0\n- feature\n"})
-	u.tag(t, "v1.2.0", c5)
-	u.tag(t, "sub/v1.2.0", c5)
+	commit := func(msg string, files map[string]string, parents ...plumbing.Hash) plumbing.Hash {
+		t.Helper()
+		h, err := u.Commit(msg, "Ada", files, parents...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	tag := func(name string, h plumbing.Hash) {
+		t.Helper()
+		if err := u.Tag(name, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Releases 1.0.0 .. 1.2.0 (annotated tags, 1.2.0 also as sub/v1.2.0 for
+	// a module in a subdirectory), a side branch merged between 1.1.0 and
+	// 1.2.0, and a CHANGELOG.
+	c1 := commit("initial", map[string]string{"CHANGELOG.md": "# Changelog\n"})
+	tag("v1.0.0", c1)
+	c2 := commit("add feature (#12)", map[string]string{"a.txt": "a"})
+	tag("v1.1.0", c2)
+	// A side branch from c2, merged back after a commit on the main line.
+	side1 := commit("side: step one", map[string]string{"b.txt": "1"})
+	side2 := commit("side: step two (breaks it)", map[string]string{"b.txt": "2"})
+	if err := u.Branch("main", c2); err != nil {
+		t.Fatal(err)
+	}
+	main1 := commit("main: docs", map[string]string{"c.txt": "c"})
+	merge := commit("Merge pull request #34 from ada/side\n\nside work", map[string]string{"b.txt": "2"}, main1, side2)
+	c5 := commit("release 1.2.0", map[string]string{"CHANGELOG.md": "# Changelog\n\n## 1.2.0\n- side work (#34)\n- docs\n\n## 1.1.0\n- feature\n"})
+	tag("v1.2.0", c5)
+	tag("sub/v1.2.0", c5)
 
 	ctx := context.Background()
-	r, err := Open(ctx, u.dir, t.TempDir())
+	r, err := Open(ctx, dir, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +97,12 @@ func TestHistory(t *testing.T) {
 	}
 
 	// A second Open reuses the cached clone and sees new tags.
-	c6 := u.commit(t, "more", map[string]string{"d.txt": "d"})
-	u.tag(t, "v1.3.0", c6)
+	tag("v1.3.0", commit("more", map[string]string{"d.txt": "d"}))
 	cache := t.TempDir()
-	if _, err := Open(ctx, u.dir, cache); err != nil {
+	if _, err := Open(ctx, dir, cache); err != nil {
 		t.Fatal(err)
 	}
-	r2, err := Open(ctx, u.dir, cache)
+	r2, err := Open(ctx, dir, cache)
 	if err != nil {
 		t.Fatal(err)
 	}

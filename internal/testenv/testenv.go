@@ -1,11 +1,14 @@
-// Package testenv holds the one rule tests follow for the tools they need
-// (go, php, composer, docker): skip on a developer machine that lacks one,
-// fail under CI=true, where a skip would hide that the real tool never ran.
+// Package testenv is what tests share: the one rule for the tools they
+// need (go, php, composer, docker: skip on a developer machine that lacks
+// one, fail under CI=true, where a skip would hide that the real tool never
+// ran), and a buffer safe to read while it is written.
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 )
 
@@ -27,4 +30,23 @@ func NeedTools(t testing.TB, tools ...string) {
 			Missing(t, tool, err)
 		}
 	}
+}
+
+// Buffer is an io.Writer a test can read while something else still
+// writes to it (a server's log, a build's output).
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

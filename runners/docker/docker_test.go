@@ -20,26 +20,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/runners"
 )
-
-// syncBuffer is a Probe.Logs the log follower may write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -67,7 +50,7 @@ func TestStartStop(t *testing.T) {
 	r := newRunner(t, dir, cfg, Options{})
 	runLabel := filters.Arg("label", LabelRun+"="+r.labels[LabelRun])
 
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: logs})
 	if err != nil {
 		t.Fatalf("start: %v\nlogs:\n%s", err, logs)
@@ -238,7 +221,7 @@ func TestUntestable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRunner(t, project(t, tt.dockerfile, nil), testConfig(), Options{})
-			logs := &syncBuffer{}
+			logs := &testenv.Buffer{}
 			inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(tt.lock), Logs: logs})
 			if err == nil {
 				inst.Stop(ctx)
@@ -261,13 +244,13 @@ func TestUntestable(t *testing.T) {
 
 // cancelOn cancels when what is written to it contains a marker.
 type cancelOn struct {
-	syncBuffer
+	testenv.Buffer
 	marker string
 	cancel context.CancelFunc
 }
 
 func (c *cancelOn) Write(p []byte) (int, error) {
-	n, err := c.syncBuffer.Write(p)
+	n, err := c.Buffer.Write(p)
 	if strings.Contains(c.String(), c.marker) {
 		c.cancel()
 	}

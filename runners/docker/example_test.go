@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -57,7 +58,7 @@ func TestExamples(t *testing.T) {
 					}
 					c.Files[f] = data
 				}
-				logs := &syncBuffer{}
+				logs := &testenv.Buffer{}
 				inst, err := r.Start(ctx, runners.Probe{Candidate: c, Logs: logs})
 				if err != nil {
 					t.Fatalf("%s lock: %v\n%s", side.dir, err, logs)

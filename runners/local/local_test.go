@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -203,34 +202,16 @@ func treeHash(t *testing.T, dir string) string {
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
-// syncBuffer is a Probe.Logs the test can read while a server writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func candidate() *manifests.Candidate {
 	return &manifests.Candidate{Applied: []string{"u1"}, Files: map[string][]byte{"candidate.lock": []byte("new\n")}}
 }
 
 // setup returns a runner for project whose work directories go to a
 // directory of their own, that directory, and the runner's log.
-func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner, string, *syncBuffer) {
+func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner, string, *testenv.Buffer) {
 	t.Helper()
 	tmp := t.TempDir()
-	log := &syncBuffer{}
+	log := &testenv.Buffer{}
 	r := New(cfg, project, Options{Keep: keep, TempDir: tmp, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	return r, tmp, log
 }
@@ -300,7 +281,7 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 		Ready: config.Ready{Path: "/redirect", Timeout: time.Minute},
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: logs})
 	if err != nil {
 		t.Fatalf("Start: %v\nlogs:\n%s", err, logs)
@@ -389,7 +370,7 @@ func TestParallelStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range insts {
 		wg.Go(func() {
-			insts[i], errs[i] = r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+			insts[i], errs[i] = r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 		})
 	}
 	wg.Wait()
@@ -470,7 +451,7 @@ func TestUntestable(t *testing.T) {
 			for k, v := range tt.files {
 				c.Files[k] = v
 			}
-			logs := &syncBuffer{}
+			logs := &testenv.Buffer{}
 			inst, err := r.Start(t.Context(), runners.Probe{Candidate: c, Logs: logs, Validate: tt.validate})
 			if err == nil {
 				inst.Stop(context.Background())
@@ -510,7 +491,7 @@ func TestStopKillsServerIgnoringTerm(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: config.Ready{Timeout: time.Minute}}
 	r, tmp, log := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +511,7 @@ func TestStopWithCancelledContext(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +530,7 @@ func TestKeep(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
 	r, _, log := setup(t, cfg, project, true)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +554,7 @@ func TestNothingServed(t *testing.T) {
 		Build: []string{"mkdir -p cache/mod/x && echo built > cache/mod/x/f && chmod -R a-w cache && echo built > artifact"},
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -613,7 +594,7 @@ func TestCancelDuringBuild(t *testing.T) {
 			}
 		}
 	}()
-	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err == nil {
 		inst.Stop(context.Background())
 		t.Fatal("Start succeeded despite the cancellation")
@@ -640,7 +621,7 @@ func TestPortTaken(t *testing.T) {
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	r.freePort = func() (int, error) { return l.Addr().(*net.TCPAddr).Port, nil }
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err == nil {
 		inst.Stop(context.Background())
 		t.Fatal("Start succeeded on a taken port")
@@ -664,7 +645,7 @@ func TestTemplateErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, tmp, _ := setup(t, tt.cfg, newProject(t, false), false)
-			_, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &syncBuffer{}})
+			_, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
 			if err == nil || errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v: want a config error containing %q", err, tt.want)
 			}

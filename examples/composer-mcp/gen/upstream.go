@@ -2,13 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/lockbisect/lockbisect/internal/fixtures/gitrepo"
 )
 
 // acme/schema's upstream repository, for `bisect run`'s drill-down: every
@@ -65,37 +60,11 @@ func writeUpstream(dir string) error {
 		}
 		return out, nil
 	}
-	r, err := git.PlainInit(dir, false)
+	repo, err := gitrepo.Init(dir)
 	if err != nil {
 		return err
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return err
-	}
-	when := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	commit := func(msg, author string, files map[string]string, parents ...plumbing.Hash) (plumbing.Hash, error) {
-		for name, body := range files {
-			p := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return plumbing.ZeroHash, err
-			}
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-				return plumbing.ZeroHash, err
-			}
-			if _, err := wt.Add(name); err != nil {
-				return plumbing.ZeroHash, err
-			}
-		}
-		when = when.Add(time.Hour)
-		sig := &object.Signature{Name: author, Email: author + "@example.com", When: when}
-		return wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, Parents: parents, AllowEmptyCommits: true})
-	}
-	tag := func(name string, h plumbing.Hash) error {
-		sig := &object.Signature{Name: "Ada", Email: "Ada@example.com", When: when}
-		_, err := r.CreateTag(name, h, &git.CreateTagOptions{Tagger: sig, Message: "Release " + name})
-		return err
-	}
+	commit, tag := repo.Commit, repo.Tag
 	release := func(version string, extra map[string]string) error {
 		files, err := filesOf(releases[version])
 		if err != nil {
@@ -137,7 +106,7 @@ func writeUpstream(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: fork}); err != nil {
+	if err := repo.Detach(fork); err != nil {
 		return err
 	}
 	class := "src/Schema.php"
@@ -161,10 +130,10 @@ func writeUpstream(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("master"), Force: true}); err != nil {
+	if err := repo.Switch("master"); err != nil {
 		return err
 	}
-	if head, err := r.Head(); err != nil || head.Hash() != fixed {
+	if head, err := repo.Head(); err != nil || head != fixed {
 		return fmt.Errorf("upstream: master is not at the fix (%v)", err)
 	}
 	if _, err := commit("Merge pull request #12 from cy/plain-properties\n\nReturn the properties array as is", "Ada",

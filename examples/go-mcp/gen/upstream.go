@@ -2,14 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-
+	"github.com/lockbisect/lockbisect/internal/fixtures/gitrepo"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
 )
 
@@ -102,33 +96,11 @@ const changelog = `# Changelog
 
 // writeUpstream writes example.com/schema's repository into dir.
 func writeUpstream(dir string) error {
-	r, err := git.PlainInit(dir, false)
+	repo, err := gitrepo.Init(dir)
 	if err != nil {
 		return err
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return err
-	}
-	when := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	commit := func(msg, author string, files map[string]string, parents ...plumbing.Hash) (plumbing.Hash, error) {
-		for name, body := range files {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				return plumbing.ZeroHash, err
-			}
-			if _, err := wt.Add(name); err != nil {
-				return plumbing.ZeroHash, err
-			}
-		}
-		when = when.Add(time.Hour)
-		sig := &object.Signature{Name: author, Email: author + "@example.com", When: when}
-		return wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig, Parents: parents, AllowEmptyCommits: true})
-	}
-	tag := func(name string, h plumbing.Hash) error {
-		sig := &object.Signature{Name: "Ada", Email: "Ada@example.com", When: when}
-		_, err := r.CreateTag(name, h, &git.CreateTagOptions{Tagger: sig, Message: "Release " + name})
-		return err
-	}
+	commit, tag := repo.Commit, repo.Tag
 	gomod := func(m goproxy.Module) string { return m.GoModText() }
 	plain := goproxy.Module{Path: schemaPath}
 	rels := schemaReleases()
@@ -154,7 +126,7 @@ func writeUpstream(dir string) error {
 			}
 		}
 	}
-	fork, err := r.Head()
+	fork, err := repo.Head()
 	if err != nil {
 		return err
 	}
@@ -167,10 +139,10 @@ func writeUpstream(dir string) error {
 	}
 	// The feature branch starts at "Document the package"; its commits are
 	// made on a detached work tree state by naming their parents.
-	if err := wt.Checkout(&git.CheckoutOptions{Hash: fork.Hash()}); err != nil {
+	if err := repo.Detach(fork); err != nil {
 		return err
 	}
-	side1, err := commit("Add the object type", "Cy", map[string]string{"schema.go": schemaV123 + schemaObjectType}, fork.Hash())
+	side1, err := commit("Add the object type", "Cy", map[string]string{"schema.go": schemaV123 + schemaObjectType}, fork)
 	if err != nil {
 		return err
 	}
@@ -178,10 +150,10 @@ func writeUpstream(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("master"), Force: true}); err != nil {
+	if err := repo.Switch("master"); err != nil {
 		return err
 	}
-	if head, err := r.Head(); err != nil || head.Hash() != fixed {
+	if head, err := repo.Head(); err != nil || head != fixed {
 		return fmt.Errorf("upstream: master is not at the build fix (%v)", err)
 	}
 	if _, err := commit("Merge pull request #7 from cy/struct-schema\n\nMarshal a struct instead of a map", "Ada",
