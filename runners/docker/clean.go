@@ -40,7 +40,8 @@ type CleanOptions struct {
 }
 
 // Clean removes what runs of the tool that are no longer alive left behind:
-// their containers and networks, the tool's dangling images, and with
+// their containers and networks, the tool's dangling images (the step
+// images a killed build left too, when no run is alive on this host), and with
 // opts.All the cached candidate images too. Objects of a live run (its
 // process still exists on this host) are never touched, nor objects made
 // by a bisect on another host. It returns a line per removed object; an
@@ -98,7 +99,11 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 	if err != nil {
 		return removed, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
 	}
+	live := false // a run of the tool on this host may be building now
 	for _, n := range ns {
+		if alive(n.Labels) {
+			live = true
+		}
 		if alive(n.Labels) || !old(n.Labels, n.Created) {
 			continue
 		}
@@ -121,9 +126,21 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		if !old(im.Labels, time.Unix(im.Created, 0)) {
 			continue
 		}
+		// A step image of a build (it has the tool's label from the top of
+		// its stage, but no run's) may belong to a build in progress: it
+		// goes only when no run is alive.
+		if im.Labels[LabelRun] == "" && live {
+			continue
+		}
 		// Removing each tag by name deletes the image with its last tag
 		// without forcing, so an image a container still uses stays.
-		names := im.RepoTags
+		var names []string
+		for _, tag := range im.RepoTags {
+			// Older engines list an untagged image as "<none>:<none>".
+			if tag != "<none>:<none>" {
+				names = append(names, tag)
+			}
+		}
 		if len(names) == 0 {
 			names = []string{im.ID}
 		}

@@ -298,9 +298,18 @@ func TestLocateDockerfile(t *testing.T) {
 }
 
 func TestLabelled(t *testing.T) {
-	got := string(labelled([]byte("FROM scratch\nCOPY a /a"), map[string]string{"b.x": "2", "a.y": `q"uote`}))
-	want := "FROM scratch\nCOPY a /a\nLABEL a.y=\"q\\\"uote\" b.x=\"2\"\n"
+	in := "FROM scratch AS build\nCOPY a /a\nfrom build\nRUN x \\\n  from y"
+	got := string(labelled([]byte(in), map[string]string{"b.x": "2", "a.y": `q"uote`}))
+	want := `FROM scratch AS build
+LABEL org.lockbisect.tool="bisect"
+COPY a /a
+from build
+LABEL org.lockbisect.tool="bisect"
+RUN x \
+  from y
+LABEL a.y="q\"uote" b.x="2"
+`
 	if got != want {
-		t.Errorf("labelled:\n%s\nwant:\n%s", got, want)
+		t.Errorf("labelled:\n%q\nwant:\n%q", got, want)
 	}
 }

@@ -418,11 +418,26 @@ func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(c
 // project's, with the labels added.
 const sentDockerfile = ".lockbisect.Dockerfile"
 
-// labelled appends one LABEL instruction with the labels to a Dockerfile;
-// in a multi-stage Dockerfile it lands on the last stage, the image built.
+// labelled appends one LABEL instruction with the labels to a Dockerfile,
+// and marks every stage with the tool's label right after its FROM: the
+// step images a killed build leaves behind then carry it, so that `bisect
+// clean` finds them, and the label, the same in every run, costs the layer
+// cache nothing.
 func labelled(dockerfile []byte, labels map[string]string) []byte {
 	var b bytes.Buffer
-	b.Write(dockerfile)
+	continued := false // the line goes on an instruction of the lines before
+	for _, line := range bytes.SplitAfter(dockerfile, []byte("\n")) {
+		b.Write(line)
+		t := bytes.TrimSpace(line)
+		from := !continued && len(t) > 5 && bytes.EqualFold(t[:5], []byte("FROM "))
+		continued = bytes.HasSuffix(t, []byte("\\"))
+		if from && !continued {
+			if !bytes.HasSuffix(line, []byte("\n")) {
+				b.WriteByte('\n')
+			}
+			fmt.Fprintf(&b, "LABEL %s=%s\n", LabelTool, strconv.Quote(toolName))
+		}
+	}
 	b.WriteString("\nLABEL")
 	for _, k := range sortedKeys(labels) {
 		fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(labels[k]))
