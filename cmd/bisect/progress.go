@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -21,7 +20,7 @@ func (g *globals) progress() func(hunt.Event) {
 	if g.quiet {
 		return nil
 	}
-	p := &progress{w: g.stderr, start: time.Now()}
+	p := &progress{w: g.stderr}
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.live = true
 	}
@@ -34,7 +33,7 @@ type progress struct {
 	live  bool
 	bar   *progressbar.ProgressBar
 	done  int
-	start time.Time
+	round int // of the latest event
 }
 
 func (p *progress) event(e hunt.Event) {
@@ -47,18 +46,27 @@ func (p *progress) event(e hunt.Event) {
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetWidth(20),
-			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
 	}
+	// The oracle phase does not know its round: it is the build's before it.
+	if e.Phase == "oracle" && e.Round == 0 {
+		e.Round = p.round
+	}
+	p.round = e.Round
+	stage := fmt.Sprintf("round %d", e.Round)
+	if e.Round == 0 {
+		stage = "drill-down"
+	}
 	if e.Phase != "done" {
 		if p.live {
-			p.bar.Describe(fmt.Sprintf("round %d · %s %s", e.Round, e.Phase, applied(e)))
+			p.bar.Describe(fmt.Sprintf("%s · %s %s", stage, e.Phase, applied(e)))
+			_ = p.bar.RenderBlank()
 		}
 		return
 	}
 	p.done++
-	line := fmt.Sprintf("probe %d, round %d: %s → %s", p.done, e.Round, applied(e), e.Outcome)
+	line := fmt.Sprintf("probe %d, %s: %s → %s", p.done, stage, applied(e), e.Outcome)
 	if e.Check != "" {
 		line += " (" + e.Check + ")"
 	}
