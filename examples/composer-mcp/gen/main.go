@@ -21,7 +21,6 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
@@ -30,11 +29,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
 )
 
 type pkg struct {
@@ -162,9 +160,6 @@ const clock = `
     }
 `
 
-// epoch is the fixed modification time of every zip entry.
-var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func (p pkg) files() (map[string][]byte, error) {
 	manifest := map[string]any{
 		"name":        p.name,
@@ -196,26 +191,11 @@ func (p pkg) zip() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range names {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: epoch})
-		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", name, err)
-		}
-		if _, err := w.Write(files[name]); err != nil {
-			return nil, fmt.Errorf("zip %s: %w", name, err)
-		}
-	}
-	if err := zw.Close(); err != nil {
+	b, err := composerrepo.ZipFiles(files)
+	if err != nil {
 		return nil, fmt.Errorf("zip %s %s: %w", p.name, p.version, err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 func main() {
