@@ -63,6 +63,23 @@ type Diff struct {
 	Edges     []Edge   `json:"edges"`
 }
 
+// MarshalJSON writes the diff with every list present, never null: the
+// contract of `bisect diff --json` that scripts iterate over.
+func (d Diff) MarshalJSON() ([]byte, error) {
+	type plain Diff
+	p := plain(d)
+	if p.Changes == nil {
+		p.Changes = []Change{}
+	}
+	if p.Units == nil {
+		p.Units = []Unit{}
+	}
+	if p.Edges == nil {
+		p.Edges = []Edge{}
+	}
+	return json.Marshal(p)
+}
+
 // Change returns the change of the named package, or nil.
 func (d *Diff) Change(pkg string) *Change {
 	for i := range d.Changes {

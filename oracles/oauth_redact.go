@@ -17,6 +17,8 @@ var (
 	redactParam = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)=([^&\s"'#]+)`)
 	// Credentials as JSON members.
 	redactJSON = regexp.MustCompile(`(?i)"(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)"(\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	// Credentials in a URL's user information (https://user:token@host).
+	redactUserinfo = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@"'<>]+@`)
 	// A Bearer credential (RFC 6750 b64token) anywhere in free text.
 	redactBearer = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*`)
 )
@@ -27,7 +29,7 @@ var (
 // Cookie, Set-Cookie, X-Api-Key, Mcp-Session-Id), Bearer credentials, and
 // credential parameters in query strings, forms and JSON (access_token,
 // refresh_token, id_token, client_secret, code, code_verifier, password,
-// token). Secrets shorter than 4 bytes are ignored, since replacing them would
+// token), and the user information of URLs (https://user:token@host). Secrets shorter than 4 bytes are ignored, since replacing them would
 // shred ordinary text without protecting anything guessable anyway.
 func Redact(s string, secrets ...string) string {
 	sorted := slices.Clone(secrets)
@@ -41,18 +43,19 @@ func Redact(s string, secrets ...string) string {
 	s = redactHeader.ReplaceAllString(s, "${1}${2}"+redacted)
 	s = redactParam.ReplaceAllString(s, "${1}="+redacted)
 	s = redactJSON.ReplaceAllString(s, `"${1}"${2}"`+redacted+`"`)
+	s = redactUserinfo.ReplaceAllString(s, "${1}"+redacted+"@")
 	return redactBearerTokens(s)
 }
 
 // redactBearerTokens replaces Bearer credentials but leaves a challenge's
 // auth-params (`Bearer realm="x"`, `Bearer resource_metadata="…"`, also
-// inside a %q-quoted string) alone: a b64token is never followed by a quote,
-// a backslash or more token characters.
+// inside a %q-quoted string) alone: an auth-param is a short name, then "="
+// and a quote, where a credential ending a quoted string has no such name.
 func redactBearerTokens(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range redactBearer.FindAllStringIndex(s, -1) {
-		if m[1] < len(s) && (s[m[1]] == '"' || s[m[1]] == '\\' || isTokenChar(s[m[1]])) {
+		if m[1] < len(s) && (isTokenChar(s[m[1]]) || authParam(s[m[0]:m[1]], s[m[1]])) {
 			continue
 		}
 		b.WriteString(s[last:m[0]])
@@ -62,6 +65,18 @@ func redactBearerTokens(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// authParam reports whether a Bearer match ("Bearer name=") followed by next
+// starts an auth-param rather than being a credential.
+func authParam(match string, next byte) bool {
+	if next != '"' && next != '\\' {
+		return false
+	}
+	name, ok := strings.CutSuffix(strings.TrimSpace(match[len("bearer"):]), "=")
+	return ok && authParamName.MatchString(name)
+}
+
+var authParamName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
 func isTokenChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0

@@ -23,6 +23,12 @@ func TestRedact(t *testing.T) {
 		{"json members", `{"access_token": "a1", "refresh_token":"r\"1", "token_type":"Bearer"}`, nil, `{"access_token": "[REDACTED]", "refresh_token":"[REDACTED]", "token_type":"Bearer"}`},
 		{"client secret form", "client_id=c&client_secret=s3cr3t", nil, "client_id=c&client_secret=[REDACTED]"},
 		{"cookie", "Set-Cookie: sid=1; HttpOnly", nil, "Set-Cookie: [REDACTED]"},
+		{"bearer ending a JSON string", `{"auth":"Bearer eyJhbGciOiJIUzI1NiJ9.abc.def"}`, nil, `{"auth":"Bearer [REDACTED]"}`},
+		{"bearer ending a %q string", `header "Bearer eyJhbGciOiJIUzI1NiJ9.abc.def"`, nil, `header "Bearer [REDACTED]"`},
+		{"padded bearer ending a string", `"Bearer YWJjZA=="`, nil, `"Bearer [REDACTED]"`},
+		{"url user information", "clone https://user:ghp_secret@github.com/o/r.git failed", nil, "clone https://[REDACTED]@github.com/o/r.git failed"},
+		{"url token as user", "--repo-map a=https://ghp_secret@github.com/o/r", nil, "--repo-map a=https://[REDACTED]@github.com/o/r"},
+		{"scp-like and plain urls kept", "git@github.com:o/r.git https://github.com/o/r /tmp/x", nil, "git@github.com:o/r.git https://github.com/o/r /tmp/x"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

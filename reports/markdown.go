@@ -43,6 +43,9 @@ func (m *md) header() {
 	r, q := m.r, m.r.Question
 	m.p("## Dependency bisect: %s\n\n", r.Verdict)
 	m.p("**%s** (exit code %d)\n\n", Sentence(r), r.ExitCode)
+	if r.Detail != "" {
+		m.p("%s\n\n", r.Detail)
+	}
 	direct := 0
 	for _, c := range r.Changes {
 		if c.Direct {

@@ -88,6 +88,9 @@ func changeText(c manifests.Change) string {
 // Brief writes the short result printed on stdout at the end of a run.
 func Brief(w io.Writer, r *Report) error {
 	fmt.Fprintf(w, "verdict: %s\n%s\n", r.Verdict, Sentence(r))
+	if r.Detail != "" {
+		fmt.Fprintln(w, r.Detail)
+	}
 	for _, c := range r.Culprits {
 		fmt.Fprintf(w, "culprit: %s\n", changeList(c.Changes))
 		if c.Evidence != nil && c.Evidence.Check != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 )
 
@@ -152,9 +153,10 @@ func printDryRun(g *globals, rep *reports.Report) error {
 	return err
 }
 
-// commandLine is the command as typed, for the report.
+// commandLine is the command as typed, for the report, with credentials
+// (a token in a --repo-map URL, say) redacted.
 func commandLine() string {
-	return "bisect " + strings.Join(os.Args[1:], " ")
+	return oracles.Redact("bisect " + strings.Join(os.Args[1:], " "))
 }
 
 // parseRepoMap reads the --repo-map PACKAGE=URL flags.

@@ -203,7 +203,8 @@ var configKeys = []string{
 	"project", "runner.kind", "runner.start", "runner.dockerfile", "runner.port",
 	"runner.ready.path", "runner.ready.timeout", "oracle.kind", "oracle.path",
 	"oracle.profile", "oracle.command", "search.repeat", "search.parallel",
-	"search.drill", "search.composer_repo", "report.markdown", "report.json",
+	"search.drill", "search.composer_repo", "search.retries", "oracle.timeout",
+	"runner.stop", "report.markdown", "report.json",
 }
 
 // ecosystems are the lock formats bisect knows, registered in this one place.

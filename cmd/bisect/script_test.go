@@ -71,7 +71,7 @@ func TestScripts(t *testing.T) {
 				}
 				return err == nil, nil
 			}
-			return false, nil
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkproxy":         cmdMkproxy,

@@ -184,7 +184,7 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("runner.kind: %q is not local or docker", c.Runner.Kind)
 	}
-	if c.Runner.Kind == "docker" && c.Runner.Start == "" && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
+	if c.Runner.Kind == "docker" && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
 		return fmt.Errorf("runner.port: the docker runner needs the container port the server listens on")
 	}
 	if err := c.Oracle.Validate(); err != nil {

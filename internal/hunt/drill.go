@@ -439,7 +439,7 @@ func (u upstream) tag(version string) string {
 // commits runs the commit level in up between dp's last good and first bad
 // release, filling dp.Commits or, when it cannot run, dp.CommitNote.
 func (dr *driller) commits(ctx context.Context, pinner manifests.Pinner, ch manifests.Change, up upstream, dp *reports.DrillPackage) {
-	shown := redactURL(up.url)
+	shown := oracles.Redact(up.url)
 	note := func(err error) string { return strings.ReplaceAll(err.Error(), up.url, shown) }
 	cctx, cancel := context.WithTimeout(ctx, cloneTimeout)
 	repo, err := drill.Open(cctx, up.url, filepath.Join(dr.cacheDir(), "git"))
@@ -724,17 +724,6 @@ func hostConvention(mod string) (repo, subdir string) {
 		rest = rest[:n-1]
 	}
 	return "https://" + strings.Join(parts[:3], "/"), strings.Join(rest, "/")
-}
-
-// redactURL drops the credentials a repository URL may carry
-// (https://user:token@host/…) before it reaches the report.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }
 
 // tagName is the tag a release resolves through, for links and the report.

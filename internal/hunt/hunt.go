@@ -446,6 +446,7 @@ func packagesOf(d *manifests.Diff, units []string) []string {
 // fill copies the search's result into the report.
 func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed time.Duration) {
 	rep.Verdict = string(res.Verdict)
+	rep.Detail = res.Detail
 	rep.Summary.Rounds = res.Rounds
 	rep.Summary.Seconds = elapsed.Seconds()
 	for _, r := range res.Probes {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -22,12 +22,7 @@ import (
 // relative to the CLI's.
 func BenchmarkProbe(b *testing.B) {
 	needDocker(b)
-	if _, err := exec.LookPath("docker"); err != nil {
-		if os.Getenv("CI") == "true" {
-			b.Fatal("CI=true needs the docker CLI for the comparison")
-		}
-		b.Skip("no docker CLI")
-	}
+	testenv.NeedTools(b, "docker")
 	ctx := context.Background()
 	dir := project(b, scratchDockerfile, nil)
 	r := newRunner(b, dir, testConfig(), Options{})

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -23,10 +24,7 @@ func needDocker(t testing.TB) *client.Client {
 	defer cancel()
 	cli, err := Connect(ctx)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true needs the docker engine: %v", err)
-		}
-		t.Skipf("no docker engine: %v", err)
+		testenv.Missing(t, "the docker engine", err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
