@@ -24,6 +24,6 @@
 //
 // # Honest answers
 //
-// Where skips block an exact answer, [Result] says so: "after A (known
-// good), no later than B (first known bad)".
+// Where skips block an exact answer, [Line] says so ([Line.Exact] is
+// false): "after A (known good), no later than B (first known bad)".
 package drill

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // maxWalk bounds every walk through history.
@@ -47,6 +49,10 @@ func Open(ctx context.Context, url, cacheDir string) (*git.Repository, error) {
 			return nil, fmt.Errorf("fetch %s into %s: %w", url, dir, err)
 		}
 		return r, nil
+	}
+	// A clone the cache cannot open (an interrupted one) is made again.
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clear the cached clone %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return nil, err
@@ -88,17 +94,23 @@ func ResolveTag(r *git.Repository, prefix, version string) (*object.Commit, erro
 // (inclusive), oldest first. When good is not on that chain, the walk stops
 // at the first commit that is an ancestor of good.
 func FirstParent(good, bad *object.Commit) ([]*object.Commit, error) {
+	// good's history is walked once; each chain commit is then a lookup.
+	known := map[plumbing.Hash]bool{}
+	iter := object.NewCommitPreorderIter(good, nil, nil)
+	err := iter.ForEach(func(c *object.Commit) error {
+		if len(known) > maxWalk {
+			return storer.ErrStop
+		}
+		known[c.Hash] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walk the history of %s: %w", short(good.Hash), err)
+	}
 	var chain []*object.Commit
-	c := bad
-	for i := 0; ; i++ {
-		if i > maxWalk {
+	for c := bad; !known[c.Hash]; {
+		if len(chain) > maxWalk {
 			return nil, fmt.Errorf("more than %d commits between %s and %s", maxWalk, short(good.Hash), short(bad.Hash))
-		}
-		if c.Hash == good.Hash {
-			break
-		}
-		if anc, err := c.IsAncestor(good); err == nil && anc {
-			break
 		}
 		chain = append(chain, c)
 		if c.NumParents() == 0 {
@@ -110,9 +122,7 @@ func FirstParent(good, bad *object.Commit) ([]*object.Commit, error) {
 		}
 		c = p
 	}
-	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-		chain[i], chain[j] = chain[j], chain[i]
-	}
+	slices.Reverse(chain)
 	return chain, nil
 }
 

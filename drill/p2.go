@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -196,28 +197,31 @@ func marshalSorted(e map[string]json.RawMessage) (json.RawMessage, error) {
 func fetch(ctx context.Context, client *http.Client, raw string) ([]byte, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", raw, err)
+		return nil, fmt.Errorf("fetch: %w", err)
 	}
+	// Errors name the URL without its user information (a token, often).
+	shown := *u
+	shown.User = nil
 	const limit = 64 << 20
 	if u.Scheme == "file" {
 		f, err := os.Open(u.Path)
 		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", raw, err)
+			return nil, fmt.Errorf("fetch %s: %w", &shown, err)
 		}
 		defer f.Close()
 		return io.ReadAll(io.LimitReader(f, limit))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fetch %s: %w", &shown, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", raw, err)
+		return nil, fmt.Errorf("fetch %s: %w", &shown, errors.Unwrap(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s: %s", raw, resp.Status)
+		return nil, fmt.Errorf("fetch %s: %s", &shown, resp.Status)
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }

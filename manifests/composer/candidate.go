@@ -63,7 +63,7 @@ func infeasible(what string, problems []string) error {
 // composer the candidates the check refuses). A pinned entry, when given,
 // takes the place of its package's entry (drill-down).
 func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []string, error) {
-	ids := compactStrings(slices.Sorted(slices.Values(applied)))
+	ids := slices.Compact(slices.Sorted(slices.Values(applied)))
 	take := map[string]bool{}
 	for _, id := range ids {
 		pkgs, ok := s.unitOf[id]
@@ -112,9 +112,6 @@ func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []st
 	return &manifests.Candidate{Applied: ids, Files: files}, problems, nil
 }
 
-// compactStrings drops repeats from a sorted slice.
-func compactStrings(sorted []string) []string { return slices.Compact(sorted) }
-
 // candidateIndex maps each name to the chosen entries that answer to it.
 func candidateIndex(chosen []*entry) map[string][]*entry {
 	idx := make(map[string][]*entry, len(chosen))
@@ -146,7 +143,10 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) [
 		if isPlatform(l.Name) {
 			continue
 		}
-		c := s.constraint(l.Constraint)
+		c := s.conflict(e, l.Constraint)
+		if c == nil {
+			continue
+		}
 		for _, x := range idx[l.Key] {
 			if x != e && s.answers(x, l.Key, c) {
 				problems = append(problems, fmt.Sprintf("%s %s conflicts with %s %s, and the candidate locks %s %s", e.Name, e.Version, l.Name, l.Constraint, x.Name, x.Version))
@@ -202,11 +202,11 @@ func (s *set) writeLock(chosen []*entry, hash string) []byte {
 		}
 	}
 	keys := s.new.keys
-	if !contains(keys, "packages") {
+	if !slices.Contains(keys, "packages") {
 		keys = append([]string{"packages"}, keys...)
 	}
-	if len(dev) > 0 && !contains(keys, "packages-dev") {
-		i := indexOf(keys, "packages") + 1
+	if len(dev) > 0 && !slices.Contains(keys, "packages-dev") {
+		i := slices.Index(keys, "packages") + 1
 		keys = append(keys[:i:i], append([]string{"packages-dev"}, keys[i:]...)...)
 	}
 	var b bytes.Buffer
@@ -262,17 +262,6 @@ func writeEntries(b *bytes.Buffer, es []*entry) {
 	b.WriteString("    ]")
 }
 
-func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
-
-func indexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
 // edit replaces data[start:end] with text.
 type edit struct {
 	start, end int
@@ -326,6 +315,9 @@ func (s *set) rootHolds(section, key, constraint string, idx map[string][]*entry
 	c := s.constraint(constraint)
 	if section != "conflict" {
 		return s.satisfied(idx, key, c)
+	}
+	if c == nil {
+		return true
 	}
 	for _, x := range idx[key] {
 		if s.answers(x, key, c) {

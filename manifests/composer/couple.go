@@ -136,7 +136,10 @@ func (s *set) forces() []manifests.Force {
 				if isPlatform(l.Name) {
 					continue
 				}
-				c := s.constraint(l.Constraint)
+				c := s.conflict(e, l.Constraint)
+				if c == nil {
+					continue
+				}
 				for _, q := range otherIdx[l.Key] {
 					if q != p && q.changed && s.answers(other(q, side), l.Key, c) {
 						force(q, fmt.Sprintf("%s %s conflicts with %s %s", e.Name, e.Version, l.Name, l.Constraint))

@@ -205,6 +205,17 @@ func (s *set) constraint(c string) *constraint.Constraint {
 	return k
 }
 
+// conflict is the constraint of a conflict that entry e declares, with
+// "self.version" standing for e's own version. nil when it cannot be
+// evaluated: an unknown constraint must not make every version conflict
+// (for a requirement, nil is the opposite and harmless: satisfied).
+func (s *set) conflict(e *entry, c string) *constraint.Constraint {
+	if c == "self.version" {
+		c = e.Version
+	}
+	return s.constraint(c)
+}
+
 // check is c.Check(version), memoized.
 func (s *set) check(c *constraint.Constraint, version string) bool {
 	k := checkKey{c, version}

@@ -307,6 +307,14 @@ func TestCoupling(t *testing.T) {
 			units: 2, edge: "x/a>x/b", reason: "x/user 1.0.0 requires psr/impl ^1.0, which x/a 1.0.0 and x/b 2.0.0 satisfy",
 		},
 		{
+			// An unparsable conflict constraint must not make every
+			// version conflict; self.version is the declaring entry's own.
+			name:  "conflict constraints that do not apply never couple",
+			old:   []string{`{"name": "x/a", "version": "1.0.0", "conflict": {"x/b": "self.version"}}`, `{"name": "x/b", "version": "2.0.0"}`},
+			new:   []string{`{"name": "x/a", "version": "1.1.0", "conflict": {"x/b": ">= 1.0 - 2.0"}}`, `{"name": "x/b", "version": "2.1.0"}`},
+			units: 2,
+		},
+		{
 			name:  "platform requirements never couple",
 			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"php": "^7.4"}}`, `{"name": "x/p", "version": "1.0.0"}`},
 			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"php": "^8.2"}}`, `{"name": "x/p", "version": "2.0.0"}`},

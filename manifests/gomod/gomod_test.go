@@ -414,3 +414,22 @@ func TestModReaderSources(t *testing.T) {
 		t.Errorf("fetch with no source = %v, want an error naming the module and each source tried", err)
 	}
 }
+
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"v1.2.0", "v1.10.0", -1},
+		{"v2.0.0-rc.1", "v2.0.0", -1},
+		{"1.22", "1.22.3", -1},
+		{"go1.22.3", "1.22.3", 0},
+		{"1.21rc2", "1.21rc1", 1},
+		{"1.21rc2", "1.21.0", -1},
+		{"1.21", "1.21rc1", -1}, // the language version 1.21 precedes its release candidates
+	} {
+		if got := compareVersions(c.a, c.b); got != c.want {
+			t.Errorf("compareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/version"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -165,14 +166,5 @@ func compareVersions(a, b string) int {
 	if semver.IsValid(a) && semver.IsValid(b) {
 		return semver.Compare(a, b)
 	}
-	return semver.Compare(goSemver(a), goSemver(b))
-}
-
-// goSemver turns "1.22", "1.22.3", "go1.22rc1" into comparable semver.
-func goSemver(v string) string {
-	v = strings.TrimPrefix(v, "go")
-	if i := strings.IndexAny(v, "rb"); i > 0 {
-		v = v[:i] + "-" + v[i:]
-	}
-	return "v" + v
+	return version.Compare("go"+strings.TrimPrefix(a, "go"), "go"+strings.TrimPrefix(b, "go"))
 }
