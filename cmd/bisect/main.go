@@ -1,5 +1,3 @@
-// Command bisect finds which dependency change between two lock files broke
-// a server. See the package documentation of doc.go for usage.
 package main
 
 import (
@@ -9,8 +7,13 @@ import (
 	"syscall"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+func main() { os.Exit(run()) }
+
+// run executes the command line and returns the exit code. Ctrl-C, SIGTERM
+// and a closed terminal (SIGHUP) cancel the run, which then stops what it
+// started and removes what it made.
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	os.Exit(exitCode(newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx), os.Stderr))
+	return exitCode(newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx), os.Stderr)
 }
