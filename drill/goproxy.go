@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lockbisect/lockbisect/internal/urlread"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -41,7 +42,7 @@ func GoReleases(ctx context.Context, client *http.Client, goproxy, mod string) (
 	if err != nil {
 		return nil, fmt.Errorf("module path %s: %w", mod, err)
 	}
-	data, err := fetch(ctx, client, base+"/"+esc+"/@v/list")
+	data, err := urlread.Read(ctx, client, base+"/"+esc+"/@v/list")
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func GoReleases(ctx context.Context, client *http.Client, goproxy, mod string) (
 	if err != nil {
 		return nil, err
 	}
-	modData, err := fetch(ctx, client, base+"/"+esc+"/@v/"+escV+".mod")
+	modData, err := urlread.Read(ctx, client, base+"/"+esc+"/@v/"+escV+".mod")
 	if err != nil {
 		return nil, err
 	}

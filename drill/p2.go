@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/internal/urlread"
 )
 
 // unset is the minified format's marker for a key the previous version had
@@ -128,7 +126,7 @@ type ComposerRelease struct {
 // ComposerReleases fetches <repo>/p2/<vendor>/<name>.json (repo is an http(s)
 // or file URL) and returns every version with its entry.
 func ComposerReleases(ctx context.Context, client *http.Client, repo, pkg string) ([]ComposerRelease, error) {
-	data, err := fetch(ctx, client, strings.TrimSuffix(repo, "/")+"/p2/"+pkg+".json")
+	data, err := urlread.Read(ctx, client, strings.TrimSuffix(repo, "/")+"/p2/"+pkg+".json")
 	if err != nil {
 		return nil, err
 	}
@@ -191,37 +189,4 @@ func marshalSorted(e map[string]json.RawMessage) (json.RawMessage, error) {
 		return nil, fmt.Errorf("re-encode metadata entry: %w", err)
 	}
 	return b.Bytes(), nil
-}
-
-// fetch reads an http(s) or file URL, bounded to 64 MiB.
-func fetch(ctx context.Context, client *http.Client, raw string) ([]byte, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	// Errors name the URL without its user information (a token, often).
-	shown := *u
-	shown.User = nil
-	const limit = 64 << 20
-	if u.Scheme == "file" {
-		f, err := os.Open(u.Path)
-		if err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", &shown, err)
-		}
-		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, limit))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", &shown, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", &shown, errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s: %s", &shown, resp.Status)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +15,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
+	"github.com/lockbisect/lockbisect/internal/urlread"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -230,28 +228,7 @@ func (r *modReader) fromProxy(ctx context.Context, proxy, rel string) ([]byte, e
 		// As the go command does: an entry without a scheme is https.
 		proxy = "https://" + proxy
 	}
-	if strings.HasPrefix(proxy, "file://") {
-		u, err := url.Parse(proxy)
-		if err != nil {
-			// The entry itself stays out of the message: it may carry
-			// credentials.
-			return nil, errors.New("a file:// GOPROXY entry does not parse as a URL")
-		}
-		return os.ReadFile(filepath.Join(filepath.FromSlash(u.Path), filepath.FromSlash(rel)))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(proxy, "/")+"/"+rel, nil)
-	if err != nil {
-		return nil, errors.New("a GOPROXY entry does not parse as a URL")
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", req.URL.Redacted(), resp.Status)
-	}
-	return io.ReadAll(resp.Body)
+	return urlread.Read(ctx, r.client, strings.TrimSuffix(proxy, "/")+"/"+rel)
 }
 
 func (r *modReader) modCache(ctx context.Context) string {
