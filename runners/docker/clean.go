@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -41,7 +42,8 @@ type CleanOptions struct {
 
 // Clean removes what runs of the tool that are no longer alive left behind:
 // their containers and networks, the tool's dangling images (the step
-// images a killed build left too, when no run is alive on this host), and with
+// images and step containers a killed build left too, when no run is alive
+// on this host: a live run's build steps look the same), and with
 // opts.All the cached candidate images too. Objects of a live run (its
 // process still exists on this host) are never touched, nor objects made
 // by a bisect on another host. It returns a line per removed object; an
@@ -73,15 +75,33 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		}
 		return o.now.Sub(created) > o.olderThan
 	}
-	var removed []string
-	var errs []error
-
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: toolFilter()})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: toolFilter()})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	f := toolFilter()
+	if !o.images {
+		f.Add("dangling", "true")
+	}
+	is, err := cli.ImageList(ctx, image.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	// A run of the tool alive on this host may be building now (its steps
+	// look like any other build's); every run has its network from its
+	// start, so one of these objects shows it.
+	live := slices.ContainsFunc(cs, func(c container.Summary) bool { return alive(c.Labels) }) ||
+		slices.ContainsFunc(ns, func(n network.Summary) bool { return alive(n.Labels) }) ||
+		slices.ContainsFunc(is, func(im image.Summary) bool { return alive(im.Labels) })
+
+	var removed []string
+	var errs []error
 	for _, c := range cs {
-		if alive(c.Labels) || !old(c.Labels, time.Unix(c.Created, 0)) {
+		if alive(c.Labels) || !old(c.Labels, time.Unix(c.Created, 0)) || step(c.Labels) && live {
 			continue
 		}
 		name := c.ID[:12]
@@ -94,16 +114,7 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		}
 		removed = append(removed, "container "+name)
 	}
-
-	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: toolFilter()})
-	if err != nil {
-		return removed, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
-	}
-	live := false // a run of the tool on this host may be building now
 	for _, n := range ns {
-		if alive(n.Labels) {
-			live = true
-		}
 		if alive(n.Labels) || !old(n.Labels, n.Created) {
 			continue
 		}
@@ -113,23 +124,10 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		}
 		removed = append(removed, "network "+n.Name)
 	}
-
-	f := toolFilter()
-	if !o.images {
-		f.Add("dangling", "true")
-	}
-	is, err := cli.ImageList(ctx, image.ListOptions{Filters: f})
-	if err != nil {
-		return removed, errors.Join(append(errs, fmt.Errorf("list images: %w", err))...)
-	}
 	for _, im := range is {
-		if !old(im.Labels, time.Unix(im.Created, 0)) {
-			continue
-		}
-		// A step image of a build (it has the tool's label from the top of
-		// its stage, but no run's) may belong to a build in progress: it
-		// goes only when no run is alive.
-		if im.Labels[LabelRun] == "" && live {
+		// An image of a live run may be the last step of its build, not
+		// tagged yet.
+		if alive(im.Labels) || !old(im.Labels, time.Unix(im.Created, 0)) || step(im.Labels) && live {
 			continue
 		}
 		// Removing each tag by name deletes the image with its last tag
@@ -156,6 +154,14 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// step reports whether an object is a step of an image build: a step image,
+// or the container of a RUN step, which has the step image's labels. It has
+// the tool's label from the top of its stage, but no run's, so it may belong
+// to a build in progress: it goes only when no run is alive.
+func step(labels map[string]string) bool {
+	return labels[LabelRun] == ""
 }
 
 // alive reports whether the run that labelled an object may still be

@@ -378,6 +378,7 @@ func (r *Runner) removeUntagged(ctx context.Context, id string) {
 	if err != nil || len(info.RepoTags) > 0 {
 		return
 	}
+	unused := false // no container used it after a conflict
 	for attempt := 0; ; attempt++ {
 		_, err := r.cli.ImageRemove(ctx, id, image.RemoveOptions{PruneChildren: true})
 		if err == nil || cerrdefs.IsNotFound(err) {
@@ -388,8 +389,17 @@ func (r *Runner) removeUntagged(ctx context.Context, id string) {
 			return
 		}
 		users, lerr := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("ancestor", id))})
-		if lerr != nil || len(users) == 0 || attempt == 50 {
+		if lerr != nil || attempt == 50 {
 			return
+		}
+		if len(users) == 0 {
+			// The container may have gone between the two calls: one more
+			// try; a second conflict is a child image's.
+			if unused {
+				return
+			}
+			unused = true
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -395,6 +396,51 @@ func TestClean(t *testing.T) {
 	})
 }
 
+// TestCleanSparesLiveBuilds: while a run is alive, neither the untagged
+// last step of its build nor a step image or a RUN step's container (which
+// may be another live build's) is removed, by `bisect clean` or by the sweep at a runner's start; the
+// untagged image of a dead run is.
+func TestCleanSparesLiveBuilds(t *testing.T) {
+	cli := needDocker(t)
+	ctx := context.Background()
+	labels := func(run, pid string) map[string]string {
+		return map[string]string{
+			LabelTool: toolName, LabelRun: run, LabelCandidate: run,
+			LabelPID: pid, LabelHost: hostname(), LabelCreated: strconv.FormatInt(time.Now().Unix(), 10),
+		}
+	}
+	dir := project(t, "FROM scratch\nCOPY server /server\n", nil)
+	id := newRunID()
+	liveImage := buildTagged(t, cli, dir, "", labels("test-live-"+id, strconv.Itoa(os.Getpid())))
+	deadImage := buildTagged(t, cli, dir, "", labels("test-dead-"+id, "99999999"))
+	stepImage := buildTagged(t, cli, dir, "", map[string]string{LabelTool: toolName, LabelCandidate: id})
+	t.Cleanup(func() {
+		for _, im := range []string{liveImage, deadImage, stepImage} {
+			cli.ImageRemove(ctx, im, image.RemoveOptions{Force: true, PruneChildren: true})
+		}
+	})
+	// The container of a RUN step has its step image's labels.
+	c, err := cli.ContainerCreate(ctx, &container.Config{Image: stepImage, Cmd: []string{"/server"}, Labels: map[string]string{LabelTool: toolName}}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}) })
+	if _, err := Clean(ctx, cli, CleanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.ContainerInspect(ctx, c.ID); err != nil {
+		t.Errorf("a build step's container was removed while a run is alive: %v", err)
+	}
+	for _, im := range []struct{ id, what string }{{liveImage, "the live run's untagged image"}, {stepImage, "a step image while a run is alive"}} {
+		if _, err := cli.ImageInspect(ctx, im.id); err != nil {
+			t.Errorf("%s was removed: %v", im.what, err)
+		}
+	}
+	if _, err := cli.ImageInspect(ctx, deadImage); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the dead run's untagged image: %v, want it removed", err)
+	}
+}
+
 // mine keeps the removal lines that name objects of the test's run.
 func mine(removed []string, run string) []string {
 	var out []string
@@ -406,8 +452,10 @@ func mine(removed []string, run string) []string {
 	return out
 }
 
-// buildTagged builds dir's Dockerfile with the labels added, as tag.
-func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[string]string) {
+// buildTagged builds dir's Dockerfile with the labels added, as tag (""
+// leaves the image untagged, as a build in progress has it), and returns
+// the image's id.
+func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[string]string) string {
 	t.Helper()
 	ctx := context.Background()
 	entries, err := contextEntries(dir, filepath.Join(dir, ".dockerignore"), "Dockerfile")
@@ -422,14 +470,20 @@ func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[s
 	if err := writeContext(&buf, dir, entries, map[string][]byte{"Dockerfile": labelled(df, labels)}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := cli.ImageBuild(ctx, &buf, buildOptions(tag, "Dockerfile", nil))
+	opts := buildOptions(tag, "Dockerfile", nil)
+	if tag == "" {
+		opts.Tags = nil
+	}
+	resp, err := cli.ImageBuild(ctx, &buf, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, err := decodeBuild(resp.Body, io.Discard); err != nil {
+	id, err := decodeBuild(resp.Body, io.Discard)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return id
 }
 
 func createNetwork(t *testing.T, cli *client.Client, name string, labels map[string]string) string {
