@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,55 +352,74 @@ func TestClean(t *testing.T) {
 	buildTagged(t, cli, dir, tag, dead(run))
 	t.Cleanup(func() { removeImages(t, "lockbisect/test-clean") })
 	netID := createNetwork(t, cli, "lockbisect-"+run, dead(run))
-	deadC := createContainer(t, cli, tag, dead(run))
+	deadID := createContainer(t, cli, tag, dead(run))
 	liveC := createContainer(t, cli, tag, live)
 	t.Cleanup(func() {
 		cli.ContainerRemove(ctx, liveC, container.RemoveOptions{Force: true})
-		cli.ContainerRemove(ctx, deadC, container.RemoveOptions{Force: true})
+		cli.ContainerRemove(ctx, deadID, container.RemoveOptions{Force: true})
 		cli.NetworkRemove(ctx, netID)
 	})
 
+	// Clean's lines name the objects so.
+	deadC, deadN, img := "container /lockbisect-"+run+"-dead", "network lockbisect-"+run, "image "+tag
+	exists := map[string]func() error{
+		deadC: func() error { _, err := cli.ContainerInspect(ctx, deadID); return err },
+		deadN: func() error { _, err := cli.NetworkInspect(ctx, netID, network.InspectOptions{}); return err },
+		img:   func() error { _, err := cli.ImageInspect(ctx, tag); return err },
+	}
+	// Each step names what of this test's objects is gone after it, and
+	// what must still be there. The sweep at the start of a runner in
+	// another test process may remove a dead container or network at any
+	// time, so those are never required to stay; Clean's lines must only
+	// name what is gone.
 	steps := []struct {
-		name    string
-		opts    CleanOptions
-		removed []string // among what this test made
+		name       string
+		opts       CleanOptions
+		gone, kept []string
 	}{
-		{"younger than asked: nothing", CleanOptions{All: true, OlderThan: 72 * time.Hour}, nil},
-		{"dead run's container and network, image kept", CleanOptions{OlderThan: 24 * time.Hour}, []string{"container /lockbisect-" + run + "-dead", "network lockbisect-" + run}},
+		{"younger than asked: nothing", CleanOptions{All: true, OlderThan: 72 * time.Hour}, nil, []string{img}},
+		{"dead run's container and network, image kept", CleanOptions{OlderThan: 24 * time.Hour}, []string{deadC, deadN}, []string{img}},
 		// The live run's container keeps its image in use.
-		{"all: image in use stays", CleanOptions{All: true, OlderThan: 24 * time.Hour}, nil},
+		{"all: image in use stays", CleanOptions{All: true, OlderThan: 24 * time.Hour}, []string{deadC, deadN}, []string{img}},
+	}
+	check := func(t *testing.T, opts CleanOptions, gone, kept []string) {
+		t.Helper()
+		removed, err := Clean(ctx, cli, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range mine(removed, run) {
+			if !slices.Contains(gone, line) {
+				t.Errorf("removed %s, want it kept", line)
+			}
+		}
+		for _, what := range gone {
+			if err := exists[what](); !cerrdefs.IsNotFound(err) {
+				t.Errorf("%s: %v, want it removed", what, err)
+			}
+		}
+		for _, what := range kept {
+			if err := exists[what](); err != nil {
+				t.Errorf("%s removed: %v", what, err)
+			}
+		}
 	}
 	for _, s := range steps {
-		t.Run(s.name, func(t *testing.T) {
-			removed, err := Clean(ctx, cli, s.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := mine(removed, run)
-			if strings.Join(got, ",") != strings.Join(s.removed, ",") {
-				t.Errorf("removed %q, want %q", got, s.removed)
-			}
-		})
+		t.Run(s.name, func(t *testing.T) { check(t, s.opts, s.gone, s.kept) })
 	}
 	if _, err := cli.ContainerInspect(ctx, liveC); err != nil {
 		t.Errorf("live run's container removed: %v", err)
 	}
 	cli.ContainerRemove(ctx, liveC, container.RemoveOptions{Force: true})
 	t.Run("all: unused image removed", func(t *testing.T) {
-		removed, err := Clean(ctx, cli, CleanOptions{All: true, OlderThan: 24 * time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := mine(removed, run); len(got) != 1 || got[0] != "image "+tag {
-			t.Errorf("removed %q, want [image %s]", got, tag)
-		}
+		check(t, CleanOptions{All: true, OlderThan: 24 * time.Hour}, []string{deadC, deadN, img}, nil)
 	})
 }
 
 // TestCleanSparesLiveBuilds: while a run is alive, neither the untagged
 // last step of its build nor a step image or a RUN step's container (which
-// may be another live build's) is removed, by `bisect clean` or by the sweep at a runner's start; the
-// untagged image of a dead run is.
+// may be another live build's) is removed, by `bisect clean` or by the
+// sweep at a runner's start; the untagged image of a dead run is.
 func TestCleanSparesLiveBuilds(t *testing.T) {
 	cli := needDocker(t)
 	ctx := context.Background()
