@@ -344,10 +344,10 @@ func TestClean(t *testing.T) {
 			LabelPID: "99999999", LabelHost: hostname(), LabelCreated: strconv.FormatInt(long, 10),
 		}
 	}
-	live := dead("test-clean-live")
+	run := "test-clean-" + newRunID()
+	live := dead(run + "-live")
 	live[LabelPID] = strconv.Itoa(os.Getpid())
 
-	run := "test-clean-" + newRunID()
 	tag := "lockbisect/test-clean:" + run
 	buildTagged(t, cli, dir, tag, dead(run))
 	t.Cleanup(func() { removeImages(t, "lockbisect/test-clean") })
