@@ -16,6 +16,8 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
+
+	"github.com/lockbisect/lockbisect/internal/proc"
 )
 
 // The labels every image, container and network of the tool carries. They
@@ -26,6 +28,7 @@ const (
 	LabelRun       = "org.lockbisect.run"       // the run id
 	LabelCandidate = "org.lockbisect.candidate" // the candidate hash (images and containers)
 	LabelPID       = "org.lockbisect.pid"       // process id of the bisect that created it
+	LabelStart     = "org.lockbisect.start"     // that process's start time (Linux), so a later process with its pid is not taken for it
 	LabelHost      = "org.lockbisect.host"      // host name of that process: a pid means nothing elsewhere
 	LabelCreated   = "org.lockbisect.created"   // unix seconds
 	toolName       = "bisect"
@@ -175,13 +178,29 @@ func alive(labels map[string]string) bool {
 	if err != nil || pid <= 0 {
 		return false
 	}
-	if pid == os.Getpid() {
-		return true
-	}
 	// Signal 0 checks for existence; EPERM means it exists under another
 	// user.
-	err = syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	// A process with that pid exists; it is the run's unless its start
+	// time tells otherwise (pids are reused).
+	if start := labels[LabelStart]; start != "" {
+		if st, err := proc.Read(pid); err == nil && st.Start != start {
+			return false
+		}
+	}
+	return true
+}
+
+// startLabel is this process's start time for LabelStart, or "" where /proc
+// cannot tell.
+func startLabel() string {
+	st, err := proc.Read(os.Getpid())
+	if err != nil {
+		return ""
+	}
+	return st.Start
 }
 
 func hostname() string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -311,5 +312,32 @@ LABEL a.y="q\"uote" b.x="2"
 `
 	if got != want {
 		t.Errorf("labelled:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+func TestAlive(t *testing.T) {
+	self := strconv.Itoa(os.Getpid())
+	start := startLabel()
+	if start == "" {
+		t.Fatal("no start time for this process (no /proc?)")
+	}
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   bool
+	}{
+		{"this process", map[string]string{LabelPID: self, LabelHost: hostname(), LabelStart: start}, true},
+		{"this process, made before start times were labelled", map[string]string{LabelPID: self, LabelHost: hostname()}, true},
+		{"a process that got the pid later", map[string]string{LabelPID: self, LabelHost: hostname(), LabelStart: start + "0"}, false},
+		{"no such process", map[string]string{LabelPID: "99999999", LabelHost: hostname()}, false},
+		{"no pid: a build step's", map[string]string{LabelHost: hostname()}, false},
+		{"another host: cannot tell", map[string]string{LabelPID: "99999999", LabelHost: hostname() + "-elsewhere"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := alive(tt.labels); got != tt.want {
+				t.Errorf("alive(%v) = %v, want %v", tt.labels, got, tt.want)
+			}
+		})
 	}
 }

@@ -62,14 +62,19 @@
 //
 // Every image, container and network carries org.lockbisect.tool=bisect,
 // org.lockbisect.run (run id), org.lockbisect.candidate (images and
-// containers), org.lockbisect.pid and org.lockbisect.host (the bisect
-// process that made it) and org.lockbisect.created (unix seconds).
-// (*Runner).Close removes the run's leftover containers and its network;
-// images stay as the cache. New first sweeps the containers and networks
-// of dead runs (their process no longer exists on this host), which is
-// what a SIGKILLed run leaves. Clean, behind `bisect clean [--all]
-// [--older-than DURATION]`, does the same on demand and also removes the
-// tool's dangling images, and with All the cached images too.
+// containers), org.lockbisect.pid, org.lockbisect.start and
+// org.lockbisect.host (the bisect process that made it: its pid, its start
+// time, so that a later process with the same pid is not taken for it, and
+// its host) and org.lockbisect.created (unix seconds). (*Runner).Close
+// removes the run's leftover containers and its network; images stay as
+// the cache. New first sweeps what dead runs (their process no longer
+// exists on this host) left: containers, networks and dangling images,
+// which is what a SIGKILLed run leaves. Clean, behind `bisect clean
+// [--all] [--older-than DURATION]`, does the same on demand, and with All
+// removes the cached images too. The steps of a build (step images, the
+// containers of RUN steps) carry only the tool's label, so they cannot be
+// told from those of a build in progress: they are swept only when no run
+// of the tool is alive on this host. Nothing of a live run is touched.
 //
 // Base images cannot be pulled where no registry is reachable;
 // scripts/images.sh makes lockbisect/go:<version> and

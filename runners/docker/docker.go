@@ -151,6 +151,7 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 			LabelTool:    toolName,
 			LabelRun:     runID,
 			LabelPID:     strconv.Itoa(os.Getpid()),
+			LabelStart:   startLabel(),
 			LabelHost:    hostname(),
 			LabelCreated: strconv.FormatInt(time.Now().Unix(), 10),
 		},

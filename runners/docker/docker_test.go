@@ -117,7 +117,7 @@ func TestStartStop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{LabelTool, LabelRun, LabelCandidate, LabelPID, LabelHost, LabelCreated} {
+		for _, k := range []string{LabelTool, LabelRun, LabelCandidate, LabelPID, LabelStart, LabelHost, LabelCreated} {
 			if info.Config.Labels[k] == "" {
 				t.Errorf("container label %s missing", k)
 			}

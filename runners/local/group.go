@@ -3,11 +3,11 @@ package local
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/lockbisect/lockbisect/internal/proc"
 )
 
 // Every command the runner starts leads its own process group, so that
@@ -70,45 +70,19 @@ func runningMembers(pgid int) (int, error) {
 	}
 	n, self := 0, os.Getpid()
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		st, err := proc.Read(pid)
 		if err != nil {
 			continue // exited meanwhile
 		}
-		st, ok := parseStat(string(b))
 		// A zombie of this process's own is reaped on the next poll, so
 		// it still counts; one that another reaper neglects never goes.
-		if ok && st.pgrp == pgid && (st.state != "Z" && st.state != "X" || st.ppid == self) {
+		if st.PGRP == pgid && (st.State != "Z" && st.State != "X" || st.PPID == self) {
 			n++
 		}
 	}
 	return n, nil
-}
-
-// stat is what the runner reads of a process from /proc/PID/stat.
-type stat struct {
-	state      string // R, S, D, Z, ...
-	ppid, pgrp int
-}
-
-// parseStat reads the text of /proc/PID/stat: "pid (comm) state ppid pgrp
-// ...". The command name may itself contain spaces and parentheses, so the
-// fields are counted from the last ')'.
-func parseStat(s string) (stat, bool) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return stat{}, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 3 {
-		return stat{}, false
-	}
-	ppid, err1 := strconv.Atoi(f[1])
-	pgrp, err2 := strconv.Atoi(f[2])
-	if err1 != nil || err2 != nil {
-		return stat{}, false
-	}
-	return stat{state: f[0], ppid: ppid, pgrp: pgrp}, true
 }
