@@ -252,54 +252,7 @@ import (
 	"io"
 )
 
-// Error codes.
-const (
-	ParseError     = -32700
-	MethodNotFound = -32601
-	InvalidParams  = -32602
-)
-
-// Request is a JSON-RPC request or notification.
-type Request struct {
-	JSONRPC string          ` + "`json:\"jsonrpc\"`" + `
-	ID      json.RawMessage ` + "`json:\"id,omitempty\"`" + `
-	Method  string          ` + "`json:\"method\"`" + `
-	Params  json.RawMessage ` + "`json:\"params,omitempty\"`" + `
-}
-
-// IsNotification reports whether the request has no id.
-func (r *Request) IsNotification() bool { return len(r.ID) == 0 }
-
-// Decode reads one request.
-func Decode(r io.Reader) (*Request, error) {
-	var req Request
-	if err := json.NewDecoder(r).Decode(&req); err != nil {
-		return nil, fmt.Errorf("decode request: %w", err)
-	}
-	if req.JSONRPC != "2.0" {
-		return nil, fmt.Errorf("decode request: jsonrpc is %q, want \"2.0\"", req.JSONRPC)
-	}
-	return &req, nil
-}
-
-// Result encodes a success response.
-func Result(id json.RawMessage, result any) []byte {
-	return encode(map[string]any{"jsonrpc": "2.0", "id": rawID(id), "result": result})
-}
-
-// Error encodes an error response.
-func Error(id json.RawMessage, code int, message string) []byte {
-	return encode(map[string]any{"jsonrpc": "2.0", "id": rawID(id), "error": map[string]any{"code": code, "message": message}})
-}
-
-func rawID(id json.RawMessage) json.RawMessage {
-	if len(id) == 0 {
-		return json.RawMessage("null")
-	}
-	return id
-}
-
-func encode(v any) []byte {
+` + jsonrpcCommon + `func encode(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		b, _ = json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32603, "message": err.Error()}})
@@ -322,7 +275,20 @@ import (
 	"example.com/util"
 )
 
-// Error codes.
+` + jsonrpcCommon + `func encode(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		_ = enc.Encode(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32603, "message": err.Error()}})
+	}
+	return util.Compact(buf.Bytes())
+}
+`
+
+// jsonrpcCommon is what both versions of example.com/jsonrpc share.
+const jsonrpcCommon = `// Error codes.
 const (
 	ParseError     = -32700
 	MethodNotFound = -32601
@@ -369,16 +335,6 @@ func rawID(id json.RawMessage) json.RawMessage {
 	return id
 }
 
-func encode(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		buf.Reset()
-		_ = enc.Encode(map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32603, "message": err.Error()}})
-	}
-	return util.Compact(buf.Bytes())
-}
 `
 
 const schemaV120 = `// Package schema builds JSON Schemas for tool arguments.
