@@ -57,7 +57,6 @@ type driller struct {
 
 	base   []string // units applied in every drill probe: the last good candidate's
 	probes int      // drill probes run (not replayed)
-	builds int      // of those, the candidates built (as the search's summary counts them)
 }
 
 // run drills every culprit it can and returns the report section.
@@ -110,7 +109,6 @@ func (dr *driller) run(ctx context.Context, rep *reports.Report, res *bisect.Res
 		out.Packages = append(out.Packages, dr.drillPackage(ctx, pinner, ch, rels, mode))
 	}
 	rep.Summary.Probes += dr.probes
-	rep.Summary.Builds += dr.builds
 	return out
 }
 
@@ -388,10 +386,6 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	o := rec.Outcome
 	if rec.Mixed || o == bisect.Error {
 		o = bisect.Untestable
-	}
-	var pd probeData
-	if json.Unmarshal(rec.Data, &pd) == nil && pd.Candidate != "" && !pd.Cached && o != bisect.Untestable {
-		dr.builds++
 	}
 	dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(o), Check: rec.FailedCheck, Seconds: rec.Seconds})
 	if rec.Outcome == bisect.Error || ctx.Err() != nil {

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lockbisect/lockbisect/bisect"
@@ -187,6 +188,7 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 			return nil, err
 		}
 	}
+	rep.Summary.Builds = int(p.builds.Load())
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
@@ -310,6 +312,11 @@ type prober struct {
 
 	mu    sync.Mutex
 	cands map[string]*manifests.Candidate // applied ids joined → candidate
+
+	// builds counts the candidates built in this run: every trial that
+	// started a candidate not in the runner's cache (the local runner
+	// builds afresh for each trial).
+	builds atomic.Int64
 }
 
 // probeData is what the journal keeps of a probe beyond the engine's record.
@@ -408,6 +415,9 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		}
 	}()
 	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
+	if !inst.Cached {
+		p.builds.Add(1)
+	}
 	p.progress(Event{Phase: "oracle", Applied: label})
 	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout)
 	defer cancel()
@@ -453,11 +463,6 @@ func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed ti
 		rep.Probes = append(rep.Probes, reportProbe(d, r))
 		if !r.Replayed {
 			rep.Summary.Probes++
-			var pd probeData
-			_ = json.Unmarshal(r.Data, &pd)
-			if pd.Candidate != "" && !pd.Cached && r.Outcome != bisect.Untestable {
-				rep.Summary.Builds++
-			}
 		}
 	}
 	for _, set := range res.Culprits {
