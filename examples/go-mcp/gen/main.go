@@ -398,44 +398,7 @@ import (
 	"sort"
 )
 
-// Tool is what tools/list shows of a tool.
-type Tool struct {
-	Name        string          ` + "`json:\"name\"`" + `
-	Description string          ` + "`json:\"description,omitempty\"`" + `
-	InputSchema json.RawMessage ` + "`json:\"inputSchema\"`" + `
-}
-
-// Handler runs a tool.
-type Handler func(args map[string]any) (string, error)
-
-// Registry holds tools by name.
-type Registry struct {
-	tools    map[string]Tool
-	handlers map[string]Handler
-}
-
-// New returns an empty registry.
-func New() *Registry {
-	return &Registry{tools: map[string]Tool{}, handlers: map[string]Handler{}}
-}
-
-// Add registers a tool.
-func (r *Registry) Add(t Tool, h Handler) {
-	r.tools[t.Name] = t
-	r.handlers[t.Name] = h
-}
-
-// List returns the tools sorted by name.
-func (r *Registry) List() []Tool {
-	out := make([]Tool, 0, len(r.tools))
-	for _, t := range r.tools {
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// Call runs the named tool.
+` + registryCommon + `// Call runs the named tool.
 func (r *Registry) Call(name string, args map[string]any) (string, error) {
 	h, ok := r.handlers[name]
 	if !ok {
@@ -456,7 +419,22 @@ import (
 	"strings"
 )
 
-// Tool is what tools/list shows of a tool.
+` + registryCommon + `// Call runs the named tool.
+func (r *Registry) Call(name string, args map[string]any) (string, error) {
+	h, ok := r.handlers[name]
+	if !ok {
+		var names []string
+		for _, t := range r.List() {
+			names = append(names, t.Name)
+		}
+		return "", fmt.Errorf("unknown tool %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return h(args)
+}
+`
+
+// registryCommon is what both versions of example.com/registry share.
+const registryCommon = `// Tool is what tools/list shows of a tool.
 type Tool struct {
 	Name        string          ` + "`json:\"name\"`" + `
 	Description string          ` + "`json:\"description,omitempty\"`" + `
@@ -493,18 +471,6 @@ func (r *Registry) List() []Tool {
 	return out
 }
 
-// Call runs the named tool.
-func (r *Registry) Call(name string, args map[string]any) (string, error) {
-	h, ok := r.handlers[name]
-	if !ok {
-		var names []string
-		for _, t := range r.List() {
-			names = append(names, t.Name)
-		}
-		return "", fmt.Errorf("unknown tool %q (known: %s)", name, strings.Join(names, ", "))
-	}
-	return h(args)
-}
 `
 
 const logfmtV030 = `// Package logfmt formats key=value log lines.
