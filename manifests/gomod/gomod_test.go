@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,13 +113,8 @@ func TestDiffKinds(t *testing.T) {
 			for _, c := range diff(o, n) {
 				got = append(got, c.Change)
 			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("diff = %+v, want %+v", got, tt.want)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Errorf("change %d = %+v, want %+v", i, got[i], tt.want[i])
-				}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("diff = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
@@ -188,13 +184,8 @@ func TestForces(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)))
-			if len(got) != len(tt.want) {
-				t.Fatalf("forces = %+v, want %+v", got, tt.want)
-			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Errorf("force %d = %+v, want %+v", i, got[i], tt.want[i])
-				}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("forces = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
