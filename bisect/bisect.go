@@ -30,6 +30,11 @@ type Trial struct {
 	// Data is opaque per-probe data the caller wants journaled (timings,
 	// candidate hash); the engine stores it in the Record.
 	Data json.RawMessage
+	// Err, when set, means the tool could not even try (invalid
+	// configuration, an unreachable engine, its own directories failing):
+	// no outcome is recorded, the run stops and Run returns Err. Retrying
+	// would fail the same way, and a verdict built on it would be a lie.
+	Err error
 }
 
 // Config is one search. The zero value of every number means its default.
@@ -103,6 +108,12 @@ const (
 	OldFails      Verdict = "old-fails"
 	Flaky         Verdict = "flaky"
 	NoChanges     Verdict = "no-changes"
+	// OldUntestable and NewUntestable: a baseline could not be judged (its
+	// candidate does not build, start, or every trial erred). Nothing can
+	// be concluded from the diff, and the run says so instead of guessing
+	// old-fails or not-reproduced.
+	OldUntestable Verdict = "old-untestable"
+	NewUntestable Verdict = "new-untestable"
 )
 
 // Set is one culprit: a minimal set of units whose application makes the
@@ -141,7 +152,7 @@ type Result struct {
 }
 
 // Run searches the culprits. Its error is reserved for cancellation,
-// journal I/O and an invalid Config; verdicts are in the Result, which is
+// journal I/O, an invalid Config and a Trial's Err; verdicts are in the Result, which is
 // also returned (partial) with a cancellation error.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	e, err := newEngine(cfg)

@@ -22,18 +22,20 @@
 //		Journal: journalFile,   // one JSON line per finished probe
 //	})
 //
-// err is only cancellation, journal I/O or an invalid Config; the answer is
-// res.Verdict: culprit (res.Culprits), not-reproduced (the new state
-// passes), old-fails (the old state fails: the cause is not in this diff),
-// flaky (the oracle contradicts itself; res.Evidence holds the probes), or
-// no-changes.
+// err is only cancellation, journal I/O, an invalid Config or a Trial's
+// Err (the tool could not even try); the answer is res.Verdict: culprit
+// (res.Culprits), not-reproduced (the new state passes), old-fails (the old
+// state fails: the cause is not in this diff), old-untestable or
+// new-untestable (a baseline could not be judged: nothing can be
+// concluded), flaky (the oracle contradicts itself; res.Evidence holds the
+// probes), or no-changes.
 //
 // # Outcomes
 //
 // A probe is good, bad or untestable (the candidate could not be built or
 // started). Untestable never counts as bad. A trial that comes back Error
 // (infrastructure trouble) is re-run Retries times and then counts as
-// untestable.
+// untestable. A Trial with Err set is no outcome at all: the run stops.
 //
 // # Closure
 //
@@ -47,7 +49,8 @@
 // # Order of work
 //
 //  1. Baselines: the old state must be good and the new state bad, otherwise
-//     the run stops with old-fails, not-reproduced or flaky.
+//     the run stops with old-fails, not-reproduced, old-untestable,
+//     new-untestable or flaky.
 //  2. Search one 1-minimal culprit C: close(C) is bad and, for each unit u
 //     of C, close(C∖{u}) is good (or, for units in Set.Untestable,
 //     could not be judged).

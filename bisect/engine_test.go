@@ -136,3 +136,47 @@ func TestJournalError(t *testing.T) {
 		t.Fatalf("error %v, want a wrapped journal write error", err)
 	}
 }
+
+// TestBaselines: a baseline that cannot be judged never becomes old-fails
+// or not-reproduced, and a Trial's Err stops the run with that error,
+// also from a worker running beside others.
+func TestBaselines(t *testing.T) {
+	setup := errors.New("runner.start: template: bad")
+	tests := []struct {
+		name    string
+		workers int
+		old     Trial // the empty set
+		new     Trial // every other candidate
+		want    Verdict
+		wantErr error
+	}{
+		{"old bad", 1, Trial{Outcome: Bad}, Trial{Outcome: Bad}, OldFails, nil},
+		{"old untestable", 1, Trial{Outcome: Untestable}, Trial{Outcome: Bad}, OldUntestable, nil},
+		{"old errs every time", 1, Trial{Outcome: Error}, Trial{Outcome: Bad}, OldUntestable, nil},
+		{"new good", 1, Trial{Outcome: Good}, Trial{Outcome: Good}, NotReproduced, nil},
+		{"new untestable", 1, Trial{Outcome: Good}, Trial{Outcome: Untestable}, NewUntestable, nil},
+		{"new errs every time", 1, Trial{Outcome: Good}, Trial{Outcome: Error}, NewUntestable, nil},
+		{"old cannot be tried", 1, Trial{Err: setup}, Trial{Outcome: Bad}, "", setup},
+		{"new cannot be tried", 1, Trial{Outcome: Good}, Trial{Err: setup}, "", setup},
+		{"cannot be tried, four workers", 4, Trial{Outcome: Good}, Trial{Err: setup}, "", setup},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(context.Background(), Config{
+				Units: letters(6), Workers: tt.workers,
+				Probe: func(_ context.Context, applied []string) Trial {
+					if len(applied) == 0 {
+						return tt.old
+					}
+					return tt.new
+				},
+			})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && res.Verdict != tt.want {
+				t.Errorf("verdict %s (%s), want %s", res.Verdict, res.Detail, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package bisect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -44,8 +45,14 @@ type job struct {
 type done struct {
 	i   int
 	rec Record
-	err error // the job's context ended: its answer is void
+	err error // the job's context ended (its answer is void), or a *trialError
 }
+
+// trialError carries a Trial's Err out of a probe, apart from the
+// cancellation of an unneeded probe, which is not an error of the run.
+type trialError struct{ err error }
+
+func (e *trialError) Error() string { return e.err.Error() }
 
 // lead and limit of a probe's trials: a probe is decided when one outcome
 // leads the runner-up by lead trials; it gives up (Mixed) after limit.
@@ -130,6 +137,13 @@ func (e *engine) wave(ctx context.Context, jobs []job, keys []string, applied []
 	for range wave {
 		d := <-results
 		cancels[d.i]()
+		var te *trialError
+		if errors.As(d.err, &te) && fail == nil {
+			fail = te.err
+			for _, c := range cancels {
+				c()
+			}
+		}
 		if d.err != nil || fail != nil {
 			continue
 		}
@@ -199,6 +213,9 @@ func (e *engine) probe(ctx context.Context, applied []string, prior []Outcome, r
 			}, nil
 		}
 		t := e.trial(ctx, applied)
+		if t.Err != nil {
+			return Record{}, &trialError{t.Err}
+		}
 		if err := ctx.Err(); err != nil {
 			return Record{}, err
 		}
@@ -213,7 +230,7 @@ func (e *engine) trial(ctx context.Context, applied []string) Trial {
 	var t Trial
 	for range e.retries + 1 {
 		t = e.cfg.Probe(ctx, applied)
-		if t.Outcome == Good || t.Outcome == Bad || t.Outcome == Untestable || ctx.Err() != nil {
+		if t.Err != nil || t.Outcome == Good || t.Outcome == Bad || t.Outcome == Untestable || ctx.Err() != nil {
 			return t
 		}
 	}

@@ -53,7 +53,7 @@ func (e *engine) run(ctx context.Context) error {
 		e.res.Verdict, e.res.Detail = OldFails, "the old lock fails too: the cause is not in this diff"
 		return nil
 	case old.rec.Outcome == Untestable:
-		e.res.Verdict, e.res.Detail = OldFails, "the old lock could not be built or started: the cause is not in this diff"
+		e.res.Verdict, e.res.Detail = OldUntestable, "the old lock could not be judged (not built, not started, or the oracle could not run): nothing can be concluded from the diff"
 		return nil
 	}
 	newer := got[1]
@@ -72,7 +72,7 @@ func (e *engine) run(ctx context.Context) error {
 		e.res.Verdict, e.res.Detail = NotReproduced, "the new lock passes: the failure did not reproduce"
 		return nil
 	case newer.rec.Outcome == Untestable:
-		e.res.Verdict, e.res.Detail = NotReproduced, "the new lock could not be built or started"
+		e.res.Verdict, e.res.Detail = NewUntestable, "the new lock could not be judged (not built, not started, or the oracle could not run): nothing to bisect"
 		return nil
 	}
 	return e.culprits(ctx, all)
