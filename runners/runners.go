@@ -13,6 +13,18 @@ import (
 // infrastructure trouble and are retried.
 var ErrUntestable = errors.New("untestable")
 
+// ErrBuild wraps, besides ErrUntestable, a build command (or image build)
+// that ran and failed: with search.build_failure: bad the caller counts it
+// as bad, so that a compile or install failure can be bisected. A build
+// that timed out is not a failure of the build and does not carry it.
+var ErrBuild = errors.New("build failed")
+
+// ErrSetup wraps an error that means the tool could not even try: a
+// template in the config that does not render, its own work directory that
+// cannot be made or filled. Retrying is pointless and no outcome may be
+// drawn from it; the run stops.
+var ErrSetup = errors.New("cannot run the candidate")
+
 // Probe is what a runner is asked to start.
 type Probe struct {
 	Candidate *manifests.Candidate

@@ -19,17 +19,20 @@ type Config struct {
 
 // Runner says how a candidate becomes a running server.
 type Runner struct {
-	Kind       string            `mapstructure:"kind"`       // local | docker
-	Build      []string          `mapstructure:"build"`      // each run with sh -c in the candidate directory
-	Start      string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
-	Env        map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
-	Ready      Ready             `mapstructure:"ready"`      // readiness probe
-	Stop       time.Duration     `mapstructure:"stop"`       // grace between TERM and KILL; 0 = 5s
-	Dockerfile string            `mapstructure:"dockerfile"` // docker: relative to project; "" = Dockerfile
-	Port       int               `mapstructure:"port"`       // docker: container port published on 127.0.0.1
-	BuildArgs  map[string]string `mapstructure:"build_args"` // docker: build arguments
-	Memory     string            `mapstructure:"memory"`     // docker: memory limit such as "512m"; "" = none
-	CPUs       float64           `mapstructure:"cpus"`       // docker: CPU limit; 0 = none
+	Kind  string   `mapstructure:"kind"`  // local | docker
+	Build []string `mapstructure:"build"` // each run with sh -c in the candidate directory
+	// BuildTimeout bounds each build (local: each command; docker: the image
+	// build); a build that runs longer is untestable. 0 = 10m.
+	BuildTimeout time.Duration     `mapstructure:"build_timeout"`
+	Start        string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
+	Env          map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
+	Ready        Ready             `mapstructure:"ready"`      // readiness probe
+	Stop         time.Duration     `mapstructure:"stop"`       // grace between TERM and KILL; 0 = 5s
+	Dockerfile   string            `mapstructure:"dockerfile"` // docker: relative to project; "" = Dockerfile
+	Port         int               `mapstructure:"port"`       // docker: container port published on 127.0.0.1
+	BuildArgs    map[string]string `mapstructure:"build_args"` // docker: build arguments
+	Memory       string            `mapstructure:"memory"`     // docker: memory limit such as "512m"; "" = none
+	CPUs         float64           `mapstructure:"cpus"`       // docker: CPU limit; 0 = none
 }
 
 // Ready is the readiness probe: GET Path until it answers 2xx or 3xx.

@@ -54,7 +54,8 @@
 // with the build output. Instance.Stop force-removes the container.
 //
 // Untestable (runners.ErrUntestable): a build the Dockerfile makes fail
-// (the error quotes the build's last lines), a Probe.Validate error, a
+// (the error quotes the build's last lines, and wraps runners.ErrBuild), a
+// build that outlives runner.build_timeout (10m), a Probe.Validate error, a
 // container that cannot start, exits or never gets ready. Anything else
 // (the engine unreachable, a broken stream) is an infrastructure error.
 //

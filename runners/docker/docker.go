@@ -114,6 +114,9 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 	if cfg.Ready.Timeout == 0 {
 		cfg.Ready.Timeout = 60 * time.Second
 	}
+	if cfg.BuildTimeout <= 0 {
+		cfg.BuildTimeout = 10 * time.Minute
+	}
 	if _, err := memoryBytes(cfg.Memory); err != nil {
 		return nil, err
 	}
@@ -344,6 +347,9 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		<-written
 	}()
 	r.log.Info("building image", "tag", bc.tag, "candidate", short(hash))
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.BuildTimeout)
+	defer cancel()
 	resp, err := r.cli.ImageBuild(ctx, pr, buildOptions(bc.tag, sentDockerfile, r.cfg.BuildArgs))
 	if err != nil {
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
@@ -355,11 +361,14 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 	}
 	var be *buildError
 	if errors.As(err, &be) {
-		return fmt.Errorf("%w: build of candidate %s with %s failed: %w", runners.ErrUntestable, short(hash), r.cfg.Dockerfile, err)
+		return fmt.Errorf("%w: %w: build of candidate %s with %s: %w", runners.ErrUntestable, runners.ErrBuild, short(hash), r.cfg.Dockerfile, err)
 	}
 	if err != nil {
+		if parent.Err() != nil {
+			return parent.Err()
+		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("%w: build of candidate %s did not finish within runner.build_timeout %s", runners.ErrUntestable, short(hash), r.cfg.BuildTimeout)
 		}
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}

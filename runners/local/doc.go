@@ -19,7 +19,7 @@
 //     command's view of a go.mod candidate, for instance).
 //  5. Each runner.build command runs with sh -c in the work directory, in
 //     the environment of bisect plus the rendered runner.env, its output
-//     going to Probe.Logs.
+//     going to Probe.Logs, for at most runner.build_timeout (10m).
 //  6. When runner.start is empty nothing is served: the Instance has a Dir
 //     and no BaseURL, and the exec oracle alone decides. Otherwise the start
 //     command runs with sh -c as the leader of its own process group, and
@@ -33,10 +33,14 @@
 //
 // A candidate that cannot be validated, built or started is untestable:
 // the error wraps runners.ErrUntestable and carries the last 20 lines of
-// the failing command's output. Errors that are not the candidate's doing
-// (a config template that does not render, a full disk, the port taken by
-// another process between picking and listening, a cancelled context) do
-// not wrap it, so the caller retries or stops instead.
+// the failing command's output; a build command that ran and failed also
+// wraps runners.ErrBuild (search.build_failure: bad counts it as bad), one
+// that outlived runner.build_timeout does not (a hang is not a failure).
+// Errors that are not the candidate's doing do not wrap ErrUntestable: a
+// config template that does not render or a work directory that cannot be
+// made or filled wrap runners.ErrSetup (the caller stops: retrying cannot
+// help); the port taken by another process between picking and listening,
+// or a cancelled context, are plain errors the caller retries or ends on.
 //
 // Whatever Start created (processes, the work directory) is gone when it
 // returns an error. Cancelling its context kills the running build

@@ -67,6 +67,9 @@ func New(cfg config.Runner, project string, opts Options) *Runner {
 	if cfg.Stop <= 0 {
 		cfg.Stop = 5 * time.Second
 	}
+	if cfg.BuildTimeout <= 0 {
+		cfg.BuildTimeout = 10 * time.Minute
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -85,7 +88,7 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 	// they are killed goes away with it.
 	root, err := os.MkdirTemp(r.opts.TempDir, "bisect-"+hash[:12]+"-")
 	if err != nil {
-		return nil, fmt.Errorf("create work directory: %w", err)
+		return nil, fmt.Errorf("%w: create work directory: %w", runners.ErrSetup, err)
 	}
 	dir, tmp := filepath.Join(root, "project"), filepath.Join(root, "tmp")
 	w := &work{r: r, root: root, dir: dir}
@@ -105,28 +108,31 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 	vars := runners.Vars{Port: port, Host: host, Dir: dir}
 	env, err := runners.Environ(r.cfg.Env, vars)
 	if err != nil {
-		return nil, fmt.Errorf("runner: %w", err)
+		return nil, fmt.Errorf("%w: runner: %w", runners.ErrSetup, err)
 	}
 	// runner.env comes later and so wins over this TMPDIR.
 	env = append([]string{"TMPDIR=" + tmp}, env...)
 	for _, d := range []string{dir, tmp} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return nil, fmt.Errorf("create work directory: %w", err)
+			return nil, fmt.Errorf("%w: create work directory: %w", runners.ErrSetup, err)
 		}
 	}
 	builds := make([]string, len(r.cfg.Build))
 	for i, b := range r.cfg.Build {
 		if builds[i], err = runners.Expand(b, vars); err != nil {
-			return nil, fmt.Errorf("runner.build[%d]: %w", i, err)
+			return nil, fmt.Errorf("%w: runner.build[%d]: %w", runners.ErrSetup, i, err)
 		}
 	}
 	start, err := runners.Expand(r.cfg.Start, vars)
 	if err != nil {
-		return nil, fmt.Errorf("runner.start: %w", err)
+		return nil, fmt.Errorf("%w: runner.start: %w", runners.ErrSetup, err)
 	}
 
 	if err := copyTree(ctx, r.project, dir); err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", runners.ErrSetup, err)
 	}
 	for name := range p.Candidate.Files {
 		// A read-only copy of a lock file must still take the candidate's.
@@ -136,7 +142,7 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 		}
 	}
 	if err := p.Candidate.Write(dir); err != nil {
-		return nil, fmt.Errorf("work directory %s: %w", dir, err)
+		return nil, fmt.Errorf("%w: work directory %s: %w", runners.ErrSetup, dir, err)
 	}
 	if p.Validate != nil {
 		if err := p.Validate(ctx, dir); err != nil {
@@ -150,7 +156,7 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 	began := time.Now()
 	for _, b := range builds {
 		log.DebugContext(ctx, "build", "command", b)
-		if err := build(ctx, dir, b, env, p.Logs); err != nil {
+		if err := build(ctx, dir, b, env, r.cfg.BuildTimeout, p.Logs); err != nil {
 			return nil, err
 		}
 	}
@@ -195,9 +201,13 @@ func command(ctx context.Context, dir, line string, env []string, logs io.Writer
 	return cmd, t
 }
 
-// build runs one build command to its end. Cancelling ctx kills its whole
-// process group.
-func build(ctx context.Context, dir, line string, env []string, logs io.Writer) error {
+// build runs one build command to its end, for at most timeout.
+// Cancelling ctx or the timeout kills its whole process group; a build
+// that timed out is untestable (a hang), not failed.
+func build(ctx context.Context, dir, line string, env []string, timeout time.Duration, logs io.Writer) error {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	cmd, t := command(ctx, dir, line, env, logs)
 	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
 	err := cmd.Run()
@@ -209,11 +219,14 @@ func build(ctx context.Context, dir, line string, env []string, logs io.Writer) 
 			return fmt.Errorf("build %q: process group %d still runs after SIGKILL", line, pgid)
 		}
 	}
+	if parent.Err() != nil {
+		return fmt.Errorf("build %q: %w", line, parent.Err())
+	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("build %q: %w", line, ctx.Err())
+		return fmt.Errorf("%w: build %q did not finish within runner.build_timeout %s (its process group was killed); last output:\n%s", runners.ErrUntestable, line, timeout, t)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: build %q failed: %w; last output:\n%s", runners.ErrUntestable, line, err, t)
+		return fmt.Errorf("%w: %w: build %q: %w; last output:\n%s", runners.ErrUntestable, runners.ErrBuild, line, err, t)
 	}
 	return nil
 }

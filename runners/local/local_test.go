@@ -406,19 +406,30 @@ func TestUntestable(t *testing.T) {
 		want     []string
 		notWant  []string
 		alsoIs   error
+		notBuild bool // the error must not say the build failed
 		server   bool // the server started and printed its pgid
 	}{
 		{
-			name:  "go build fails",
-			cfg:   config.Runner{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
-			files: map[string][]byte{"main.go": []byte("package main\n\nfunc main() { this is not go }\n")},
-			want:  []string{`build "go build -o server ." failed`, "main.go:3", "exit status 1"},
+			name:   "go build fails",
+			cfg:    config.Runner{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
+			files:  map[string][]byte{"main.go": []byte("package main\n\nfunc main() { this is not go }\n")},
+			want:   []string{`build "go build -o server ."`, "main.go:3", "exit status 1"},
+			alsoIs: runners.ErrBuild,
 		},
 		{
 			name:    "log tail",
 			cfg:     config.Runner{Build: []string{"true", "for i in $(seq 1 40); do echo line$i; done; exit 7"}, Start: "./server"},
 			want:    []string{"exit status 7", "line21\n", "line40"},
 			notWant: []string{"line20\n"},
+			alsoIs:  runners.ErrBuild,
+		},
+		{
+			// The build hangs after its output; the timeout kills it, and
+			// a hang is untestable, not a failed build.
+			name:     "build timeout",
+			cfg:      config.Runner{Build: []string{"echo compiling; sleep 600"}, Start: "./server", BuildTimeout: 300 * time.Millisecond},
+			want:     []string{"runner.build_timeout 300ms", "compiling"},
+			notBuild: true,
 		},
 		{
 			name: "validation fails",
@@ -462,6 +473,9 @@ func TestUntestable(t *testing.T) {
 			}
 			if tt.alsoIs != nil && !errors.Is(err, tt.alsoIs) {
 				t.Errorf("error %v does not wrap %v", err, tt.alsoIs)
+			}
+			if tt.notBuild && errors.Is(err, runners.ErrBuild) {
+				t.Errorf("error %v wraps ErrBuild", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -646,8 +660,8 @@ func TestTemplateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, tmp, _ := setup(t, tt.cfg, newProject(t, false), false)
 			_, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
-			if err == nil || errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %v: want a config error containing %q", err, tt.want)
+			if err == nil || errors.Is(err, runners.ErrUntestable) || !errors.Is(err, runners.ErrSetup) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v: want a setup error containing %q", err, tt.want)
 			}
 			assertEmpty(t, tmp)
 		})
