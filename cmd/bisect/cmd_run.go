@@ -47,6 +47,7 @@ Exit codes: 0 culprit found, 1 error, 2 not reproduced (the new lock passes),
 	f.String("report-md", "", "write the markdown report to this file")
 	f.String("report-json", "", "write the JSON report to this file")
 	f.String("drill", "", "after a single-package culprit: none | release | commit")
+	f.String("build-failure", "untestable", "what a candidate whose build fails counts as: untestable | bad (to bisect a build failure)")
 	f.StringArrayVar(&o.repoMap, "repo-map", nil, "PACKAGE=URL: the upstream repository of a package for the drill-down (repeatable)")
 	f.StringVar(&o.resume, "resume", "", "journal of an interrupted run to continue")
 	f.BoolVar(&o.keep, "keep", false, "keep the candidates' work directories")
@@ -58,7 +59,7 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 	ctx := cmd.Context()
 	cfg, err := g.loadConfig(cmd.Flags(), map[string]string{
 		"search.parallel": "parallel", "search.repeat": "repeat", "search.drill": "drill",
-		"report.markdown": "report-md", "report.json": "report-json",
+		"report.markdown": "report-md", "report.json": "report-json", "search.build_failure": "build-failure",
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -117,11 +118,67 @@ func (g *globals) loadConfigChecked(flags *pflag.FlagSet, bind map[string]string
 			return nil, err
 		}
 	}
-	c.Defaults()
+	c.Defaults(v.IsSet)
 	if err := validate(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", g.configName(), err)
+		return nil, g.configError(err, flags, bind)
 	}
 	return &c, nil
+}
+
+// configError says where the wrong value of a key came from: the flag,
+// the BISECT_ environment variable or the file's line, in that order of
+// precedence, so that the user knows what to edit.
+func (g *globals) configError(err error, flags *pflag.FlagSet, bind map[string]string) error {
+	var ke *config.KeyError
+	if !errors.As(err, &ke) {
+		return fmt.Errorf("config %s: %w", g.configName(), err)
+	}
+	if f := flags.Lookup(bind[ke.Key]); f != nil && f.Changed {
+		return fmt.Errorf("flag --%s: %w", f.Name, err)
+	}
+	env := "BISECT_" + strings.ToUpper(strings.ReplaceAll(ke.Key, ".", "_"))
+	if _, ok := os.LookupEnv(env); ok && slices.Contains(configKeys, ke.Key) {
+		return fmt.Errorf("environment %s: %w", env, err)
+	}
+	if g.configFile != "" {
+		if line := keyLine(g.configFile, ke.Key); line > 0 {
+			return fmt.Errorf("config %s:%d: %w", g.configFile, line, err)
+		}
+	}
+	return fmt.Errorf("config %s: %w", g.configName(), err)
+}
+
+// keyLine is the line of the file on which a dotted key (runner.ready.timeout)
+// is written, or 0 when the file does not write it (a default was wrong, or
+// the file cannot be read: its error was reported already).
+func keyLine(file, key string) int {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	n := doc.Content[0]
+	line := 0
+	for _, part := range strings.Split(key, ".") {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		// Viper matches keys without regard to case; so does this.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.EqualFold(n.Content[i].Value, part) {
+				line, next = n.Content[i].Line, n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return line
 }
 
 // configDecoding is how config values become typed fields.
@@ -204,7 +261,8 @@ var configKeys = []string{
 	"runner.ready.path", "runner.ready.timeout", "oracle.kind", "oracle.path",
 	"oracle.profile", "oracle.command", "search.repeat", "search.parallel",
 	"search.drill", "search.composer_repo", "search.retries", "oracle.timeout",
-	"runner.stop", "report.markdown", "report.json",
+	"runner.stop", "report.markdown", "report.json", "runner.build_timeout",
+	"search.build_failure", "oracle.timeout_is_untestable",
 }
 
 // ecosystems are the lock formats bisect knows, registered in this one place.

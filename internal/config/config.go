@@ -22,7 +22,7 @@ type Runner struct {
 	Kind  string   `mapstructure:"kind"`  // local | docker
 	Build []string `mapstructure:"build"` // each run with sh -c in the candidate directory
 	// BuildTimeout bounds each build (local: each command; docker: the image
-	// build); a build that runs longer is untestable. 0 = 10m.
+	// build); a build that runs longer is untestable. Unset = 10m.
 	BuildTimeout time.Duration     `mapstructure:"build_timeout"`
 	Start        string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
 	Env          map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
@@ -38,7 +38,7 @@ type Runner struct {
 // Ready is the readiness probe: GET Path until it answers 2xx or 3xx.
 type Ready struct {
 	Path    string        `mapstructure:"path"`    // "" = "/"
-	Timeout time.Duration `mapstructure:"timeout"` // 0 = 60s
+	Timeout time.Duration `mapstructure:"timeout"` // unset = 60s; must be positive
 }
 
 // Oracle says how a running candidate is judged.
@@ -46,11 +46,11 @@ type Oracle struct {
 	Kind                string        `mapstructure:"kind"`    // mcp | http | exec
 	Path                string        `mapstructure:"path"`    // joined to the candidate's base URL
 	Profile             string        `mapstructure:"profile"` // mcp: spec | claude
-	Timeout             time.Duration `mapstructure:"timeout"` // whole check; 0 = 60s
+	Timeout             time.Duration `mapstructure:"timeout"` // whole check; unset = 60s; must be positive
 	MCP                 MCP           `mapstructure:"mcp"`
 	Steps               []Step        `mapstructure:"steps"`                 // http
 	Command             string        `mapstructure:"command"`               // exec: run with sh -c
-	TimeoutIsUntestable bool          `mapstructure:"timeout_is_untestable"` // exec: a timeout counts as untestable instead of bad
+	TimeoutIsUntestable bool          `mapstructure:"timeout_is_untestable"` // exec, http, mcp: a timeout counts as untestable instead of bad
 }
 
 // MCP holds the mcp oracle's settings.
@@ -106,28 +106,35 @@ func (o *Oracle) Validate() error {
 	switch o.Kind {
 	case "mcp", "http", "exec":
 	default:
-		return fmt.Errorf("oracle.kind: %q is not mcp, http or exec", o.Kind)
+		return keyErr("oracle.kind", "%q is not mcp, http or exec", o.Kind)
 	}
 	switch o.Profile {
 	case "spec", "claude":
 	default:
-		return fmt.Errorf("oracle.profile: %q is not spec or claude", o.Profile)
+		return keyErr("oracle.profile", "%q is not spec or claude", o.Profile)
+	}
+	if o.Timeout <= 0 {
+		return keyErr("oracle.timeout", "%s is not a positive duration (how long one check may take, for example 60s)", o.Timeout)
 	}
 	if o.Kind == "exec" && o.Command == "" {
-		return fmt.Errorf("oracle.command: the exec oracle needs a command")
+		return keyErr("oracle.command", "the exec oracle needs a command")
 	}
 	if o.Kind == "http" && len(o.Steps) == 0 {
-		return fmt.Errorf("oracle.steps: the http oracle needs at least one step")
+		return keyErr("oracle.steps", "the http oracle needs at least one step")
 	}
 	return nil
 }
 
 // Search tunes the search.
 type Search struct {
-	Repeat   int    `mapstructure:"repeat"`   // oracle runs per probe; 0 = 1
-	Parallel int    `mapstructure:"parallel"` // probes at once; 0 = 1
+	Repeat   int    `mapstructure:"repeat"`   // oracle runs per probe; unset = 1
+	Parallel int    `mapstructure:"parallel"` // probes at once; unset = 1
 	Drill    string `mapstructure:"drill"`    // none | release | commit
-	Retries  int    `mapstructure:"retries"`  // retries of a probe that failed for infrastructure reasons; 0 = 2
+	Retries  int    `mapstructure:"retries"`  // retries of a probe that failed for infrastructure reasons; unset = 2, 0 = none
+	// BuildFailure is what a candidate whose build ran and failed counts
+	// as: untestable (the default: the search goes around it) or bad (the
+	// build failure is the regression being bisected).
+	BuildFailure string `mapstructure:"build_failure"`
 	// ComposerRepo is the composer repository whose p2 metadata lists the
 	// releases between a culprit's versions; "" = the first repository of
 	// type composer in the project's composer.json.
@@ -140,16 +147,39 @@ type Report struct {
 	JSON     string `mapstructure:"json"`
 }
 
-// Defaults fills zero values with their documented defaults.
-func (c *Config) Defaults() {
+// KeyError is a value that is wrong, with the key that holds it (such as
+// "search.repeat"), so that the command can say where the value came from:
+// a line of the file, an environment variable or a flag.
+type KeyError struct {
+	Key string
+	Err error
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+func keyErr(key, format string, args ...any) error {
+	return &KeyError{Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// Defaults fills the keys left unset with their documented defaults. set
+// reports whether a key was given explicitly (in the file, the environment
+// or a flag; nil = none was): the numbers that must be positive keep an
+// explicit 0, which Validate then refuses, instead of silently turning it
+// into the default, and search.retries keeps an explicit 0 (no retries).
+func (c *Config) Defaults(set func(key string) bool) {
+	unset := func(key string) bool { return set == nil || !set(key) }
 	if c.Runner.Kind == "" {
 		c.Runner.Kind = "local"
 	}
 	if c.Runner.Ready.Path == "" {
 		c.Runner.Ready.Path = "/"
 	}
-	if c.Runner.Ready.Timeout == 0 {
+	if c.Runner.Ready.Timeout == 0 && unset("runner.ready.timeout") {
 		c.Runner.Ready.Timeout = 60 * time.Second
+	}
+	if c.Runner.BuildTimeout == 0 && unset("runner.build_timeout") {
+		c.Runner.BuildTimeout = 10 * time.Minute
 	}
 	if c.Runner.Stop == 0 {
 		c.Runner.Stop = 5 * time.Second
@@ -163,47 +193,70 @@ func (c *Config) Defaults() {
 	if c.Oracle.Profile == "" {
 		c.Oracle.Profile = "spec"
 	}
-	if c.Oracle.Timeout == 0 {
+	if c.Oracle.Timeout == 0 && unset("oracle.timeout") {
 		c.Oracle.Timeout = 60 * time.Second
 	}
 	if len(c.Oracle.MCP.ProtocolVersions) == 0 {
 		c.Oracle.MCP.ProtocolVersions = []string{"2025-06-18"}
 	}
-	if c.Search.Repeat == 0 {
+	if c.Search.Repeat == 0 && unset("search.repeat") {
 		c.Search.Repeat = 1
 	}
-	if c.Search.Parallel == 0 {
+	if c.Search.Parallel == 0 && unset("search.parallel") {
 		c.Search.Parallel = 1
 	}
-	if c.Search.Retries == 0 {
+	if c.Search.Retries == 0 && unset("search.retries") {
 		c.Search.Retries = 2
+	}
+	if c.Search.BuildFailure == "" {
+		c.Search.BuildFailure = "untestable"
 	}
 }
 
-// Validate names the first key whose value is wrong.
+// Validate names the first key whose value is wrong (a *KeyError).
 func (c *Config) Validate() error {
 	switch c.Runner.Kind {
 	case "local", "docker":
 	default:
-		return fmt.Errorf("runner.kind: %q is not local or docker", c.Runner.Kind)
+		return keyErr("runner.kind", "%q is not local or docker", c.Runner.Kind)
+	}
+	if c.Runner.Port < 0 || c.Runner.Port > 65535 {
+		return keyErr("runner.port", "%d is not a port (1-65535)", c.Runner.Port)
 	}
 	if c.Runner.Kind == "docker" && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
-		return fmt.Errorf("runner.port: the docker runner needs the container port the server listens on")
+		return keyErr("runner.port", "the docker runner needs the container port the server listens on")
+	}
+	if c.Runner.Ready.Timeout <= 0 {
+		return keyErr("runner.ready.timeout", "%s is not a positive duration (how long a server may take to answer, for example 60s)", c.Runner.Ready.Timeout)
+	}
+	if c.Runner.BuildTimeout <= 0 {
+		return keyErr("runner.build_timeout", "%s is not a positive duration (how long a build may take, for example 10m)", c.Runner.BuildTimeout)
 	}
 	if err := c.Oracle.Validate(); err != nil {
 		return err
 	}
 	// A docker image serves through its own CMD; runner.start only overrides it.
 	if c.Runner.Start == "" && c.Runner.Kind != "docker" && c.Oracle.Kind != "exec" {
-		return fmt.Errorf("runner.start: empty start serves nothing, which only the exec oracle can judge (set oracle.kind: exec or a start command)")
+		return keyErr("runner.start", "empty start serves nothing, which only the exec oracle can judge (set oracle.kind: exec or a start command)")
 	}
-	if c.Search.Repeat < 1 || c.Search.Parallel < 1 || c.Search.Retries < 0 {
-		return fmt.Errorf("search: repeat and parallel must be at least 1 (repeat %d, parallel %d)", c.Search.Repeat, c.Search.Parallel)
+	if c.Search.Repeat < 1 {
+		return keyErr("search.repeat", "%d: the oracle must run at least once per probe", c.Search.Repeat)
+	}
+	if c.Search.Parallel < 1 {
+		return keyErr("search.parallel", "%d: at least one probe must run at a time", c.Search.Parallel)
+	}
+	if c.Search.Retries < 0 {
+		return keyErr("search.retries", "%d is negative (0 = no retries of a probe that failed for infrastructure reasons)", c.Search.Retries)
+	}
+	switch c.Search.BuildFailure {
+	case "untestable", "bad":
+	default:
+		return keyErr("search.build_failure", "%q is not untestable or bad", c.Search.BuildFailure)
 	}
 	switch c.Search.Drill {
 	case "", "none", "release", "commit":
 	default:
-		return fmt.Errorf("search.drill: %q is not none, release or commit", c.Search.Drill)
+		return keyErr("search.drill", "%q is not none, release or commit", c.Search.Drill)
 	}
 	return nil
 }

@@ -363,6 +363,11 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	for len(rec.Trials) < repeat {
 		dr.p.progress(Event{Phase: "build", Applied: label})
 		tr := dr.p.judge(ctx, c, validate, label)
+		if tr.Err != nil {
+			// The drill-down comes after the verdict: what the tool could
+			// not do there skips this release instead of losing the verdict.
+			tr.Outcome, tr.Detail = bisect.Error, tr.Err.Error()
+		}
 		if tr.Outcome == bisect.Error && retries > 0 && ctx.Err() == nil {
 			retries--
 			continue

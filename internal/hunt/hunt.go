@@ -164,7 +164,7 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		Key:      p.key,
 		Repeat:   cfg.Search.Repeat,
 		Workers:  cfg.Search.Parallel,
-		Retries:  cfg.Search.Retries,
+		Retries:  engineRetries(cfg.Search.Retries),
 		Journal:  journal,
 		Replay:   replay,
 		OnStart: func(round int, applied []string) {
@@ -279,6 +279,15 @@ func readJournal(path string) ([]bisect.Record, error) {
 	return recs, nil
 }
 
+// engineRetries maps search.retries (0 = none) to the engine's Retries
+// (0 = its default, negative = none).
+func engineRetries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
 func profile(cfg *config.Config) string {
 	if cfg.Oracle.Kind == "mcp" {
 		return cfg.Oracle.Profile
@@ -296,6 +305,13 @@ func settingsHash(cfg *config.Config) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
 }
+
+// oracleGrace is how long past oracle.timeout the hunt waits for an oracle.
+// The oracle owns its timeout (oracle.timeout_is_untestable decides what a
+// hang is); cutting it off at the same instant would turn every hang into
+// an error, retried into untestable. The grace only stops an oracle that
+// ignores its own deadline.
+const oracleGrace = 30 * time.Second
 
 // prober turns the engine's applied sets into built, started and judged candidates.
 type prober struct {
@@ -327,6 +343,8 @@ type probeData struct {
 	Cached    bool            `json:"cached"`
 	Log       string          `json:"log,omitempty"`
 	Failures  []reports.Check `json:"failures,omitempty"` // failing fatal checks
+	// BuildFailed: the candidate's build ran and failed (runners.ErrBuild).
+	BuildFailed bool `json:"build_failed,omitempty"`
 }
 
 // candidate returns the candidate for the applied set, its files placed at
@@ -375,11 +393,12 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 	c, err := p.candidate(applied)
 	if err != nil {
 		empty, _ := json.Marshal(probeData{})
-		o := bisect.Error
 		if errors.Is(err, manifests.ErrInfeasible) {
-			o = bisect.Untestable
+			return bisect.Trial{Outcome: bisect.Untestable, Detail: err.Error(), Data: empty}
 		}
-		return bisect.Trial{Outcome: o, Detail: err.Error(), Data: empty}
+		// Writing a candidate from two loaded locks fails only on the
+		// tool's side: no retry can help.
+		return bisect.Trial{Err: fmt.Errorf("candidate %v: %w", packagesOf(p.diff, applied), err)}
 	}
 	validate := func(ctx context.Context, dir string) error {
 		return p.set.Validate(ctx, filepath.Join(dir, p.prefix), c)
@@ -399,14 +418,23 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
 	logf, err := os.OpenFile(data.Log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
-		return trial(bisect.Error, "", err.Error())
+		return bisect.Trial{Err: fmt.Errorf("probe log: %w", err)}
 	}
 	defer logf.Close()
 	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logf})
-	if err != nil {
-		if errors.Is(err, runners.ErrUntestable) {
-			return trial(bisect.Untestable, "", err.Error())
+	switch {
+	case err == nil:
+	case errors.Is(err, runners.ErrSetup) && ctx.Err() == nil:
+		return bisect.Trial{Err: err}
+	case errors.Is(err, runners.ErrBuild):
+		data.BuildFailed = true
+		if p.cfg.Search.BuildFailure == "bad" {
+			return trial(bisect.Bad, "build", err.Error())
 		}
+		return trial(bisect.Untestable, "", err.Error())
+	case errors.Is(err, runners.ErrUntestable):
+		return trial(bisect.Untestable, "", err.Error())
+	default:
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer func() {
@@ -419,7 +447,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		p.builds.Add(1)
 	}
 	p.progress(Event{Phase: "oracle", Applied: label})
-	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout)
+	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout+oracleGrace)
 	defer cancel()
 	t0 := time.Now()
 	v, err := p.oracle.Check(octx, oracles.Target{BaseURL: inst.BaseURL, Host: inst.Host, Port: inst.Port, Dir: inst.Dir, Env: inst.Env})
@@ -457,6 +485,9 @@ func packagesOf(d *manifests.Diff, units []string) []string {
 func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed time.Duration) {
 	rep.Verdict = string(res.Verdict)
 	rep.Detail = res.Detail
+	if res.Verdict == bisect.OldUntestable || res.Verdict == bisect.NewUntestable {
+		rep.Detail = baselineDetail(res)
+	}
 	rep.Summary.Rounds = res.Rounds
 	rep.Summary.Seconds = elapsed.Seconds()
 	for _, r := range res.Probes {
@@ -498,6 +529,33 @@ func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed ti
 			}
 		}
 	}
+}
+
+// baselineDetail says why a baseline could not be judged: the engine's
+// sentence, then the probe's own detail (the build's or the server's last
+// output, the oracle's error), and for a new lock whose build failed how to
+// bisect that failure instead.
+func baselineDetail(res *bisect.Result) string {
+	purpose := "baseline-old"
+	if res.Verdict == bisect.NewUntestable {
+		purpose = "baseline-new"
+	}
+	detail := res.Detail
+	for _, r := range res.Probes {
+		if r.Purpose != purpose {
+			continue
+		}
+		var pd probeData
+		_ = json.Unmarshal(r.Data, &pd)
+		if r.Detail != "" {
+			detail += ":\n" + r.Detail
+		}
+		if pd.BuildFailed && res.Verdict == bisect.NewUntestable {
+			detail += "\nIf this build failure is the regression, bisect it: run again with --build-failure bad (search.build_failure: bad)."
+		}
+		break
+	}
+	return detail
 }
 
 func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
