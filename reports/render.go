@@ -56,6 +56,10 @@ func Sentence(r *Report) string {
 		return "Not reproduced: the new lock passes the oracle, so there is nothing to bisect."
 	case "old-fails":
 		return "The old lock fails too: the cause is not in this diff."
+	case "old-untestable":
+		return "The old lock could not be judged, so nothing can be concluded from this diff."
+	case "new-untestable":
+		return "The new lock could not be judged, so there is nothing to bisect."
 	case "flaky":
 		return "Flaky: the oracle contradicted itself, so no culprit is named (see the contradicting probes)."
 	case "no-changes":

@@ -5,7 +5,7 @@ import "github.com/lockbisect/lockbisect/manifests"
 // Report is everything a run found out. Its JSON shape is a contract
 // (CONTRACTS.md, docs/report.schema.json).
 type Report struct {
-	Verdict string `json:"verdict"` // culprit | not-reproduced | old-fails | flaky | no-changes
+	Verdict string `json:"verdict"` // culprit | not-reproduced | old-fails | old-untestable | new-untestable | flaky | no-changes
 	// Detail says in a sentence why a verdict other than culprit was
 	// reached (for example that the old lock could not be built at all).
 	Detail    string             `json:"detail,omitempty"`

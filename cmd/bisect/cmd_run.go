@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,10 +84,12 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 		return printDryRun(g, rep)
 	}
 	rep.ExitCode = verdictCode(rep.Verdict)
-	if err := writeReports(ctx, cfg.Report.Markdown, cfg.Report.JSON, rep); err != nil {
+	// The verdict first: a report that cannot be written must not cost
+	// the user the answer of a long run.
+	if err := reports.Brief(g.stdout, rep); err != nil {
 		return err
 	}
-	if err := reports.Brief(g.stdout, rep); err != nil {
+	if err := writeReports(ctx, cfg.Report.Markdown, cfg.Report.JSON, rep); err != nil {
 		return err
 	}
 	if rep.ExitCode != exitOK {
@@ -108,6 +111,8 @@ func verdictCode(v string) int {
 	case "no-changes":
 		return exitNoChanges
 	}
+	// old-untestable, new-untestable: a baseline could not be judged, which
+	// is no answer about the diff.
 	return exitError
 }
 
@@ -133,16 +138,29 @@ func writeReports(ctx context.Context, md, js string, rep *reports.Report) error
 	return ctx.Err()
 }
 
+// writeFile writes a report atomically: into a temporary file beside it,
+// renamed over path once complete, so that an interrupted or failed write
+// never leaves half a report (or half of a file it replaces).
 func writeFile(path string, write func(*os.File) error) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
-	return f.Close()
+	defer os.Remove(f.Name())
+	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
 }
 
 func printDryRun(g *globals, rep *reports.Report) error {

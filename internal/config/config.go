@@ -19,20 +19,32 @@ type Config struct {
 
 // Runner says how a candidate becomes a running server.
 type Runner struct {
-	Kind  string   `mapstructure:"kind"`  // local | docker
-	Build []string `mapstructure:"build"` // each run with sh -c in the candidate directory
+	Kind       string            `mapstructure:"kind"`       // local | docker
+	Build      []string          `mapstructure:"build"`      // each run with sh -c in the candidate directory
+	Start      string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
+	Env        map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
+	Ready      Ready             `mapstructure:"ready"`      // readiness probe
+	Stop       time.Duration     `mapstructure:"stop"`       // grace between TERM and KILL; 0 = 5s
+	Dockerfile string            `mapstructure:"dockerfile"` // docker: relative to project; "" = Dockerfile
+	Port       int               `mapstructure:"port"`       // docker: container port published on 127.0.0.1
+	BuildArgs  map[string]string `mapstructure:"build_args"` // docker: build arguments
+	Memory     string            `mapstructure:"memory"`     // docker: memory limit such as "512m"; "" = none
+	CPUs       float64           `mapstructure:"cpus"`       // docker: CPU limit; 0 = none
 	// BuildTimeout bounds each build (local: each command; docker: the image
 	// build); a build that runs longer is untestable. Unset = 10m.
-	BuildTimeout time.Duration     `mapstructure:"build_timeout"`
-	Start        string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
-	Env          map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
-	Ready        Ready             `mapstructure:"ready"`      // readiness probe
-	Stop         time.Duration     `mapstructure:"stop"`       // grace between TERM and KILL; 0 = 5s
-	Dockerfile   string            `mapstructure:"dockerfile"` // docker: relative to project; "" = Dockerfile
-	Port         int               `mapstructure:"port"`       // docker: container port published on 127.0.0.1
-	BuildArgs    map[string]string `mapstructure:"build_args"` // docker: build arguments
-	Memory       string            `mapstructure:"memory"`     // docker: memory limit such as "512m"; "" = none
-	CPUs         float64           `mapstructure:"cpus"`       // docker: CPU limit; 0 = none
+	BuildTimeout time.Duration `mapstructure:"build_timeout"`
+	// CopyLimit bounds the project every candidate copies, so that a
+	// project: that names a home directory or a whole disk is refused
+	// before the first copy rather than failing (or filling the disk)
+	// during it.
+	CopyLimit CopyLimit `mapstructure:"copy_limit"`
+}
+
+// CopyLimit is the most a project may hold (what the local runner copies:
+// without .git, vendor and node_modules at its top).
+type CopyLimit struct {
+	Files     int `mapstructure:"files"`     // unset = 100000
+	Megabytes int `mapstructure:"megabytes"` // unset = 2048
 }
 
 // Ready is the readiness probe: GET Path until it answers 2xx or 3xx.
@@ -181,6 +193,12 @@ func (c *Config) Defaults(set func(key string) bool) {
 	if c.Runner.BuildTimeout == 0 && unset("runner.build_timeout") {
 		c.Runner.BuildTimeout = 10 * time.Minute
 	}
+	if c.Runner.CopyLimit.Files == 0 && unset("runner.copy_limit.files") {
+		c.Runner.CopyLimit.Files = 100000
+	}
+	if c.Runner.CopyLimit.Megabytes == 0 && unset("runner.copy_limit.megabytes") {
+		c.Runner.CopyLimit.Megabytes = 2048
+	}
 	if c.Runner.Stop == 0 {
 		c.Runner.Stop = 5 * time.Second
 	}
@@ -231,6 +249,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Runner.BuildTimeout <= 0 {
 		return keyErr("runner.build_timeout", "%s is not a positive duration (how long a build may take, for example 10m)", c.Runner.BuildTimeout)
+	}
+	if c.Runner.CopyLimit.Files <= 0 {
+		return keyErr("runner.copy_limit.files", "%d: the project must be allowed at least one file", c.Runner.CopyLimit.Files)
+	}
+	if c.Runner.CopyLimit.Megabytes <= 0 {
+		return keyErr("runner.copy_limit.megabytes", "%d: the project must be allowed at least one megabyte", c.Runner.CopyLimit.Megabytes)
 	}
 	if err := c.Oracle.Validate(); err != nil {
 		return err

@@ -80,11 +80,18 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	project, _, err := projectDir(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := preflight(ctx, o, project); err != nil {
+		return nil, err
+	}
 	l, err := Load(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	set, project, lockDir := l.Set, l.Project, l.LockDir
+	set, lockDir := l.Set, l.LockDir
 	d := set.Diff()
 	rep := &reports.Report{
 		Question: reports.Question{
@@ -257,13 +264,18 @@ func projectDir(o Options) (project, lockDir string, err error) {
 }
 
 func defaultRunDir() (string, error) {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return filepath.Join(runsParent(), time.Now().UTC().Format("20060102-150405")+"-"+hex.EncodeToString(b[:])), nil
+}
+
+// runsParent holds the run directories: <user cache dir>/lockbisect/runs.
+func runsParent() string {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		base = os.TempDir()
 	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return filepath.Join(base, "lockbisect", "runs", time.Now().UTC().Format("20060102-150405")+"-"+hex.EncodeToString(b[:])), nil
+	return filepath.Join(base, "lockbisect", "runs")
 }
 
 func readJournal(path string) ([]bisect.Record, error) {

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,56 @@ import (
 // history is not needed to build, and dependency trees are exactly what the
 // candidate's build commands must install afresh from its lock files.
 var skipped = []string{".git", "vendor", "node_modules"}
+
+// ErrTooLarge: the project holds more than the limit a candidate may copy.
+var ErrTooLarge = errors.New("project too large to copy per candidate")
+
+// CheckSize walks the project as copyTree would (the same entries left
+// out) and fails with ErrTooLarge as soon as it holds more than maxFiles
+// files or maxBytes bytes, without reading further: a project that names a
+// home directory or / is refused quickly, before anything is copied.
+func CheckSize(ctx context.Context, project string, maxFiles int, maxBytes int64) error {
+	real, err := realPath(project)
+	if err != nil {
+		return fmt.Errorf("project %s: %w", project, err)
+	}
+	files, bytes := 0, int64(0)
+	err = filepath.WalkDir(real, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(real, path)
+		if filepath.Base(rel) == ".git" || slices.Contains(skipped, rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files++
+		bytes += info.Size()
+		switch {
+		case files > maxFiles:
+			return fmt.Errorf("%w: %s holds more than %d files (runner.copy_limit.files)", ErrTooLarge, project, maxFiles)
+		case bytes > maxBytes:
+			return fmt.Errorf("%w: %s holds more than %d MB (runner.copy_limit.megabytes)", ErrTooLarge, project, maxBytes>>20)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("project %s: %w", project, err)
+	}
+	return err
+}
 
 // copyTree copies the project src into the existing, empty directory dst,
 // preserving file modes and symlinks (as links, with their targets
