@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 )
@@ -66,6 +68,9 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 		return err
 	}
 	g.resolveProject(cfg)
+	if err := checkReportPaths(cfg.Report.Markdown, cfg.Report.JSON, runInputs(g, o)); err != nil {
+		return err
+	}
 	repoMap, err := parseRepoMap(o.repoMap)
 	if err != nil {
 		return err
@@ -161,6 +166,92 @@ func writeFile(path string, write func(*os.File) error) error {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
+}
+
+// runInputs are the files a run reads and a report must never replace:
+// the locks given as paths with the files read beside them, the config
+// and the journal being resumed.
+func runInputs(g *globals, o runOptions) []string {
+	var in []string
+	for _, ref := range []string{o.lockOld, o.lockNew} {
+		if rev, p := manifests.SplitRef(ref); rev == "" {
+			in = append(in, p)
+			for _, e := range ecosystems() {
+				if e.Lock() == filepath.Base(p) {
+					for _, s := range e.Siblings() {
+						in = append(in, filepath.Join(filepath.Dir(p), s))
+					}
+				}
+			}
+		}
+	}
+	for _, p := range []string{g.configFile, o.resume} {
+		if p != "" {
+			in = append(in, p)
+		}
+	}
+	return in
+}
+
+// checkReportPaths refuses, before anything is built, report paths that
+// would be found wrong only after the whole run: the same file for both
+// reports, a file the run reads, a directory that does not exist or
+// cannot be written.
+func checkReportPaths(md, js string, inputs []string) error {
+	var named []string
+	for _, r := range []struct{ what, path string }{{"--report-md (report.markdown)", md}, {"--report-json (report.json)", js}} {
+		if r.path == "" {
+			continue
+		}
+		for _, prev := range named {
+			if sameFile(prev, r.path) {
+				return fmt.Errorf("--report-md %s and --report-json %s name the same file: one report would replace the other", prev, r.path)
+			}
+		}
+		named = append(named, r.path)
+		for _, in := range inputs {
+			if sameFile(in, r.path) {
+				return fmt.Errorf("%s %s: is %s, an input of this run; a report never replaces an input", r.what, r.path, in)
+			}
+		}
+		if info, err := os.Stat(r.path); err == nil && info.IsDir() {
+			return fmt.Errorf("%s %s: is a directory", r.what, r.path)
+		}
+		dir := filepath.Dir(r.path)
+		info, err := os.Stat(dir)
+		if err != nil || !info.IsDir() {
+			return fmt.Errorf("%s %s: directory %s does not exist", r.what, r.path, dir)
+		}
+		if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+			return fmt.Errorf("%s %s: directory %s is not writable: %w", r.what, r.path, dir, err)
+		}
+	}
+	return nil
+}
+
+// sameFile says whether two paths name one file: the same path once
+// symlinks are resolved, or (when both exist) the same inode, as a hard
+// link would.
+func sameFile(a, b string) bool {
+	ia, ea := os.Stat(a)
+	ib, eb := os.Stat(b)
+	if ea == nil && eb == nil {
+		return os.SameFile(ia, ib)
+	}
+	return resolved(a) == resolved(b)
+}
+
+// resolved is path made absolute with the symlinks of its directory
+// resolved (the file itself may not exist yet).
+func resolved(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
 
 func printDryRun(g *globals, rep *reports.Report) error {
