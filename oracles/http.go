@@ -247,6 +247,9 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 	}
 	if v.Failed() != nil {
 		v.Verdict = "fail"
+		// oracle.timeout ran out (the caller's cancellation returned
+		// above): timeout_is_untestable decides what a hang is.
+		v.Untestable = ctx.Err() != nil && h.cfg.TimeoutIsUntestable
 	}
 	h.log.DebugContext(ctx, "http oracle done", "verdict", v.Verdict, "checks", len(v.Checks))
 	return v, nil

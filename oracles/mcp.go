@@ -171,6 +171,9 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 	}
 	if v.Failed() != nil {
 		v.Verdict = "fail"
+		// oracle.timeout ran out (or the caller cancelled, and discards
+		// the answer): timeout_is_untestable decides what a hang is.
+		v.Untestable = ctx.Err() != nil && m.cfg.TimeoutIsUntestable
 	}
 	m.log.DebugContext(ctx, "mcp oracle done", "endpoint", endpoint, "verdict", v.Verdict, "checks", len(v.Checks))
 	return v, nil
