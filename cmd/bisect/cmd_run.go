@@ -32,9 +32,10 @@ func newRunCmd(g *globals) *cobra.Command {
 rolled back, judges each candidate with the oracle, and names the smallest
 set of package changes that makes it fail.
 
-Exit codes: 0 culprit found, 1 error, 2 not reproduced (the new lock passes),
-3 old lock fails too (the cause is not in this diff), 4 flaky, 5 no changes,
-130 interrupted (resume with --resume JOURNAL).`,
+Exit codes: 0 culprit found, 1 error or a lock that could not be judged
+(verdict old-untestable or new-untestable), 2 not reproduced (the new lock
+passes), 3 old lock fails too (the cause is not in this diff), 4 flaky,
+5 no changes, 130 interrupted (resume with --resume JOURNAL).`,
 		Example: `  bisect run --lock-old old/go.mod --lock-new server/go.mod --config bisect.yaml
   bisect run --lock-old main:composer.lock --lock-new composer.lock --parallel 2 --report-md report.md
   bisect run --lock-old a.lock --lock-new b.lock --config bisect.yaml --resume ~/.cache/lockbisect/runs/ID/journal.jsonl`,

@@ -4,6 +4,20 @@
 // judges it with the configured oracle (oracles), and turns the search's
 // result into a report (reports).
 //
+// # What a failure means
+//
+// A probe is good, bad or untestable; an error is none of them: the tool
+// could not even try. Before the first probe (and for a dry run) preflight
+// checks what would fail every probe alike (templates, the oracle, the
+// project, TMPDIR and the run directory, the docker engine and the
+// Dockerfile's base images) and Run returns ErrPreflight. During the run a
+// runner error wrapping runners.ErrSetup stops it (bisect.Trial.Err); one
+// wrapping runners.ErrUntestable makes the probe untestable, or bad when
+// it wraps runners.ErrBuild and search.build_failure is bad; any other is
+// retried. The oracle owns its timeout: the probe's context lasts
+// oracle.timeout plus a grace, so that oracle.timeout_is_untestable, not
+// a cancelled context, decides what a hang is.
+//
 // The run directory (journal.jsonl and one log per candidate) lives under
 // the user's cache directory, never in the project: the user's checkout is
 // never written.
