@@ -1,0 +1,54 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExplicitZero: a key left unset takes its default, an explicit zero
+// or negative value is refused naming the key, and search.retries takes an
+// explicit 0 as "no retries".
+func TestExplicitZero(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     string // the key given explicitly ("" = none)
+		edit    func(*Config)
+		wantKey string // "" = valid
+		check   func(*Config) bool
+	}{
+		{"defaults", "", func(*Config) {}, "", func(c *Config) bool {
+			return c.Search.Repeat == 1 && c.Search.Parallel == 1 && c.Search.Retries == 2 &&
+				c.Runner.Ready.Timeout == time.Minute && c.Oracle.Timeout == time.Minute &&
+				c.Runner.BuildTimeout == 10*time.Minute && c.Search.BuildFailure == "untestable"
+		}},
+		{"retries 0 means none", "search.retries", func(*Config) {}, "", func(c *Config) bool { return c.Search.Retries == 0 }},
+		{"retries -1", "search.retries", func(c *Config) { c.Search.Retries = -1 }, "search.retries", nil},
+		{"repeat 0", "search.repeat", func(*Config) {}, "search.repeat", nil},
+		{"parallel 0", "search.parallel", func(*Config) {}, "search.parallel", nil},
+		{"ready timeout 0", "runner.ready.timeout", func(*Config) {}, "runner.ready.timeout", nil},
+		{"oracle timeout negative", "oracle.timeout", func(c *Config) { c.Oracle.Timeout = -time.Second }, "oracle.timeout", nil},
+		{"build timeout 0", "runner.build_timeout", func(*Config) {}, "runner.build_timeout", nil},
+		{"copy limit 0", "runner.copy_limit.files", func(*Config) {}, "runner.copy_limit.files", nil},
+		{"port 70000", "", func(c *Config) { c.Runner.Port = 70000 }, "runner.port", nil},
+		{"build failure", "", func(c *Config) { c.Search.BuildFailure = "fatal" }, "search.build_failure", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Config{Oracle: Oracle{Kind: "exec", Command: "true"}}
+			tt.edit(&c)
+			c.Defaults(func(key string) bool { return key == tt.set })
+			err := c.Validate()
+			var ke *KeyError
+			switch {
+			case tt.wantKey == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tt.wantKey != "" && (!errors.As(err, &ke) || ke.Key != tt.wantKey || !strings.HasPrefix(err.Error(), tt.wantKey+": ")):
+				t.Fatalf("Validate: %v, want an error about %s", err, tt.wantKey)
+			case tt.check != nil && !tt.check(&c):
+				t.Errorf("config after Defaults: %+v", c)
+			}
+		})
+	}
+}
