@@ -263,6 +263,36 @@ func TestHTTPCancelled(t *testing.T) {
 	}
 }
 
+// TestHTTPTimeoutIsUntestable: a check cut off by oracle.timeout fails,
+// and oracle.timeout_is_untestable decides whether that hang is bad or
+// untestable; a step's own timeout is an ordinary failing check.
+func TestHTTPTimeoutIsUntestable(t *testing.T) {
+	srv := newHTTPFixture(t)
+	tests := []struct {
+		name           string
+		oracle, step   time.Duration
+		isUntestable   bool
+		wantUntestable bool
+	}{
+		{"hang is bad", 200 * time.Millisecond, 0, false, false},
+		{"hang is untestable", 200 * time.Millisecond, 0, true, true},
+		{"step timeout is a failing step", time.Minute, 200 * time.Millisecond, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHTTP(config.Oracle{Kind: "http", Timeout: tt.oracle, TimeoutIsUntestable: tt.isUntestable,
+				Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: tt.step}}}, nil)
+			v, err := h.Check(context.Background(), targetOf(t, srv))
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if f := v.Failed(); f == nil || v.Untestable != tt.wantUntestable {
+				t.Errorf("failed check %+v, untestable %v; want a failure, untestable %v", f, v.Untestable, tt.wantUntestable)
+			}
+		})
+	}
+}
+
 func TestHTTPPathJoined(t *testing.T) {
 	srv := newHTTPFixture(t)
 	h := NewHTTP(config.Oracle{Kind: "http", Path: "/api/", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: config.Expect{Status: 401}}}}, nil)
