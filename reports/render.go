@@ -57,9 +57,9 @@ func Sentence(r *Report) string {
 	case "old-fails":
 		return "The old lock fails too: the cause is not in this diff."
 	case "old-untestable":
-		return "The old lock could not be judged, so nothing can be concluded from this diff."
+		return "The old lock could not be judged (it did not build or start, its versions cannot be installed as written, or the oracle could not run), so nothing can be concluded from this diff."
 	case "new-untestable":
-		return "The new lock could not be judged, so there is nothing to bisect."
+		return "The new lock could not be judged (it did not build or start, or the oracle could not run), so there is nothing to bisect."
 	case "flaky":
 		return "Flaky: the oracle contradicted itself, so no culprit is named (see the contradicting probes)."
 	case "no-changes":

@@ -543,31 +543,31 @@ func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed ti
 	}
 }
 
-// baselineDetail says why a baseline could not be judged: the engine's
-// sentence, then the probe's own detail (the build's or the server's last
-// output, the oracle's error), and for a new lock whose build failed how to
-// bisect that failure instead.
+// baselineDetail says why a baseline could not be judged: the probe's own
+// detail (the build's or the server's last output, the static check's
+// reason, the oracle's error), and for a new lock whose build failed how to
+// bisect that failure instead. The verdict's sentence says the rest.
 func baselineDetail(res *bisect.Result) string {
 	purpose := "baseline-old"
 	if res.Verdict == bisect.NewUntestable {
 		purpose = "baseline-new"
 	}
-	detail := res.Detail
 	for _, r := range res.Probes {
 		if r.Purpose != purpose {
 			continue
 		}
+		detail := r.Detail
+		if detail == "" {
+			detail = res.Detail
+		}
 		var pd probeData
 		_ = json.Unmarshal(r.Data, &pd)
-		if r.Detail != "" {
-			detail += ":\n" + r.Detail
-		}
 		if pd.BuildFailed && res.Verdict == bisect.NewUntestable {
 			detail += "\nIf this build failure is the regression, bisect it: run again with --build-failure bad (search.build_failure: bad)."
 		}
-		break
+		return detail
 	}
-	return detail
+	return res.Detail
 }
 
 func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
