@@ -56,8 +56,11 @@
 // Untestable (runners.ErrUntestable): a build the Dockerfile makes fail
 // (the error quotes the build's last lines, and wraps runners.ErrBuild), a
 // build that outlives runner.build_timeout (10m), a Probe.Validate error, a
-// container that cannot start, exits or never gets ready. Anything else
-// (the engine unreachable, a broken stream) is an infrastructure error.
+// container that cannot start, exits or never gets ready. What the tool
+// itself cannot do (read the project or the Dockerfile, render runner.env,
+// make or fill its validation directory) wraps runners.ErrSetup: the run
+// stops. Anything else (the engine unreachable, a broken stream) is an
+// infrastructure error, retried.
 //
 // # Labels and cleaning up
 //

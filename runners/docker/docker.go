@@ -221,7 +221,8 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 	begin := time.Now()
 	bc, err := r.prepareContext(files)
 	if err != nil {
-		return nil, err
+		// The project or the Dockerfile cannot be read: no candidate can be.
+		return nil, fmt.Errorf("%w: %w", runners.ErrSetup, err)
 	}
 	tag := bc.tag
 
@@ -247,7 +248,7 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance,
 		// decides, on this host.
 		inst.Env, err = runners.Environ(r.cfg.Env, runners.Vars{Host: "127.0.0.1"})
 		if err != nil {
-			return nil, fmt.Errorf("runner.env: %w", err)
+			return nil, fmt.Errorf("%w: runner.env: %w", runners.ErrSetup, err)
 		}
 		return inst, nil
 	}
@@ -422,11 +423,11 @@ func (r *Runner) removeUntagged(ctx context.Context, id string) {
 func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(context.Context, string) error) error {
 	dir, err := os.MkdirTemp("", "lockbisect-validate-*")
 	if err != nil {
-		return fmt.Errorf("validate: %w", err)
+		return fmt.Errorf("%w: validate: %w", runners.ErrSetup, err)
 	}
 	defer os.RemoveAll(dir)
 	if err := copyContext(dir, r.dir, bc.entries, bc.files); err != nil {
-		return fmt.Errorf("validate: copy project to %s: %w", dir, err)
+		return fmt.Errorf("%w: validate: copy project to %s: %w", runners.ErrSetup, dir, err)
 	}
 	if err := validate(ctx, dir); err != nil {
 		return fmt.Errorf("%w: %w", runners.ErrUntestable, err)
