@@ -104,24 +104,6 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 	return nil
 }
 
-func verdictCode(v string) int {
-	switch v {
-	case "culprit":
-		return exitOK
-	case "not-reproduced":
-		return exitNotReproduced
-	case "old-fails":
-		return exitOldFails
-	case "flaky":
-		return exitFlaky
-	case "no-changes":
-		return exitNoChanges
-	}
-	// old-untestable, new-untestable: a baseline could not be judged, which
-	// is no answer about the diff.
-	return exitError
-}
-
 func writeReports(ctx context.Context, md, js string, rep *reports.Report) error {
 	if md != "" {
 		if err := writeFile(md, func(f *os.File) error { return reports.Markdown(f, rep) }); err != nil {

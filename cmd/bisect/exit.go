@@ -48,3 +48,22 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "bisect:", err)
 	return exitError
 }
+
+// verdictCode is the exit code of a run's verdict.
+func verdictCode(v string) int {
+	switch v {
+	case "culprit":
+		return exitOK
+	case "not-reproduced":
+		return exitNotReproduced
+	case "old-fails":
+		return exitOldFails
+	case "flaky":
+		return exitFlaky
+	case "no-changes":
+		return exitNoChanges
+	}
+	// old-untestable, new-untestable: a baseline could not be judged, which
+	// is no answer about the diff.
+	return exitError
+}
