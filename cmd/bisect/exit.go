@@ -8,7 +8,7 @@ import (
 )
 
 // Exit codes (the contract in CONTRACTS.md). A run's verdict maps to its
-// code through verdictError; everything else is 1, cancellation 130.
+// code through verdictCode (below); everything else is 1, cancellation 130.
 const (
 	exitOK            = 0
 	exitError         = 1
