@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -111,7 +112,7 @@ func (g *globals) loadConfigChecked(flags *pflag.FlagSet, bind map[string]string
 	var c config.Config
 	err := v.Unmarshal(&c, configDecoding)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", g.configName(), err)
+		return nil, fmt.Errorf("config %s: %w", g.configName(), withLines(g.configFile, err))
 	}
 	if g.configFile != "" {
 		if err := restoreCase(g.configFile, &c); err != nil {
@@ -146,6 +147,47 @@ func (g *globals) configError(err error, flags *pflag.FlagSet, bind map[string]s
 		}
 	}
 	return fmt.Errorf("config %s: %w", g.configName(), err)
+}
+
+// decodedKey matches the key a decoding error names: "'search.repeat'
+// cannot parse …", or "'runner' has invalid keys: prot, …".
+var decodedKey = regexp.MustCompile(`^'([^']*)'(?: has invalid keys: ([^,\s]+))?`)
+
+// lineError is a decoding error with each of its lines that names a key
+// of the file prefixed by FILE:LINE.
+type lineError struct {
+	msg string
+	err error
+}
+
+func (e *lineError) Error() string { return e.msg }
+func (e *lineError) Unwrap() error { return e.err }
+
+// withLines says on which line of the file each key a decoding error names
+// is written.
+func withLines(file string, err error) error {
+	if file == "" {
+		return err
+	}
+	lines := strings.Split(err.Error(), "\n")
+	found := false
+	for i, l := range lines {
+		m := decodedKey.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		key := m[1]
+		if m[2] != "" {
+			key = strings.TrimPrefix(key+"."+m[2], ".")
+		}
+		if n := keyLine(file, key); n > 0 {
+			lines[i], found = fmt.Sprintf("%s:%d: %s", file, n, l), true
+		}
+	}
+	if !found {
+		return err
+	}
+	return &lineError{msg: strings.Join(lines, "\n"), err: err}
 }
 
 // keyLine is the line of the file on which a dotted key (runner.ready.timeout)

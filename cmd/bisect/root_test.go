@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +29,22 @@ func TestKeyLine(t *testing.T) {
 		if got := keyLine(file, tt.key); got != tt.want {
 			t.Errorf("keyLine(%s) = %d, want %d", tt.key, got, tt.want)
 		}
+	}
+}
+
+func TestWithLines(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bisect.yaml")
+	if err := os.WriteFile(file, []byte("runner:\n  prot: 3\nsearch:\n  repeat: abc\nbogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := errors.New("decoding failed due to the following error(s):\n\n'runner' has invalid keys: prot\n'search.repeat' cannot parse value as 'int'\n'' has invalid keys: bogus")
+	got := withLines(file, in).Error()
+	for _, want := range []string{file + ":2: 'runner' has invalid keys: prot", file + ":4: 'search.repeat' cannot parse", file + ":5: '' has invalid keys: bogus"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got\n%s\nwant a line %q", got, want)
+		}
+	}
+	if !errors.Is(withLines(file, in), in) {
+		t.Error("the decoding error is not wrapped")
 	}
 }
