@@ -138,7 +138,8 @@ func (g *globals) configError(err error, flags *pflag.FlagSet, bind map[string]s
 		return fmt.Errorf("flag --%s: %w", f.Name, err)
 	}
 	env := "BISECT_" + strings.ToUpper(strings.ReplaceAll(ke.Key, ".", "_"))
-	if _, ok := os.LookupEnv(env); ok && slices.Contains(configKeys, ke.Key) {
+	// Viper ignores an empty variable, and so does this.
+	if os.Getenv(env) != "" && slices.Contains(configKeys, ke.Key) {
 		return fmt.Errorf("environment %s: %w", env, err)
 	}
 	if g.configFile != "" {
