@@ -441,7 +441,12 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	case errors.Is(err, runners.ErrBuild):
 		data.BuildFailed = true
 		if p.cfg.Search.BuildFailure == "bad" {
-			return trial(bisect.Bad, "build", err.Error())
+			// The failed build is the failing check: the report's evidence
+			// and old-fails' list show it like any other.
+			// The failed build is bad here, not untestable: drop that word.
+			msg := strings.TrimPrefix(err.Error(), runners.ErrUntestable.Error()+": ")
+			data.Failures = []reports.Check{{ID: "build", Detail: oracles.Redact(msg)}}
+			return trial(bisect.Bad, "build", msg)
 		}
 		return trial(bisect.Untestable, "", err.Error())
 	case errors.Is(err, runners.ErrUntestable):
