@@ -1,8 +1,15 @@
 package docker
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/lockbisect/lockbisect/internal/testenv"
+	"github.com/lockbisect/lockbisect/runners"
 )
 
 func TestBaseImages(t *testing.T) {
@@ -27,5 +34,55 @@ func TestBaseImages(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPreflight: against the real engine, a Dockerfile whose base image is
+// there passes and one whose base image is missing is refused with its line.
+func TestPreflight(t *testing.T) {
+	cli := needDocker(t)
+	const base = "lockbisect/go:1.26.8"
+	if _, err := cli.ImageInspect(context.Background(), base); err != nil {
+		testenv.Missing(t, base+" (run scripts/images.sh)", err)
+	}
+	tests := []struct {
+		name       string
+		dockerfile string
+		want       string // "" = passes
+	}{
+		{"present", "FROM " + base + "\n", ""},
+		{"missing", "# base\nFROM lockbisect/no-such-base:1\n", "Dockerfile:2: base image lockbisect/no-such-base:1 is not on the docker engine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Preflight(t.Context(), testConfig(), project(t, tt.dockerfile, nil))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Preflight: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Preflight: %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBuildTimeout: an image build that outlives runner.build_timeout is
+// untestable (a hang), not a failed build.
+func TestBuildTimeout(t *testing.T) {
+	cli := needDocker(t)
+	const base = "lockbisect/go:1.26.8"
+	if _, err := cli.ImageInspect(context.Background(), base); err != nil {
+		testenv.Missing(t, base+" (run scripts/images.sh)", err)
+	}
+	cfg := testConfig()
+	cfg.BuildTimeout = 2 * time.Second
+	r := newRunner(t, project(t, "FROM "+base+"\nRUN sleep 600\n", nil), cfg, Options{})
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: &testenv.Buffer{}})
+	if err == nil {
+		inst.Stop(t.Context())
+		t.Fatal("start succeeded")
+	}
+	if !errors.Is(err, runners.ErrUntestable) || errors.Is(err, runners.ErrBuild) || !strings.Contains(err.Error(), "runner.build_timeout 2s") {
+		t.Errorf("error %v: want untestable, not a failed build, naming runner.build_timeout", err)
 	}
 }
