@@ -34,6 +34,9 @@ func preflight(ctx context.Context, o Options, project string) error {
 	if _, err := runners.Expand(cfg.Runner.Start, vars); err != nil {
 		return fmt.Errorf("%w: runner.start: %w", ErrPreflight, err)
 	}
+	if _, err := runners.Environ(cfg.Runner.Env, vars); err != nil {
+		return fmt.Errorf("%w: runner.%w", ErrPreflight, err)
+	}
 	for i, b := range cfg.Runner.Build {
 		if _, err := runners.Expand(b, vars); err != nil {
 			return fmt.Errorf("%w: runner.build[%d]: %w", ErrPreflight, i, err)
