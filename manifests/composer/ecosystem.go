@@ -34,7 +34,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}}
+	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -45,6 +45,8 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if s.newRoot == nil {
 		log.Warn("no composer.json beside the new lock: candidates keep the project's own composer.json", "lock", new.Ref)
 	}
+	s.oldRootEntry, s.newRootEntry = s.oldRoot.entry(), s.newRoot.entry()
+	s.rootDiff = rootDiff(s.oldRoot, s.newRoot)
 	s.diff()
 	s.oldIdx = s.index(func(p *pkgState) *entry { return p.old })
 	s.newIdx = s.index(func(p *pkgState) *entry { return p.new })
@@ -84,17 +86,21 @@ type set struct {
 	log              *slog.Logger
 	old, new         *lockFile
 	oldRoot, newRoot *rootFile
-	pkgs             []*pkgState // every locked package of either side, by name
-	byName           map[string]*pkgState
-	oldIdx, newIdx   providers
-	d                manifests.Diff
-	unitOf           map[string][]string // unit id → packages
+	// The root package of each side: what it replaces and provides.
+	oldRootEntry, newRootEntry *entry
+	rootDiff                   []rootLink  // the links they differ in
+	pkgs                       []*pkgState // every locked package of either side, by name
+	byName                     map[string]*pkgState
+	oldIdx, newIdx             providers
+	d                          manifests.Diff
+	unitOf                     map[string][]string // unit id → packages
 
 	// Candidate may run from parallel probes; mu guards the two memos,
 	// which keep the evaluator's normalizing out of the hot loops.
 	mu     sync.Mutex
 	cons   map[string]*constraint.Constraint
 	checks map[checkKey]bool
+	meets  map[[2]*constraint.Constraint]bool
 }
 
 type checkKey struct {
@@ -214,6 +220,48 @@ func (s *set) conflict(e *entry, c string) *constraint.Constraint {
 		c = e.Version
 	}
 	return s.constraint(c)
+}
+
+// required returns the constraints a requirement of e puts on its target.
+// "self.version" is e's own version, and each alias of e (a branch alias,
+// an inline alias) requires the target at the alias's version too, as
+// composer installs the alias beside e; so monorepo splits such as
+// scheb/2fa-totp requiring scheb/2fa-bundle at self.version must move
+// together.
+func (s *set) required(e *entry, l link) []*constraint.Constraint {
+	if l.Constraint != "self.version" {
+		return []*constraint.Constraint{s.constraint(l.Constraint)}
+	}
+	cs := []*constraint.Constraint{s.constraint(e.Version)}
+	for _, a := range e.Aliases {
+		cs = append(cs, s.constraint(a))
+	}
+	return cs
+}
+
+// requiredText is how messages show a requirement: self.version with the
+// version it stands for.
+func requiredText(e *entry, l link) string {
+	if l.Constraint == "self.version" {
+		return "self.version (" + e.Version + ")"
+	}
+	return l.Constraint
+}
+
+// intersects is c.Intersects(o), memoized.
+func (s *set) intersects(c, o *constraint.Constraint) bool {
+	k := [2]*constraint.Constraint{c, o}
+	s.mu.Lock()
+	ok, seen := s.meets[k]
+	s.mu.Unlock()
+	if seen {
+		return ok
+	}
+	ok = c.Intersects(o)
+	s.mu.Lock()
+	s.meets[k] = ok
+	s.mu.Unlock()
+	return ok
 }
 
 // check is c.Check(version), memoized.

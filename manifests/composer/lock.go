@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -230,12 +231,16 @@ func (sc *scanner) entry() (*entry, error) {
 	return e, nil
 }
 
-// rootFile is a parsed root composer.json: its requirements by section,
-// and where each one sits in the file so that a candidate can change one
-// constraint without reformatting the rest.
+// rootFile is a parsed root composer.json: its requirements and links by
+// section, and where each one sits in the file so that a candidate can
+// change, drop or add one member without reformatting the rest.
 type rootFile struct {
-	data     []byte
-	sections map[string][]member // "require", "require-dev", "conflict"
+	data          []byte
+	name, version string              // "" when composer.json has none
+	sections      map[string][]member // rootSections and linkSections
+	values        map[string][2]int   // section → offsets of its value (start, end)
+	end           int                 // offset just after the last top-level member's value; 0 when there is none
+	lastKey       int                 // offset of the last top-level key's opening quote
 }
 
 // member is one "name": "constraint" pair of a root section, with byte
@@ -245,11 +250,18 @@ type member struct {
 	keyStart, valStart, valEnd int
 }
 
-var rootSections = []string{"require", "require-dev", "conflict"}
+// rootSections are the root's requirements, checked against each candidate;
+// linkSections are the names the root package itself answers to, which
+// take part in the candidate like any locked package's (Symfony's skeleton
+// replaces the polyfills its PHP version makes unnecessary).
+var (
+	rootSections = []string{"require", "require-dev", "conflict"}
+	linkSections = []string{"replace", "provide"}
+)
 
 // parseRoot parses a root composer.json; name is how errors call the file.
 func parseRoot(name string, data []byte) (*rootFile, error) {
-	rf := &rootFile{data: data, sections: map[string][]member{}}
+	rf := &rootFile{data: data, sections: map[string][]member{}, values: map[string][2]int{}}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
@@ -258,11 +270,24 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 		return nil, fmt.Errorf("%s: not a JSON object", name)
 	}
 	err := sc.object(func(key string) error {
-		if !isRootSection(key) {
+		rf.lastKey = sc.keyAt
+		defer func() { rf.end = sc.pos }()
+		switch {
+		case (key == "name" || key == "version") && sc.peek() == '"':
+			v, err := sc.str()
+			if key == "name" {
+				rf.name = strings.ToLower(v)
+			} else {
+				rf.version = v
+			}
+			return err
+		case !slices.Contains(rootSections, key) && !slices.Contains(linkSections, key):
 			return sc.value()
 		}
+		start := sc.pos
 		members, err := sc.section(key)
 		rf.sections[key] = members
+		rf.values[key] = [2]int{start, sc.pos}
 		return err
 	})
 	if err == nil && sc.peek() != 0 {
@@ -278,13 +303,35 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 	return rf, nil
 }
 
-func isRootSection(key string) bool {
-	for _, s := range rootSections {
-		if s == key {
-			return true
-		}
+// entry is the root package as the candidate check sees it: its name,
+// version, and what it replaces and provides (its requirements are
+// checked by rootFor, as a candidate may change them). nil without a
+// composer.json.
+func (rf *rootFile) entry() *entry {
+	if rf == nil {
+		return nil
 	}
-	return false
+	e := &entry{Name: rf.name, Version: rf.version}
+	if e.Name == "" {
+		e.Name = "__root__" // composer's name for a root without one
+	}
+	e.Replace, e.Provide = rf.links("replace"), rf.links("provide")
+	return e
+}
+
+// links returns a link section as links. Without a "version" key composer
+// takes the root's version from git, which the lock does not record, so a
+// self.version link then answers every version.
+func (rf *rootFile) links(section string) []link {
+	m := map[string]string{}
+	for _, mb := range rf.sections[section] {
+		c := mb.Constraint
+		if c == "self.version" && rf.version == "" {
+			c = "*"
+		}
+		m[mb.Name] = c
+	}
+	return links(m)
 }
 
 // section reads an object of "name": "constraint" members, with where each
