@@ -534,7 +534,7 @@ func (rf *rootFile) rewriteSection(section string, take map[string]bool, old map
 		pairs = append(pairs, jsonString(m.Name)+": "+jsonString(m.Constraint))
 	}
 	if v, ok := rf.values[section]; ok {
-		indent, closing := " ", ""
+		indent, closing := "", ""
 		if ms := rf.sections[section]; len(ms) > 0 {
 			indent = spaceBefore(rf.data, ms[0].keyStart)
 			closing = spaceBefore(rf.data, v[1]-1)
