@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -92,6 +93,7 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 			i := 0
 			err := sc.array(func() error {
 				where = fmt.Sprintf("%s[%d]: ", key, i)
+				start := sc.pos
 				e, err := sc.entry()
 				if err != nil {
 					return err
@@ -99,7 +101,7 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 				e.Dev = key == "packages-dev"
 				k := strings.ToLower(e.Name)
 				if prev, dup := lf.pkgs[k]; dup {
-					return sc.fail("package %s is locked twice (%s and %s)", e.Name, prev.Version, e.Version)
+					return &scanError{off: start, msg: fmt.Sprintf("package %s is locked twice (%s and %s)", e.Name, prev.Version, e.Version)}
 				}
 				lf.pkgs[k] = e
 				i++
@@ -145,6 +147,11 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 	return lf, nil
 }
 
+// validName is composer's package name rule
+// (ValidatingArrayLoader::hasPackageNamingError, case-insensitive like
+// composer's; upper case is only a warning there).
+var validName = regexp.MustCompile(`(?i)^[a-z0-9](?:[_.-]?[a-z0-9]+)*/[a-z0-9](?:(?:[_.]|-{1,2})?[a-z0-9]+)*$`)
+
 // entry reads one package entry, keeping its exact bytes.
 func (sc *scanner) entry() (*entry, error) {
 	start := sc.pos
@@ -160,13 +167,23 @@ func (sc *scanner) entry() (*entry, error) {
 			if sc.peek() != '"' {
 				return sc.fail("%q must be a string", key)
 			}
+			at := sc.pos
 			v, err := sc.str()
+			if err != nil {
+				return err
+			}
 			if key == "name" {
 				e.Name = v
-			} else {
-				e.Version = v
+				if !validName.MatchString(v) {
+					return &scanError{off: at, msg: fmt.Sprintf("package name %q is not one composer accepts (vendor/name: lower-case letters and digits, words separated by -, . or _)", v)}
+				}
+				return nil
 			}
-			return err
+			e.Version = v
+			if i := strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+				return &scanError{off: at, msg: fmt.Sprintf("version %q holds a control character", v)}
+			}
+			return nil
 		case "require":
 			e.Require, err = sc.links(key)
 		case "conflict":
