@@ -309,7 +309,7 @@ type edit struct {
 // old composer.json instead. It also returns the root requirements that
 // still do not hold.
 func (s *set) rootFor(idx map[string][]*entry, fromOld []rootLink) ([]byte, []string) {
-	edits := s.linkEdits(fromOld)
+	edits := append(s.linkEdits(fromOld), s.pathEdits...)
 	var problems []string
 	for _, section := range rootSections {
 		members := s.newRoot.sections[section]

@@ -62,6 +62,12 @@
 // Its files are keyed by base name, "composer.lock" and "composer.json";
 // the caller places them beside the project's composer.json.
 //
+// Path repositories outside the lock's directory ("../lib", common in
+// monorepos) are made absolute, in composer.json and in the lock entries'
+// dist urls that composer install reads, so that a copy of the project
+// built elsewhere installs what the original would (the full set then
+// differs from the new lock in exactly those urls and the content-hash).
+//
 // Before a candidate is returned, the check composer install makes runs
 // statically: every locked package's require, conflict and replace, and
 // the root's requirements, conflicts, replaces and provides, hold against

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	}
 	if s.newRoot == nil {
 		log.Warn("no composer.json beside the new lock: candidates keep the project's own composer.json", "lock", new.Ref)
+	}
+	if err := s.anchorPaths(new.Dir); err != nil {
+		return nil, err
 	}
 	s.oldRootEntry, s.newRootEntry = s.oldRoot.entry(), s.newRoot.entry()
 	s.rootDiff = rootDiff(s.oldRoot, s.newRoot)
@@ -89,6 +93,7 @@ type set struct {
 	// The root package of each side: what it replaces and provides.
 	oldRootEntry, newRootEntry *entry
 	rootDiff                   []rootLink  // the links they differ in
+	pathEdits                  []edit      // path repository urls made absolute in every candidate's composer.json
 	pkgs                       []*pkgState // every locked package of either side, by name
 	byName                     map[string]*pkgState
 	oldIdx, newIdx             providers
@@ -186,6 +191,67 @@ func short(ref string) string {
 		return ref[:7]
 	}
 	return ref
+}
+
+// anchorPaths points path repositories that lie outside the project's
+// lock directory at the original location: the runner builds a copy of
+// the project elsewhere, where "../lib" would name nothing (or something
+// else). Both the composer.json's repository urls and the path dist urls
+// of the lock entries, which composer install reads, become absolute,
+// resolved against the directory of the new lock (where candidates are
+// installed); the content-hash follows the rewritten composer.json, as
+// composer hashes repositories. Paths inside the directory stay as they
+// are: the copy holds them. Without a directory on disk (REV:PATH) they
+// stay relative.
+func (s *set) anchorPaths(dir string) error {
+	var urls []*member
+	if s.newRoot != nil {
+		for i := range s.newRoot.paths {
+			if outside(s.newRoot.paths[i].Constraint) {
+				urls = append(urls, &s.newRoot.paths[i])
+			}
+		}
+	}
+	var entries []*entry
+	for _, lf := range []*lockFile{s.old, s.new} {
+		for _, e := range lf.pkgs {
+			if outside(e.PathURL) {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if len(urls)+len(entries) == 0 {
+		return nil
+	}
+	if dir == "" {
+		s.log.Warn("path repositories outside the lock's directory stay relative: the lock was read from git, not from a directory", "urls", len(urls), "packages", len(entries))
+		return nil
+	}
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("path repositories: %w", err)
+	}
+	for _, m := range urls {
+		s.pathEdits = append(s.pathEdits, edit{m.valStart, m.valEnd, jsonString(filepath.Join(base, m.Constraint))})
+	}
+	for _, e := range entries {
+		abs := filepath.Join(base, e.PathURL)
+		raw := append([]byte(nil), e.Raw[:e.pathAt[0]]...)
+		raw = append(raw, jsonString(abs)...)
+		e.Raw = append(raw, e.Raw[e.pathAt[1]:]...)
+		e.PathURL = abs
+	}
+	return nil
+}
+
+// outside reports whether a relative path leaves the directory it is
+// relative to.
+func outside(p string) bool {
+	if p == "" || filepath.IsAbs(p) {
+		return false
+	}
+	c := filepath.ToSlash(filepath.Clean(p))
+	return c == ".." || strings.HasPrefix(c, "../")
 }
 
 // isPlatform reports whether a requirement names the platform (php,

@@ -26,6 +26,11 @@ type entry struct {
 	Reference string   // source (else dist) reference: tells two builds of one dev branch apart
 	Time      string   // release time as composer wrote it; orders two builds of one branch
 	Aliases   []string // versions this entry also answers to (branch-alias, root aliases)
+	// PathURL is dist.url of a package from a path repository, and
+	// pathAt its value's offsets in Raw (composer resolves it against
+	// the directory it runs in).
+	PathURL string
+	pathAt  [2]int
 }
 
 // link is one member of an entry's require, conflict, replace or provide.
@@ -196,18 +201,31 @@ func (sc *scanner) entry() (*entry, error) {
 			if sc.peek() != '{' {
 				return sc.value()
 			}
+			var typ, url string
+			var urlAt [2]int
 			err = sc.object(func(k string) error {
-				if k != "reference" || sc.peek() != '"' {
+				if sc.peek() != '"' {
 					return sc.value()
 				}
-				ref, err := sc.str()
-				// The source reference names the commit; dist's is the
-				// fallback when there is no source.
-				if key == "source" || e.Reference == "" {
-					e.Reference = ref
+				at := sc.pos
+				v, err := sc.str()
+				switch k {
+				case "reference":
+					// The source reference names the commit; dist's is
+					// the fallback when there is no source.
+					if key == "source" || e.Reference == "" {
+						e.Reference = v
+					}
+				case "type":
+					typ = v
+				case "url":
+					url, urlAt = v, [2]int{at - start, sc.pos - start}
 				}
 				return err
 			})
+			if key == "dist" && typ == "path" {
+				e.PathURL, e.pathAt = url, urlAt
+			}
 		case "time":
 			if sc.peek() != '"' {
 				return sc.value()
@@ -258,6 +276,7 @@ type rootFile struct {
 	values        map[string][2]int   // section → offsets of its value (start, end)
 	end           int                 // offset just after the last top-level member's value; 0 when there is none
 	lastKey       int                 // offset of the last top-level key's opening quote
+	paths         []member            // the url of each path repository (Name "url")
 }
 
 // member is one "name": "constraint" pair of a root section, with byte
@@ -298,6 +317,8 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 				rf.version = v
 			}
 			return err
+		case key == "repositories":
+			return sc.repositories(rf)
 		case !slices.Contains(rootSections, key) && !slices.Contains(linkSections, key):
 			return sc.value()
 		}
@@ -318,6 +339,42 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rf, nil
+}
+
+// repositories reads composer.json's repositories (a list, or an object
+// of named repositories) and records the url of each path repository.
+func (sc *scanner) repositories(rf *rootFile) error {
+	repo := func() error {
+		if sc.peek() != '{' {
+			return sc.value()
+		}
+		var typ string
+		var url member
+		err := sc.object(func(k string) error {
+			if (k != "type" && k != "url") || sc.peek() != '"' {
+				return sc.value()
+			}
+			keyStart, valStart := sc.keyAt, sc.pos
+			v, err := sc.str()
+			if k == "type" {
+				typ = v
+			} else {
+				url = member{Name: k, Constraint: v, keyStart: keyStart, valStart: valStart, valEnd: sc.pos}
+			}
+			return err
+		})
+		if typ == "path" && url.Name != "" {
+			rf.paths = append(rf.paths, url)
+		}
+		return err
+	}
+	switch sc.peek() {
+	case '[':
+		return sc.array(repo)
+	case '{':
+		return sc.object(func(string) error { return repo() })
+	}
+	return sc.value()
 }
 
 // entry is the root package as the candidate check sees it: its name,

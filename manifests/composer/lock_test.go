@@ -1,7 +1,9 @@
 package composer
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 
 	"crypto/md5"
 	"encoding/hex"
@@ -147,6 +149,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "dev-x", "extra": {"branch-alias": {"dev-x": 1}}}], "aliases": []}`))
 	f.Add([]byte(`{"require": {"a/b": "^1"}, "require-dev": [], "conflict": {}}`))
+	f.Add([]byte(`{"repositories": [{"type": "path", "url": "../lib"}, {"packagist.org": false}], "replace": {"a/b": "*"}}`))
+	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "1.0", "dist": {"url": "../x", "type": "path", "reference": "r"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc := &scanner{data: data}
 		err := sc.value()
@@ -170,13 +174,17 @@ func FuzzLoad(f *testing.F) {
 				if g := again.pkgs[k]; g == nil || g.Version != e.Version || g.Dev != e.Dev || string(g.Raw) != string(e.Raw) {
 					t.Fatalf("round trip changed %s", k)
 				}
+				var url string
+				if e.PathURL != "" && (json.Unmarshal(e.Raw[e.pathAt[0]:e.pathAt[1]], &url) != nil || url != e.PathURL) {
+					t.Fatalf("%s: path url offsets %v point at %q, not %q", k, e.pathAt, e.Raw[e.pathAt[0]:e.pathAt[1]], e.PathURL)
+				}
 			}
 		}
 		if h, err := contentHash(data); err == nil && len(h) != 32 {
 			t.Fatalf("contentHash = %q", h)
 		}
 		if rf, err := parseRoot("f", data); err == nil {
-			for _, ms := range rf.sections {
+			for _, ms := range append(slices.Collect(maps.Values(rf.sections)), rf.paths) {
 				for _, m := range ms {
 					var c string
 					if data[m.keyStart] != '"' || json.Unmarshal(data[m.valStart:m.valEnd], &c) != nil || c != m.Constraint {
