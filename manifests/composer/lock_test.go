@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -134,6 +135,19 @@ func TestDeletions(t *testing.T) {
 	}
 }
 
+// nameRule is composer's package name pattern as composer writes it;
+// validName must agree with it.
+var nameRule = regexp.MustCompile(`(?i)^[a-z0-9](?:[_.-]?[a-z0-9]+)*/[a-z0-9](?:(?:[_.]|-{1,2})?[a-z0-9]+)*$`)
+
+func TestValidName(t *testing.T) {
+	for _, n := range []string{"a/b", "symfony/polyfill-php80", "scheb/2fa-bundle", "a.b_c-d/e--f", "A/B", "a/b--c", "1/2",
+		"a/b---c", "a--b/c", "a/-b", "a/b-", "-a/b", "a/", "/b", "a", "a/b/c", "a b/c", "a/b.json", "a/_b", "a./b", "a/b-.c", "é/b"} {
+		if got, want := validName(n), nameRule.MatchString(n); got != want {
+			t.Errorf("validName(%q) = %v, composer's rule says %v", n, got, want)
+		}
+	}
+}
+
 // FuzzLoad feeds arbitrary bytes to the composer.lock and composer.json
 // parsers. The lock's scanner must accept exactly the JSON encoding/json
 // accepts; whatever parses must round-trip: the lock written from its
@@ -151,6 +165,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"require": {"a/b": "^1"}, "require-dev": [], "conflict": {}}`))
 	f.Add([]byte(`{"repositories": [{"type": "path", "url": "../lib"}, {"packagist.org": false}], "replace": {"a/b": "*"}}`))
 	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "1.0", "dist": {"url": "../x", "type": "path", "reference": "r"}}]}`))
+	f.Add([]byte("a.b_c-d/e--f"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc := &scanner{data: data}
 		err := sc.value()
@@ -179,6 +194,9 @@ func FuzzLoad(f *testing.F) {
 					t.Fatalf("%s: path url offsets %v point at %q, not %q", k, e.pathAt, e.Raw[e.pathAt[0]:e.pathAt[1]], e.PathURL)
 				}
 			}
+		}
+		if name := string(data); validName(name) != nameRule.MatchString(name) {
+			t.Fatalf("validName(%q) = %v, composer's rule says %v", name, validName(name), !validName(name))
 		}
 		if h, err := contentHash(data); err == nil && len(h) != 32 {
 			t.Fatalf("contentHash = %q", h)
