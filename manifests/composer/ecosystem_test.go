@@ -512,3 +512,40 @@ func TestRootLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestInfeasibleMessages checks that a refused candidate names the
+// package, its constraint and what the candidate holds instead.
+func TestInfeasibleMessages(t *testing.T) {
+	open := func(old, nw []string, oldRoot, newRoot string) *set {
+		t.Helper()
+		o := map[string]string{"composer.lock": lockOf(old...)}
+		n := map[string]string{"composer.lock": lockOf(nw...)}
+		if oldRoot != "" {
+			o["composer.json"], n["composer.json"] = oldRoot, newRoot
+		}
+		s, err := Ecosystem{}.Open(context.Background(), snapshot(t, "old", o), snapshot(t, "new", n), manifests.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.(*set)
+	}
+	split := open(
+		[]string{`{"name": "x/bundle", "version": "v1.0.0"}`, `{"name": "x/totp", "version": "v1.0.0", "require": {"x/bundle": "self.version"}}`},
+		[]string{`{"name": "x/bundle", "version": "v1.1.0"}`, `{"name": "x/totp", "version": "v1.1.0", "require": {"x/bundle": "self.version"}}`}, "", "")
+	_, err := split.Pin([]string{"u1"}, manifests.Pin{Package: "x/bundle", Version: "v1.2.0", Entry: json.RawMessage(`{"name": "x/bundle", "version": "v1.2.0"}`)})
+	want := "infeasible candidate: x/bundle at v1.2.0: x/totp v1.1.0 requires x/bundle self.version (v1.1.0), but the candidate locks x/bundle v1.2.0"
+	if !errors.Is(err, manifests.ErrInfeasible) || err.Error() != want {
+		t.Errorf("Pin error = %v\nwant %s", err, want)
+	}
+
+	// Both composer.json files replace x/poly, so a candidate that locks
+	// it cannot be installed, whichever it takes.
+	root := `{"name": "x/app", "replace": {"x/poly": "^1.0"}}`
+	replaced := open([]string{`{"name": "x/user", "version": "1.0.0", "require": {"x/poly": "^1.0"}}`},
+		[]string{`{"name": "x/user", "version": "1.1.0", "require": {"x/poly": "^1.0"}}`}, root, root)
+	_, err = replaced.Pin(nil, manifests.Pin{Package: "x/user", Version: "1.2.0", Entry: json.RawMessage(`{"name": "x/user", "version": "1.2.0", "require": {"x/poly": "^2.0"}}`)})
+	want = "infeasible candidate: x/user at 1.2.0: x/user 1.2.0 requires x/poly ^2.0, but the candidate locks x/app (replacing x/poly ^1.0)"
+	if !errors.Is(err, manifests.ErrInfeasible) || err.Error() != want {
+		t.Errorf("Pin error = %v\nwant %s", err, want)
+	}
+}
