@@ -321,6 +321,16 @@ func TestCoupling(t *testing.T) {
 			units: 1,
 		},
 		{
+			// The alias of dev-main requires the bundle at the alias's
+			// version too, which the new bundle's alias no longer is.
+			name: "self.version of a branch alias",
+			old: []string{`{"name": "x/totp", "version": "dev-main", "source": {"reference": "a1"}, "extra": {"branch-alias": {"dev-main": "1.x-dev"}}, "require": {"x/bundle": "self.version"}}`,
+				`{"name": "x/bundle", "version": "dev-main", "source": {"reference": "b1"}, "extra": {"branch-alias": {"dev-main": "1.x-dev"}}}`},
+			new: []string{`{"name": "x/totp", "version": "dev-main", "source": {"reference": "a2"}, "extra": {"branch-alias": {"dev-main": "2.x-dev"}}, "require": {"x/bundle": "self.version"}}`,
+				`{"name": "x/bundle", "version": "dev-main", "source": {"reference": "b2"}, "extra": {"branch-alias": {"dev-main": "2.x-dev"}}}`},
+			units: 1,
+		},
+		{
 			name:  "a replaced range that does not meet a conflict never couples",
 			old:   []string{`{"name": "x/guard", "version": "1.0.0", "conflict": {"x/mailer": "<5.4"}}`, `{"name": "x/bridge", "version": "1.0.0", "replace": {"x/mailer": "^5.4"}}`},
 			new:   []string{`{"name": "x/guard", "version": "1.1.0", "conflict": {"x/mailer": "<5.4"}}`, `{"name": "x/bridge", "version": "2.0.0", "replace": {"x/mailer": "^6.0"}}`},
