@@ -51,6 +51,13 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	}
 	s.oldRootEntry, s.newRootEntry = s.oldRoot.entry(), s.newRoot.entry()
 	s.rootDiff = rootDiff(s.oldRoot, s.newRoot)
+	if len(s.rootDiff) > 0 {
+		var names []string
+		for _, rl := range s.rootDiff {
+			names = append(names, rl.section+" "+rl.key)
+		}
+		log.Info("the root's replace/provide differs between the two composer.json: each candidate takes the old or the new link per name, as its packages need", "links", strings.Join(names, ", "))
+	}
 	s.diff()
 	s.oldIdx = s.index(func(p *pkgState) *entry { return p.old })
 	s.newIdx = s.index(func(p *pkgState) *entry { return p.new })
