@@ -146,7 +146,7 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry, o
 		}
 		for _, c := range s.required(e, l) {
 			if !s.satisfied(idx, l.Key, c) {
-				problems = append(problems, fmt.Sprintf("%s %s requires %s %s, but the candidate locks %s", e.Name, e.Version, l.Name, requiredText(e, l), lockedAs(idx, l.Key)))
+				problems = append(problems, fmt.Sprintf("%s requires %s %s, but the candidate locks %s", label(e), l.Name, requiredText(e, l), lockedAs(idx, l.Key)))
 				break
 			}
 		}
@@ -161,7 +161,7 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry, o
 		}
 		for _, x := range idx[l.Key] {
 			if x != e && s.answers(x, l.Key, c) {
-				problems = append(problems, fmt.Sprintf("%s %s conflicts with %s %s, and the candidate locks %s", e.Name, e.Version, l.Name, l.Constraint, describe(x, l.Key)))
+				problems = append(problems, fmt.Sprintf("%s conflicts with %s %s, and the candidate locks %s", label(e), l.Name, l.Constraint, describe(x, l.Key)))
 			}
 		}
 	}
@@ -174,7 +174,7 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry, o
 			if x == e || !claims(x, l.Key) || (strings.ToLower(x.Name) != l.Key && x.Name < e.Name) {
 				continue
 			}
-			problems = append(problems, fmt.Sprintf("%s %s replaces %s and thus cannot coexist with %s", e.Name, e.Version, l.Name, describe(x, l.Key)))
+			problems = append(problems, fmt.Sprintf("%s replaces %s and thus cannot coexist with %s", label(e), l.Name, describe(x, l.Key)))
 		}
 	}
 	return problems
@@ -201,13 +201,19 @@ func lockedAs(idx map[string][]*entry, key string) string {
 	return strings.Join(have, ", ")
 }
 
+// label is a package's name and version (a root package without a
+// "version" has only its name).
+func label(x *entry) string {
+	if x.Version == "" {
+		return x.Name
+	}
+	return x.Name + " " + x.Version
+}
+
 // describe names an entry of the candidate under key: the package and its
 // version, and how it answers to key when not by its name.
 func describe(x *entry, key string) string {
-	d := x.Name + " " + x.Version
-	if x.Version == "" {
-		d = x.Name // a root package without a "version"
-	}
+	d := label(x)
 	if strings.ToLower(x.Name) == key {
 		return d
 	}

@@ -44,6 +44,23 @@ var skeletonScenario = scenario{
 	},
 }
 
+// outgrownScenario is a root that newly replaces a polyfill whose old
+// release the new requirer has outgrown: the new acme/app-lib requires
+// the polyfill at ^2.0, which the new root's replace answers but the old
+// polyfill 1.0 does not; while that one is locked, the root cannot
+// replace it, so applying app-lib needs the polyfill's removal applied.
+var outgrownScenario = scenario{
+	old: []composerrepo.Package{
+		{Name: "acme/app-lib", Version: "1.0.0", Require: req{"acme/polyfill": "^1.0"}},
+		{Name: "acme/polyfill", Version: "1.0.0"},
+	},
+	new: []composerrepo.Package{
+		{Name: "acme/app-lib", Version: "2.0.0", Require: req{"acme/polyfill": "^2.0"}},
+	},
+	oldRoot: composerrepo.Root{Require: req{"acme/app-lib": "^1.0"}},
+	newRoot: composerrepo.Root{Require: req{"acme/app-lib": "^2.0"}, Replace: req{"acme/polyfill": "*"}},
+}
+
 // rangesScenario has replaced ranges that do and do not meet a conflict:
 // the bridge replaces acme/mailer ^5.4, then ^6.0; the unchanged guard
 // conflicts with acme/mailer <5.4, which neither meets; the old strict
@@ -143,6 +160,11 @@ func TestRealPatternsEverySubset(t *testing.T) {
 			t.Errorf("units %+v, want one per package", d.Units)
 		}
 		wantEdges(t, d, [][2]string{{"symfony/framework-bundle", "symfony/clock"}})
+	})
+	t.Run("outgrown", func(t *testing.T) {
+		s := everySubset(t, c, outgrownScenario, 3)
+		wantEdges(t, s.Diff(), [][2]string{{"acme/app-lib", "acme/polyfill"}})
+		wantReasons(t, s.Diff(), "acme/app-lib 2.0.0 requires acme/polyfill ^2.0")
 	})
 	t.Run("ranges", func(t *testing.T) {
 		// bridge needs user and strict-guard: 4 without bridge + 1
