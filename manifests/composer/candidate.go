@@ -89,13 +89,14 @@ func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []st
 	}
 	idx := candidateIndex(chosen)
 	var problems []string
-	for _, e := range chosen {
-		problems = s.checkEntry(problems, e, idx)
-	}
 	files := map[string][]byte{}
 	hash := ""
+	checked := chosen // the root package is checked with them, but not locked
 	if s.newRoot != nil {
-		root, rootProblems := s.rootFor(idx)
+		rootEntry, fromOld := s.rootLinks(chosen, idx)
+		root, rootProblems := s.rootFor(idx, fromOld)
+		addToIndex(idx, rootEntry)
+		checked = append(chosen[:len(chosen):len(chosen)], rootEntry)
 		problems = append(problems, rootProblems...)
 		files["composer.json"] = root
 		if !bytes.Equal(root, s.newRoot.data) {
@@ -108,6 +109,9 @@ func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []st
 			}
 		}
 	}
+	for _, e := range checked {
+		problems = s.checkEntry(problems, e, idx, "")
+	}
 	files["composer.lock"] = s.writeLock(chosen, hash)
 	return &manifests.Candidate{Applied: ids, Files: files}, problems, nil
 }
@@ -116,31 +120,39 @@ func (s *set) build(applied []string, pinned *entry) (*manifests.Candidate, []st
 func candidateIndex(chosen []*entry) map[string][]*entry {
 	idx := make(map[string][]*entry, len(chosen))
 	for _, e := range chosen {
-		k := strings.ToLower(e.Name)
-		idx[k] = append(idx[k], e)
-		for _, l := range e.Replace {
-			idx[l.Key] = append(idx[l.Key], e)
-		}
-		for _, l := range e.Provide {
-			idx[l.Key] = append(idx[l.Key], e)
-		}
+		addToIndex(idx, e)
 	}
 	return idx
 }
 
+func addToIndex(idx map[string][]*entry, e *entry) {
+	k := strings.ToLower(e.Name)
+	idx[k] = append(idx[k], e)
+	for _, l := range e.Replace {
+		idx[l.Key] = append(idx[l.Key], e)
+	}
+	for _, l := range e.Provide {
+		idx[l.Key] = append(idx[l.Key], e)
+	}
+}
+
 // checkEntry appends a sentence for each of e's links the candidate set
-// violates.
-func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) []string {
+// violates; with only set, for its links on that name alone. Each sentence
+// names the package, the constraint and what the candidate holds instead.
+func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry, only string) []string {
 	for _, l := range e.Require {
-		if isPlatform(l.Name) {
+		if isPlatform(l.Name) || (only != "" && l.Key != only) {
 			continue
 		}
-		if !s.satisfied(idx, l.Key, s.constraint(l.Constraint)) {
-			problems = append(problems, fmt.Sprintf("%s %s requires %s %s, but the candidate locks %s", e.Name, e.Version, l.Name, l.Constraint, lockedAs(idx, l.Key)))
+		for _, c := range s.required(e, l) {
+			if !s.satisfied(idx, l.Key, c) {
+				problems = append(problems, fmt.Sprintf("%s requires %s %s, but the candidate locks %s", label(e), l.Name, requiredText(e, l), lockedAs(idx, l.Key)))
+				break
+			}
 		}
 	}
 	for _, l := range e.Conflict {
-		if isPlatform(l.Name) {
+		if isPlatform(l.Name) || (only != "" && l.Key != only) {
 			continue
 		}
 		c := s.conflict(e, l.Constraint)
@@ -149,15 +161,20 @@ func (s *set) checkEntry(problems []string, e *entry, idx map[string][]*entry) [
 		}
 		for _, x := range idx[l.Key] {
 			if x != e && s.answers(x, l.Key, c) {
-				problems = append(problems, fmt.Sprintf("%s %s conflicts with %s %s, and the candidate locks %s %s", e.Name, e.Version, l.Name, l.Constraint, x.Name, x.Version))
+				problems = append(problems, fmt.Sprintf("%s conflicts with %s %s, and the candidate locks %s", label(e), l.Name, l.Constraint, describe(x, l.Key)))
 			}
 		}
 	}
 	for _, l := range e.Replace {
+		if only != "" && l.Key != only {
+			continue
+		}
 		for _, x := range idx[l.Key] {
-			if x != e && strings.ToLower(x.Name) == l.Key {
-				problems = append(problems, fmt.Sprintf("%s %s replaces %s, and the candidate also locks %s %s", e.Name, e.Version, l.Name, x.Name, x.Version))
+			// Each pair is reported once, by the first of the two by name.
+			if x == e || !claims(x, l.Key) || (strings.ToLower(x.Name) != l.Key && x.Name < e.Name) {
+				continue
 			}
+			problems = append(problems, fmt.Sprintf("%s replaces %s and thus cannot coexist with %s", label(e), l.Name, describe(x, l.Key)))
 		}
 	}
 	return problems
@@ -176,16 +193,41 @@ func (s *set) satisfied(idx map[string][]*entry, key string, c *constraint.Const
 func lockedAs(idx map[string][]*entry, key string) string {
 	var have []string
 	for _, x := range idx[key] {
-		if strings.ToLower(x.Name) == key {
-			have = append(have, x.Name+" "+x.Version)
-		} else {
-			have = append(have, x.Name+" "+x.Version+" (replacing or providing "+key+")")
-		}
+		have = append(have, describe(x, key))
 	}
 	if len(have) == 0 {
 		return "no " + key
 	}
 	return strings.Join(have, ", ")
+}
+
+// label is a package's name and version (a root package without a
+// "version" has only its name).
+func label(x *entry) string {
+	if x.Version == "" {
+		return x.Name
+	}
+	return x.Name + " " + x.Version
+}
+
+// describe names an entry of the candidate under key: the package and its
+// version, and how it answers to key when not by its name.
+func describe(x *entry, key string) string {
+	d := label(x)
+	if strings.ToLower(x.Name) == key {
+		return d
+	}
+	for _, l := range x.Replace {
+		if l.Key == key {
+			return d + " (replacing " + l.Name + " " + l.Constraint + ")"
+		}
+	}
+	for _, l := range x.Provide {
+		if l.Key == key {
+			return d + " (providing " + l.Name + " " + l.Constraint + ")"
+		}
+	}
+	return d
 }
 
 // writeLock writes the candidate's composer.lock with the new lock's
@@ -272,8 +314,8 @@ type edit struct {
 // requirement (or conflict) that the candidate set violates taken from the
 // old composer.json instead. It also returns the root requirements that
 // still do not hold.
-func (s *set) rootFor(idx map[string][]*entry) ([]byte, []string) {
-	var edits []edit
+func (s *set) rootFor(idx map[string][]*entry, fromOld []rootLink) ([]byte, []string) {
+	edits := append(s.linkEdits(fromOld), s.pathEdits...)
 	var problems []string
 	for _, section := range rootSections {
 		members := s.newRoot.sections[section]
@@ -307,6 +349,219 @@ func (s *set) rootFor(idx map[string][]*entry) ([]byte, []string) {
 		out = append(out[:e.start], append([]byte(e.text), out[e.end:]...)...)
 	}
 	return out, problems
+}
+
+// rootLink names one link of the root package: a section of linkSections
+// and a lower-case package name.
+type rootLink struct{ section, key string }
+
+// rootDiff lists the links the old and the new composer.json differ in,
+// sorted by section and name.
+func rootDiff(old, new *rootFile) []rootLink {
+	if old == nil || new == nil {
+		return nil
+	}
+	var diff []rootLink
+	for _, section := range linkSections {
+		was, is := linkMap(old, section), linkMap(new, section)
+		var keys []string
+		for k, c := range is {
+			if o, ok := was[k]; !ok || o != c {
+				keys = append(keys, k)
+			}
+		}
+		for k := range was {
+			if _, ok := is[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			diff = append(diff, rootLink{section, k})
+		}
+	}
+	return diff
+}
+
+func linkMap(rf *rootFile, section string) map[string]string {
+	m := map[string]string{}
+	for _, mb := range rf.sections[section] {
+		m[strings.ToLower(mb.Name)] = mb.Constraint
+	}
+	return m
+}
+
+// rootLinks returns the candidate's root package: what the new
+// composer.json replaces and provides, except that each link the two
+// files differ in is taken from the old one (or dropped, or added) when
+// that leaves fewer of the candidate's requirements, conflicts and
+// replacements on that name violated. So the root's own change follows
+// the packages it affects: a candidate that rolls back the removal of a
+// polyfill the new root replaces keeps the old root's "no replace", and
+// one that rolls back a polyfill's addition keeps the old root's replace.
+// Links on different names never interact, so one name at a time is
+// exact. It also returns the links taken from the old composer.json.
+func (s *set) rootLinks(chosen []*entry, idx map[string][]*entry) (*entry, []rootLink) {
+	root := s.newRootEntry
+	var fromOld []rootLink
+	for _, rl := range s.rootDiff {
+		alt := withLink(root, rl, s.oldRootEntry)
+		if len(s.problemsOn(rl.key, chosen, idx, alt)) < len(s.problemsOn(rl.key, chosen, idx, root)) {
+			root = alt
+			fromOld = append(fromOld, rl)
+		}
+	}
+	return root, fromOld
+}
+
+// withLink returns a copy of root whose link rl is from's (or absent when
+// from has none).
+func withLink(root *entry, rl rootLink, from *entry) *entry {
+	pick := func(mine, theirs []link) []link {
+		var out []link
+		for _, l := range mine {
+			if l.Key != rl.key {
+				out = append(out, l)
+			}
+		}
+		for _, l := range theirs {
+			if l.Key == rl.key {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	e := *root
+	if rl.section == "replace" {
+		e.Replace = pick(root.Replace, from.Replace)
+	} else {
+		e.Provide = pick(root.Provide, from.Provide)
+	}
+	return &e
+}
+
+// problemsOn lists what the candidate violates on the name key with root
+// as its root package.
+func (s *set) problemsOn(key string, chosen []*entry, idx map[string][]*entry, root *entry) []string {
+	on := map[string][]*entry{key: idx[key]}
+	if root.answersTo(key) {
+		on[key] = append(on[key][:len(on[key]):len(on[key])], root)
+	}
+	var problems []string
+	for _, e := range chosen {
+		problems = s.checkEntry(problems, e, on, key)
+	}
+	return s.checkEntry(problems, root, on, key)
+}
+
+// answersTo reports whether e is named key, replaces or provides it.
+func (e *entry) answersTo(key string) bool {
+	if claims(e, key) {
+		return true
+	}
+	for _, l := range e.Provide {
+		if l.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// linkEdits are the edits that take the links fromOld from the old
+// composer.json into the new one. A changed or dropped link is edited in
+// place; a section that gains a link is rewritten whole (or added after
+// the last top-level member), as an insertion beside deletions could not
+// keep the commas right.
+func (s *set) linkEdits(fromOld []rootLink) []edit {
+	var edits []edit
+	for _, section := range linkSections {
+		old := map[string]member{}
+		for _, m := range s.oldRoot.sections[section] {
+			old[strings.ToLower(m.Name)] = m
+		}
+		take := map[string]bool{}
+		for _, rl := range fromOld {
+			if rl.section == section {
+				take[rl.key] = true
+			}
+		}
+		if len(take) == 0 {
+			continue
+		}
+		members := s.newRoot.sections[section]
+		var added []member
+		seen := map[string]bool{}
+		for _, m := range members {
+			seen[strings.ToLower(m.Name)] = true
+		}
+		for k := range take {
+			if !seen[k] {
+				added = append(added, old[k])
+			}
+		}
+		if len(added) > 0 {
+			sort.Slice(added, func(i, j int) bool { return added[i].Name < added[j].Name })
+			edits = append(edits, s.newRoot.rewriteSection(section, take, old, added))
+			continue
+		}
+		deleted := make([]bool, len(members))
+		for i, m := range members {
+			k := strings.ToLower(m.Name)
+			switch o, ok := old[k]; {
+			case !take[k]:
+			case !ok:
+				deleted[i] = true
+			default:
+				edits = append(edits, edit{m.valStart, m.valEnd, jsonString(o.Constraint)})
+			}
+		}
+		edits = append(edits, deletions(members, deleted)...)
+	}
+	return edits
+}
+
+// rewriteSection returns the edit that writes section anew: its members
+// kept (or taken from old where take says so) in their order, then added,
+// indented as its first member was. A section the file lacks is added
+// after the last top-level member.
+func (rf *rootFile) rewriteSection(section string, take map[string]bool, old map[string]member, added []member) edit {
+	var pairs []string
+	for _, m := range rf.sections[section] {
+		k := strings.ToLower(m.Name)
+		o, ok := old[k]
+		switch {
+		case !take[k]:
+			pairs = append(pairs, jsonString(m.Name)+": "+jsonString(m.Constraint))
+		case ok:
+			pairs = append(pairs, jsonString(m.Name)+": "+jsonString(o.Constraint))
+		}
+	}
+	for _, m := range added {
+		pairs = append(pairs, jsonString(m.Name)+": "+jsonString(m.Constraint))
+	}
+	if v, ok := rf.values[section]; ok {
+		indent, closing := "", ""
+		if ms := rf.sections[section]; len(ms) > 0 {
+			indent = spaceBefore(rf.data, ms[0].keyStart)
+			closing = spaceBefore(rf.data, v[1]-1)
+		}
+		return edit{v[0], v[1], "{" + indent + strings.Join(pairs, ","+indent) + closing + "}"}
+	}
+	body := jsonString(section) + ": {" + strings.Join(pairs, ", ") + "}"
+	if rf.end == 0 {
+		open := bytes.IndexByte(rf.data, '{') + 1
+		return edit{open, open, body}
+	}
+	return edit{rf.end, rf.end, "," + spaceBefore(rf.data, rf.lastKey) + body}
+}
+
+// spaceBefore is the whitespace that ends just before offset i.
+func spaceBefore(data []byte, i int) string {
+	j := i
+	for j > 0 && strings.IndexByte(" \t\r\n", data[j-1]) >= 0 {
+		j--
+	}
+	return string(data[j:i])
 }
 
 // rootHolds reports whether a root requirement (or conflict) on key holds

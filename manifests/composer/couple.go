@@ -64,24 +64,60 @@ func (s *set) versionOK(c *constraint.Constraint, e *entry) bool {
 	return false
 }
 
-// linkOK decides a requirement against a replaced or provided version.
-// Composer intersects the two constraints; our evaluator checks versions,
-// so a provided range that is not one version counts as a match (composer
-// install, which the candidate goes through, has the last word).
+// linkOK decides a requirement or conflict c against what e replaces or
+// provides as composer's pool does: the two ranges must intersect
+// (a replace of ^6.0 does not meet a conflict on <5.4). self.version is
+// e's version or one of its aliases. A provided constraint the evaluator
+// cannot parse is taken as a match: composer wrote it into the lock, and
+// composer install has the last word.
 func (s *set) linkOK(c *constraint.Constraint, e *entry, provided string) bool {
-	switch provided {
-	case "self.version":
-		return s.versionOK(c, e)
-	case "", "*":
-		return true
-	}
 	if c == nil {
 		return true
 	}
-	if _, err := constraint.Normalize(provided); err != nil {
+	if provided == "self.version" {
+		return s.versionOK(c, e)
+	}
+	p := s.constraint(provided)
+	return p == nil || s.intersects(c, p)
+}
+
+// rootAnswers reports whether the root package answers a requirement on
+// key with c in the old or the new composer.json: by what it provides, and
+// with replace also by what it replaces. A candidate takes either file's
+// link on each name (see rootLinks), so either can stand in.
+func (s *set) rootAnswers(key string, c *constraint.Constraint, replace bool) bool {
+	for _, r := range []*entry{s.oldRootEntry, s.newRootEntry} {
+		if r == nil {
+			continue
+		}
+		ls := r.Provide
+		if replace {
+			ls = append(ls[:len(ls):len(ls)], r.Replace...)
+		}
+		for _, l := range ls {
+			if l.Key == key && s.linkOK(c, r, l.Constraint) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// claims reports whether e is named key or replaces it: composer installs
+// at most one package under each such name.
+func claims(e *entry, key string) bool {
+	if e == nil {
+		return false
+	}
+	if strings.ToLower(e.Name) == key {
 		return true
 	}
-	return s.check(c, provided)
+	for _, l := range e.Replace {
+		if l.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // forces derives the coupling between changed packages from every
@@ -124,12 +160,14 @@ func (s *set) forces() []manifests.Force {
 				if isPlatform(l.Name) {
 					continue
 				}
-				if w := s.witness(p, side, l, idx); w != nil {
-					reason := fmt.Sprintf("%s %s requires %s %s", e.Name, e.Version, l.Name, l.Constraint)
-					if w.key != l.Key {
-						reason += fmt.Sprintf(" (provided by %s)", w.name())
+				for _, c := range s.required(e, l) {
+					if w := s.witness(p, side, l.Key, c, idx); w != nil {
+						reason := fmt.Sprintf("%s %s requires %s %s", e.Name, e.Version, l.Name, requiredText(e, l))
+						if w.key != l.Key {
+							reason += fmt.Sprintf(" (provided by %s)", w.name())
+						}
+						force(w, reason)
 					}
-					force(w, reason)
 				}
 			}
 			for _, l := range e.Conflict {
@@ -146,14 +184,26 @@ func (s *set) forces() []manifests.Force {
 					}
 				}
 			}
+			// A replace claims the name: whatever claims it on the other
+			// side must stay there.
 			for _, l := range e.Replace {
-				if q := s.byName[l.Key]; q != nil && q != p && q.changed && other(q, side) != nil {
-					force(q, fmt.Sprintf("%s %s replaces %s", e.Name, e.Version, l.Name))
+				for _, q := range s.providersOf(l.Key) {
+					if q != p && q.changed && claims(other(q, side), l.Key) && !claims(mine(q, side), l.Key) {
+						force(q, fmt.Sprintf("%s %s replaces %s", e.Name, e.Version, l.Name))
+					}
 				}
 			}
 		}
 	}
 	return fs
+}
+
+// mine returns q's entry on side (true = new).
+func mine(q *pkgState, side bool) *entry {
+	if side {
+		return q.new
+	}
+	return q.old
 }
 
 // other returns q's entry on the other side than side (true = new).
@@ -165,26 +215,38 @@ func other(q *pkgState, side bool) *entry {
 }
 
 // witness returns the changed package that must stay at p's side for p's
-// requirement l to hold, or nil when nothing needs to be forced: something
-// satisfies it on both sides, or nothing satisfies it at all (then the lock
-// itself is inconsistent, which the candidate check reports).
-func (s *set) witness(p *pkgState, side bool, l link, idx providers) *pkgState {
-	c := s.constraint(l.Constraint)
+// requirement on key to hold, or nil when nothing needs to be forced:
+// something satisfies it on both sides, or nothing satisfies it at all
+// (then the lock itself is inconsistent, which the candidate check
+// reports).
+//
+// The root package can stand in too: a candidate takes the old or the new
+// composer.json's replace and provide per name, so a provided name is
+// always answered, and a replaced one unless a locked package claims the
+// name without answering (then that package must stay at p's side).
+func (s *set) witness(p *pkgState, side bool, key string, c *constraint.Constraint, idx providers) *pkgState {
 	var pick *pkgState
-	for _, w := range idx[l.Key] {
-		mine := w.old
-		if side {
-			mine = w.new
-		}
-		if !s.answers(mine, l.Key, c) {
+	for _, w := range idx[key] {
+		if !s.answers(mine(w, side), key, c) {
 			continue
 		}
-		if w == p || !w.changed || s.answers(other(w, side), l.Key, c) {
+		if w == p || !w.changed || s.answers(other(w, side), key, c) {
 			return nil
 		}
-		if pick == nil || w.key == l.Key {
+		if pick == nil || w.key == key {
 			pick = w
 		}
+	}
+	switch {
+	case s.rootAnswers(key, c, false):
+		return nil
+	case s.rootAnswers(key, c, true):
+		for _, w := range s.providersOf(key) {
+			if w != p && w.changed && claims(other(w, side), key) && !s.answers(other(w, side), key, c) {
+				return w
+			}
+		}
+		return nil
 	}
 	return pick
 }
@@ -199,28 +261,32 @@ func (s *set) unchangedForces(fs []manifests.Force, p *pkgState) []manifests.For
 		if isPlatform(l.Name) {
 			continue
 		}
-		c := s.constraint(l.Constraint)
-		var w0, w1 *pkgState
-		always := false
-		for _, w := range s.providersOf(l.Key) {
-			o, n := s.answers(w.old, l.Key, c), s.answers(w.new, l.Key, c)
-			if (o && n) || (!w.changed && n) {
-				always = true
-				break
+		for _, c := range s.required(p.new, l) {
+			if s.rootAnswers(l.Key, c, false) {
+				continue
 			}
-			if o && (w0 == nil || w.key == l.Key) {
-				w0 = w
+			var w0, w1 *pkgState
+			always := false
+			for _, w := range s.providersOf(l.Key) {
+				o, n := s.answers(w.old, l.Key, c), s.answers(w.new, l.Key, c)
+				if (o && n) || (!w.changed && n) {
+					always = true
+					break
+				}
+				if o && (w0 == nil || w.key == l.Key) {
+					w0 = w
+				}
+				if n && (w1 == nil || w.key == l.Key) {
+					w1 = w
+				}
 			}
-			if n && (w1 == nil || w.key == l.Key) {
-				w1 = w
+			if always || w0 == nil || w1 == nil {
+				continue
 			}
+			reason := fmt.Sprintf("%s %s requires %s %s, which %s %s and %s %s satisfy", p.new.Name, p.new.Version, l.Name, requiredText(p.new, l),
+				w0.name(), w0.old.Version, w1.name(), w1.new.Version)
+			fs = append(fs, manifests.Force{From: w0.name(), To: w1.name(), Reason: reason})
 		}
-		if always || w0 == nil || w1 == nil {
-			continue
-		}
-		reason := fmt.Sprintf("%s %s requires %s %s, which %s %s and %s %s satisfy", p.new.Name, p.new.Version, l.Name, l.Constraint,
-			w0.name(), w0.old.Version, w1.name(), w1.new.Version)
-		fs = append(fs, manifests.Force{From: w0.name(), To: w1.name(), Reason: reason})
 	}
 	return fs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -34,7 +35,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}}
+	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -44,6 +45,18 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	}
 	if s.newRoot == nil {
 		log.Warn("no composer.json beside the new lock: candidates keep the project's own composer.json", "lock", new.Ref)
+	}
+	if err := s.anchorPaths(new.Dir); err != nil {
+		return nil, err
+	}
+	s.oldRootEntry, s.newRootEntry = s.oldRoot.entry(), s.newRoot.entry()
+	s.rootDiff = rootDiff(s.oldRoot, s.newRoot)
+	if len(s.rootDiff) > 0 {
+		var names []string
+		for _, rl := range s.rootDiff {
+			names = append(names, rl.section+" "+rl.key)
+		}
+		log.Info("the root's replace/provide differs between the two composer.json: each candidate takes the old or the new link per name, as its packages need", "links", strings.Join(names, ", "))
 	}
 	s.diff()
 	s.oldIdx = s.index(func(p *pkgState) *entry { return p.old })
@@ -84,17 +97,22 @@ type set struct {
 	log              *slog.Logger
 	old, new         *lockFile
 	oldRoot, newRoot *rootFile
-	pkgs             []*pkgState // every locked package of either side, by name
-	byName           map[string]*pkgState
-	oldIdx, newIdx   providers
-	d                manifests.Diff
-	unitOf           map[string][]string // unit id → packages
+	// The root package of each side: what it replaces and provides.
+	oldRootEntry, newRootEntry *entry
+	rootDiff                   []rootLink  // the links they differ in
+	pathEdits                  []edit      // path repository urls made absolute in every candidate's composer.json
+	pkgs                       []*pkgState // every locked package of either side, by name
+	byName                     map[string]*pkgState
+	oldIdx, newIdx             providers
+	d                          manifests.Diff
+	unitOf                     map[string][]string // unit id → packages
 
 	// Candidate may run from parallel probes; mu guards the two memos,
 	// which keep the evaluator's normalizing out of the hot loops.
 	mu     sync.Mutex
 	cons   map[string]*constraint.Constraint
 	checks map[checkKey]bool
+	meets  map[[2]*constraint.Constraint]bool
 }
 
 type checkKey struct {
@@ -182,6 +200,67 @@ func short(ref string) string {
 	return ref
 }
 
+// anchorPaths points path repositories that lie outside the project's
+// lock directory at the original location: the runner builds a copy of
+// the project elsewhere, where "../lib" would name nothing (or something
+// else). Both the composer.json's repository urls and the path dist urls
+// of the lock entries, which composer install reads, become absolute,
+// resolved against the directory of the new lock (where candidates are
+// installed); the content-hash follows the rewritten composer.json, as
+// composer hashes repositories. Paths inside the directory stay as they
+// are: the copy holds them. Without a directory on disk (REV:PATH) they
+// stay relative.
+func (s *set) anchorPaths(dir string) error {
+	var urls []*member
+	if s.newRoot != nil {
+		for i := range s.newRoot.paths {
+			if outside(s.newRoot.paths[i].Constraint) {
+				urls = append(urls, &s.newRoot.paths[i])
+			}
+		}
+	}
+	var entries []*entry
+	for _, lf := range []*lockFile{s.old, s.new} {
+		for _, e := range lf.pkgs {
+			if outside(e.PathURL) {
+				entries = append(entries, e)
+			}
+		}
+	}
+	if len(urls)+len(entries) == 0 {
+		return nil
+	}
+	if dir == "" {
+		s.log.Warn("path repositories outside the lock's directory stay relative: the lock was read from git, not from a directory", "urls", len(urls), "packages", len(entries))
+		return nil
+	}
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("path repositories: %w", err)
+	}
+	for _, m := range urls {
+		s.pathEdits = append(s.pathEdits, edit{m.valStart, m.valEnd, jsonString(filepath.Join(base, m.Constraint))})
+	}
+	for _, e := range entries {
+		abs := filepath.Join(base, e.PathURL)
+		raw := append([]byte(nil), e.Raw[:e.pathAt[0]]...)
+		raw = append(raw, jsonString(abs)...)
+		e.Raw = append(raw, e.Raw[e.pathAt[1]:]...)
+		e.PathURL = abs
+	}
+	return nil
+}
+
+// outside reports whether a relative path leaves the directory it is
+// relative to.
+func outside(p string) bool {
+	if p == "" || filepath.IsAbs(p) {
+		return false
+	}
+	c := filepath.ToSlash(filepath.Clean(p))
+	return c == ".." || strings.HasPrefix(c, "../")
+}
+
 // isPlatform reports whether a requirement names the platform (php,
 // ext-*, lib-*, composer-plugin-api, composer-runtime-api …): those have no
 // vendor prefix, and no candidate changes them.
@@ -214,6 +293,48 @@ func (s *set) conflict(e *entry, c string) *constraint.Constraint {
 		c = e.Version
 	}
 	return s.constraint(c)
+}
+
+// required returns the constraints a requirement of e puts on its target.
+// "self.version" is e's own version, and each alias of e (a branch alias,
+// an inline alias) requires the target at the alias's version too, as
+// composer installs the alias beside e; so monorepo splits such as
+// scheb/2fa-totp requiring scheb/2fa-bundle at self.version must move
+// together.
+func (s *set) required(e *entry, l link) []*constraint.Constraint {
+	if l.Constraint != "self.version" {
+		return []*constraint.Constraint{s.constraint(l.Constraint)}
+	}
+	cs := []*constraint.Constraint{s.constraint(e.Version)}
+	for _, a := range e.Aliases {
+		cs = append(cs, s.constraint(a))
+	}
+	return cs
+}
+
+// requiredText is how messages show a requirement: self.version with the
+// version it stands for.
+func requiredText(e *entry, l link) string {
+	if l.Constraint == "self.version" {
+		return "self.version (" + e.Version + ")"
+	}
+	return l.Constraint
+}
+
+// intersects is c.Intersects(o), memoized.
+func (s *set) intersects(c, o *constraint.Constraint) bool {
+	k := [2]*constraint.Constraint{c, o}
+	s.mu.Lock()
+	ok, seen := s.meets[k]
+	s.mu.Unlock()
+	if seen {
+		return ok
+	}
+	ok = c.Intersects(o)
+	s.mu.Lock()
+	s.meets[k] = ok
+	s.mu.Unlock()
+	return ok
 }
 
 // check is c.Check(version), memoized.

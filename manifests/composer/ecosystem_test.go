@@ -315,6 +315,34 @@ func TestCoupling(t *testing.T) {
 			units: 2,
 		},
 		{
+			name:  "self.version in a require is the requirer's version",
+			old:   []string{`{"name": "x/totp", "version": "v1.0.0", "require": {"x/bundle": "self.version"}}`, `{"name": "x/bundle", "version": "v1.0.0"}`},
+			new:   []string{`{"name": "x/totp", "version": "v1.1.0", "require": {"x/bundle": "self.version"}}`, `{"name": "x/bundle", "version": "v1.1.0"}`},
+			units: 1,
+		},
+		{
+			// The alias of dev-main requires the bundle at the alias's
+			// version too, which the new bundle's alias no longer is.
+			name: "self.version of a branch alias",
+			old: []string{`{"name": "x/totp", "version": "dev-main", "source": {"reference": "a1"}, "extra": {"branch-alias": {"dev-main": "1.x-dev"}}, "require": {"x/bundle": "self.version"}}`,
+				`{"name": "x/bundle", "version": "dev-main", "source": {"reference": "b1"}, "extra": {"branch-alias": {"dev-main": "1.x-dev"}}}`},
+			new: []string{`{"name": "x/totp", "version": "dev-main", "source": {"reference": "a2"}, "extra": {"branch-alias": {"dev-main": "2.x-dev"}}, "require": {"x/bundle": "self.version"}}`,
+				`{"name": "x/bundle", "version": "dev-main", "source": {"reference": "b2"}, "extra": {"branch-alias": {"dev-main": "2.x-dev"}}}`},
+			units: 1,
+		},
+		{
+			name:  "a replaced range that does not meet a conflict never couples",
+			old:   []string{`{"name": "x/guard", "version": "1.0.0", "conflict": {"x/mailer": "<5.4"}}`, `{"name": "x/bridge", "version": "1.0.0", "replace": {"x/mailer": "^5.4"}}`},
+			new:   []string{`{"name": "x/guard", "version": "1.1.0", "conflict": {"x/mailer": "<5.4"}}`, `{"name": "x/bridge", "version": "2.0.0", "replace": {"x/mailer": "^6.0"}}`},
+			units: 2,
+		},
+		{
+			name:  "a replaced range that meets a conflict couples",
+			old:   []string{`{"name": "x/guard", "version": "1.0.0", "conflict": {"x/mailer": ">=6.0"}}`, `{"name": "x/bridge", "version": "1.0.0", "replace": {"x/mailer": "^5.4"}}`},
+			new:   []string{`{"name": "x/guard", "version": "1.1.0"}`, `{"name": "x/bridge", "version": "2.0.0", "replace": {"x/mailer": "^6.0"}}`},
+			units: 2, edge: "x/bridge>x/guard", reason: "x/guard 1.0.0 conflicts with x/mailer >=6.0",
+		},
+		{
 			name:  "platform requirements never couple",
 			old:   []string{`{"name": "x/r", "version": "1.0.0", "require": {"php": "^7.4"}}`, `{"name": "x/p", "version": "1.0.0"}`},
 			new:   []string{`{"name": "x/r", "version": "2.0.0", "require": {"php": "^8.2"}}`, `{"name": "x/p", "version": "2.0.0"}`},
@@ -424,5 +452,110 @@ func TestOpenErrors(t *testing.T) {
 	cancel()
 	if _, err := (Ecosystem{}).Open(ctx, snapshot(t, "old", map[string]string{"composer.lock": good}), snapshot(t, "new", map[string]string{"composer.lock": good}), manifests.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open with a cancelled context = %v, want context.Canceled", err)
+	}
+}
+
+// TestRootLinks covers how a candidate's composer.json takes the root's
+// replace from the old composer.json where the candidate needs it: the new
+// root replaces x/poly-c (which only the old lock has) and no longer
+// x/poly-a (which only the new lock has), in each layout the section can
+// have.
+func TestRootLinks(t *testing.T) {
+	old := lockOf(
+		`{"name": "x/user", "version": "1.0.0", "require": {"x/poly-a": "^1.0", "x/poly-c": "^1.0"}}`,
+		`{"name": "x/poly-c", "version": "1.0.0"}`,
+	)
+	oldRoot := `{"name": "x/app", "replace": {"x/poly-a": "*", "x/poly-b": "*"}}`
+	tests := []struct {
+		name, newRoot string
+		empty         string // the composer.json of the candidate with nothing applied
+	}{
+		{"section kept", "{\n    \"name\": \"x/app\",\n    \"replace\": {\n        \"x/poly-b\": \"*\",\n        \"x/poly-c\": \"*\"\n    }\n}\n",
+			"{\n    \"name\": \"x/app\",\n    \"replace\": {\n        \"x/poly-b\": \"*\",\n        \"x/poly-a\": \"*\"\n    }\n}\n"},
+		{"only dropped", "{\n    \"name\": \"x/app\",\n    \"replace\": {\n        \"x/poly-a\": \"*\",\n        \"x/poly-b\": \"*\",\n        \"x/poly-c\": \"*\"\n    }\n}\n",
+			"{\n    \"name\": \"x/app\",\n    \"replace\": {\n        \"x/poly-a\": \"*\",\n        \"x/poly-b\": \"*\"\n    }\n}\n"},
+		{"section missing", "{\n    \"name\": \"x/app\"\n}\n",
+			"{\n    \"name\": \"x/app\",\n    \"replace\": {\"x/poly-a\": \"*\"}\n}\n"},
+		{"empty array", `{"name": "x/app", "replace": []}`, `{"name": "x/app", "replace": {"x/poly-a": "*"}}`},
+		{"empty object", `{"replace": {}}`, `{"replace": {"x/poly-a": "*"}}`},
+		{"empty file", `{}`, `{"replace": {"x/poly-a": "*"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The new lock has what the new root does not replace.
+			var entries []string
+			for _, p := range []string{"x/poly-a", "x/poly-c"} {
+				if !strings.Contains(tt.newRoot, `"`+p+`"`) {
+					entries = append(entries, `{"name": "`+p+`", "version": "1.0.0"}`)
+				}
+			}
+			nl := lockOf(append(entries, `{"name": "x/user", "version": "1.0.0", "require": {"x/poly-a": "^1.0", "x/poly-c": "^1.0"}}`)...)
+			set, err := Ecosystem{}.Open(context.Background(),
+				snapshot(t, "old", map[string]string{"composer.lock": old, "composer.json": oldRoot}),
+				snapshot(t, "new", map[string]string{"composer.lock": nl, "composer.json": tt.newRoot}),
+				manifests.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := set.Diff()
+			if len(d.Edges) != 0 {
+				t.Errorf("edges %+v: the root's replace follows the candidate, it forces nothing", d.Edges)
+			}
+			empty, err := set.Candidate(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(empty.Files["composer.json"]); got != tt.empty {
+				t.Errorf("empty candidate's composer.json:\n%s\nwant:\n%s", got, tt.empty)
+			}
+			var all []string
+			for _, u := range d.Units {
+				all = append(all, u.ID)
+			}
+			full, err := set.Candidate(all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(full.Files["composer.json"]); got != tt.newRoot {
+				t.Errorf("full candidate's composer.json:\n%s\nwant the new one:\n%s", got, tt.newRoot)
+			}
+		})
+	}
+}
+
+// TestInfeasibleMessages checks that a refused candidate names the
+// package, its constraint and what the candidate holds instead.
+func TestInfeasibleMessages(t *testing.T) {
+	open := func(old, nw []string, oldRoot, newRoot string) *set {
+		t.Helper()
+		o := map[string]string{"composer.lock": lockOf(old...)}
+		n := map[string]string{"composer.lock": lockOf(nw...)}
+		if oldRoot != "" {
+			o["composer.json"], n["composer.json"] = oldRoot, newRoot
+		}
+		s, err := Ecosystem{}.Open(context.Background(), snapshot(t, "old", o), snapshot(t, "new", n), manifests.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.(*set)
+	}
+	split := open(
+		[]string{`{"name": "x/bundle", "version": "v1.0.0"}`, `{"name": "x/totp", "version": "v1.0.0", "require": {"x/bundle": "self.version"}}`},
+		[]string{`{"name": "x/bundle", "version": "v1.1.0"}`, `{"name": "x/totp", "version": "v1.1.0", "require": {"x/bundle": "self.version"}}`}, "", "")
+	_, err := split.Pin([]string{"u1"}, manifests.Pin{Package: "x/bundle", Version: "v1.2.0", Entry: json.RawMessage(`{"name": "x/bundle", "version": "v1.2.0"}`)})
+	want := "infeasible candidate: x/bundle at v1.2.0: x/totp v1.1.0 requires x/bundle self.version (v1.1.0), but the candidate locks x/bundle v1.2.0"
+	if !errors.Is(err, manifests.ErrInfeasible) || err.Error() != want {
+		t.Errorf("Pin error = %v\nwant %s", err, want)
+	}
+
+	// Both composer.json files replace x/poly, so a candidate that locks
+	// it cannot be installed, whichever it takes.
+	root := `{"name": "x/app", "replace": {"x/poly": "^1.0"}}`
+	replaced := open([]string{`{"name": "x/user", "version": "1.0.0", "require": {"x/poly": "^1.0"}}`},
+		[]string{`{"name": "x/user", "version": "1.1.0", "require": {"x/poly": "^1.0"}}`}, root, root)
+	_, err = replaced.Pin(nil, manifests.Pin{Package: "x/user", Version: "1.2.0", Entry: json.RawMessage(`{"name": "x/user", "version": "1.2.0", "require": {"x/poly": "^2.0"}}`)})
+	want = "infeasible candidate: x/user at 1.2.0: x/user 1.2.0 requires x/poly ^2.0, but the candidate locks x/app (replacing x/poly ^1.0)"
+	if !errors.Is(err, manifests.ErrInfeasible) || err.Error() != want {
+		t.Errorf("Pin error = %v\nwant %s", err, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -24,6 +25,11 @@ type entry struct {
 	Reference string   // source (else dist) reference: tells two builds of one dev branch apart
 	Time      string   // release time as composer wrote it; orders two builds of one branch
 	Aliases   []string // versions this entry also answers to (branch-alias, root aliases)
+	// PathURL is dist.url of a package from a path repository, and
+	// pathAt its value's offsets in Raw (composer resolves it against
+	// the directory it runs in).
+	PathURL string
+	pathAt  [2]int
 }
 
 // link is one member of an entry's require, conflict, replace or provide.
@@ -91,6 +97,7 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 			i := 0
 			err := sc.array(func() error {
 				where = fmt.Sprintf("%s[%d]: ", key, i)
+				start := sc.pos
 				e, err := sc.entry()
 				if err != nil {
 					return err
@@ -98,7 +105,7 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 				e.Dev = key == "packages-dev"
 				k := strings.ToLower(e.Name)
 				if prev, dup := lf.pkgs[k]; dup {
-					return sc.fail("package %s is locked twice (%s and %s)", e.Name, prev.Version, e.Version)
+					return &scanError{off: start, msg: fmt.Sprintf("package %s is locked twice (%s and %s)", e.Name, prev.Version, e.Version)}
 				}
 				lf.pkgs[k] = e
 				i++
@@ -144,6 +151,36 @@ func parseLock(name string, data []byte) (*lockFile, error) {
 	return lf, nil
 }
 
+// validName is composer's package name rule
+// (ValidatingArrayLoader::hasPackageNamingError), case-insensitive as
+// composer matches it (upper case is a separate warning there):
+// ^[a-z0-9]([_.-]?[a-z0-9]+)*/[a-z0-9](([_.]|-{1,2})?[a-z0-9]+)*$.
+// Written out, as a regexp alone took a tenth of parsing a large lock.
+func validName(s string) bool {
+	vendor, pkg, ok := strings.Cut(s, "/")
+	return ok && words(vendor, false) && words(pkg, true)
+}
+
+// words reports whether s is runs of letters and digits joined by one of
+// _ . - (or, with doubleDash, also --).
+func words(s string, doubleDash bool) bool {
+	sep := "" // the separators since the last letter or digit
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			if i > 0 && len(sep) > 1 && !(doubleDash && sep == "--") {
+				return false
+			}
+			sep = ""
+		case (c == '_' || c == '.' || c == '-') && i > 0:
+			sep += string(c)
+		default:
+			return false
+		}
+	}
+	return s != "" && sep == ""
+}
+
 // entry reads one package entry, keeping its exact bytes.
 func (sc *scanner) entry() (*entry, error) {
 	start := sc.pos
@@ -159,13 +196,23 @@ func (sc *scanner) entry() (*entry, error) {
 			if sc.peek() != '"' {
 				return sc.fail("%q must be a string", key)
 			}
+			at := sc.pos
 			v, err := sc.str()
+			if err != nil {
+				return err
+			}
 			if key == "name" {
 				e.Name = v
-			} else {
-				e.Version = v
+				if !validName(v) {
+					return &scanError{off: at, msg: fmt.Sprintf("package name %q is not one composer accepts (vendor/name: lower-case letters and digits, words separated by -, . or _)", v)}
+				}
+				return nil
 			}
-			return err
+			e.Version = v
+			if i := strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+				return &scanError{off: at, msg: fmt.Sprintf("version %q holds a control character", v)}
+			}
+			return nil
 		case "require":
 			e.Require, err = sc.links(key)
 		case "conflict":
@@ -178,18 +225,31 @@ func (sc *scanner) entry() (*entry, error) {
 			if sc.peek() != '{' {
 				return sc.value()
 			}
+			var typ, url string
+			var urlAt [2]int
 			err = sc.object(func(k string) error {
-				if k != "reference" || sc.peek() != '"' {
+				if (k != "reference" && k != "type" && k != "url") || sc.peek() != '"' {
 					return sc.value()
 				}
-				ref, err := sc.str()
-				// The source reference names the commit; dist's is the
-				// fallback when there is no source.
-				if key == "source" || e.Reference == "" {
-					e.Reference = ref
+				at := sc.pos
+				v, err := sc.str()
+				switch k {
+				case "reference":
+					// The source reference names the commit; dist's is
+					// the fallback when there is no source.
+					if key == "source" || e.Reference == "" {
+						e.Reference = v
+					}
+				case "type":
+					typ = v
+				case "url":
+					url, urlAt = v, [2]int{at - start, sc.pos - start}
 				}
 				return err
 			})
+			if key == "dist" && typ == "path" {
+				e.PathURL, e.pathAt = url, urlAt
+			}
 		case "time":
 			if sc.peek() != '"' {
 				return sc.value()
@@ -230,12 +290,17 @@ func (sc *scanner) entry() (*entry, error) {
 	return e, nil
 }
 
-// rootFile is a parsed root composer.json: its requirements by section,
-// and where each one sits in the file so that a candidate can change one
-// constraint without reformatting the rest.
+// rootFile is a parsed root composer.json: its requirements and links by
+// section, and where each one sits in the file so that a candidate can
+// change, drop or add one member without reformatting the rest.
 type rootFile struct {
-	data     []byte
-	sections map[string][]member // "require", "require-dev", "conflict"
+	data          []byte
+	name, version string              // "" when composer.json has none
+	sections      map[string][]member // rootSections and linkSections
+	values        map[string][2]int   // section → offsets of its value (start, end)
+	end           int                 // offset just after the last top-level member's value; 0 when there is none
+	lastKey       int                 // offset of the last top-level key's opening quote
+	paths         []member            // the url of each path repository (Name "url")
 }
 
 // member is one "name": "constraint" pair of a root section, with byte
@@ -245,11 +310,18 @@ type member struct {
 	keyStart, valStart, valEnd int
 }
 
-var rootSections = []string{"require", "require-dev", "conflict"}
+// rootSections are the root's requirements, checked against each candidate;
+// linkSections are the names the root package itself answers to, which
+// take part in the candidate like any locked package's (Symfony's skeleton
+// replaces the polyfills its PHP version makes unnecessary).
+var (
+	rootSections = []string{"require", "require-dev", "conflict"}
+	linkSections = []string{"replace", "provide"}
+)
 
 // parseRoot parses a root composer.json; name is how errors call the file.
 func parseRoot(name string, data []byte) (*rootFile, error) {
-	rf := &rootFile{data: data, sections: map[string][]member{}}
+	rf := &rootFile{data: data, sections: map[string][]member{}, values: map[string][2]int{}}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
@@ -258,11 +330,26 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 		return nil, fmt.Errorf("%s: not a JSON object", name)
 	}
 	err := sc.object(func(key string) error {
-		if !isRootSection(key) {
+		rf.lastKey = sc.keyAt
+		defer func() { rf.end = sc.pos }()
+		switch {
+		case (key == "name" || key == "version") && sc.peek() == '"':
+			v, err := sc.str()
+			if key == "name" {
+				rf.name = strings.ToLower(v)
+			} else {
+				rf.version = v
+			}
+			return err
+		case key == "repositories":
+			return sc.repositories(rf)
+		case !slices.Contains(rootSections, key) && !slices.Contains(linkSections, key):
 			return sc.value()
 		}
+		start := sc.pos
 		members, err := sc.section(key)
 		rf.sections[key] = members
+		rf.values[key] = [2]int{start, sc.pos}
 		return err
 	})
 	if err == nil && sc.peek() != 0 {
@@ -278,13 +365,71 @@ func parseRoot(name string, data []byte) (*rootFile, error) {
 	return rf, nil
 }
 
-func isRootSection(key string) bool {
-	for _, s := range rootSections {
-		if s == key {
-			return true
+// repositories reads composer.json's repositories (a list, or an object
+// of named repositories) and records the url of each path repository.
+func (sc *scanner) repositories(rf *rootFile) error {
+	repo := func() error {
+		if sc.peek() != '{' {
+			return sc.value()
 		}
+		var typ string
+		var url member
+		err := sc.object(func(k string) error {
+			if (k != "type" && k != "url") || sc.peek() != '"' {
+				return sc.value()
+			}
+			keyStart, valStart := sc.keyAt, sc.pos
+			v, err := sc.str()
+			if k == "type" {
+				typ = v
+			} else {
+				url = member{Name: k, Constraint: v, keyStart: keyStart, valStart: valStart, valEnd: sc.pos}
+			}
+			return err
+		})
+		if typ == "path" && url.Name != "" {
+			rf.paths = append(rf.paths, url)
+		}
+		return err
 	}
-	return false
+	switch sc.peek() {
+	case '[':
+		return sc.array(repo)
+	case '{':
+		return sc.object(func(string) error { return repo() })
+	}
+	return sc.value()
+}
+
+// entry is the root package as the candidate check sees it: its name,
+// version, and what it replaces and provides (its requirements are
+// checked by rootFor, as a candidate may change them). nil without a
+// composer.json.
+func (rf *rootFile) entry() *entry {
+	if rf == nil {
+		return nil
+	}
+	e := &entry{Name: rf.name, Version: rf.version}
+	if e.Name == "" {
+		e.Name = "__root__" // composer's name for a root without one
+	}
+	e.Replace, e.Provide = rf.links("replace"), rf.links("provide")
+	return e
+}
+
+// links returns a link section as links. Without a "version" key composer
+// takes the root's version from git, which the lock does not record, so a
+// self.version link then answers every version.
+func (rf *rootFile) links(section string) []link {
+	m := map[string]string{}
+	for _, mb := range rf.sections[section] {
+		c := mb.Constraint
+		if c == "self.version" && rf.version == "" {
+			c = "*"
+		}
+		m[mb.Name] = c
+	}
+	return links(m)
 }
 
 // section reads an object of "name": "constraint" members, with where each

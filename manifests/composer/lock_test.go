@@ -1,13 +1,16 @@
 package composer
 
 import (
+	"maps"
 	"os/exec"
+	"slices"
 
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,6 +28,11 @@ func TestParseLockErrors(t *testing.T) {
 		{"entry without version", `{"packages-dev": [{"name": "a/b"}]}`, `old.lock: line 1: packages-dev[0]: package a/b: missing "version"`},
 		{"require not strings", `{"packages": [{"name": "a/b", "version": "1", "require": {"c/d": 1}}]}`, `old.lock: line 1: packages[0]: "require": c/d: the constraint must be a string`},
 		{"locked twice", `{"packages": [{"name": "a/b", "version": "1"}], "packages-dev": [{"name": "A/B", "version": "2"}]}`, "old.lock: line 1: packages-dev[0]: package A/B is locked twice (1 and 2)"},
+		{"locked twice names the entry's first line", "{\n\"packages\": [\n{\"name\": \"a/b\", \"version\": \"1\"},\n{\n\"name\": \"a/b\",\n\"version\": \"2\"\n}\n]}", "old.lock: line 4: packages[1]: package a/b is locked twice (1 and 2)"},
+		{"name composer rejects", "{\"packages\": [\n{\"name\": \"acme/x\", \"version\": \"1\"},\n{\"version\": \"1\",\n \"name\": \"acme/bad name\"}]}", `old.lock: line 4: packages[1]: package name "acme/bad name" is not one composer accepts`},
+		{"name without vendor", `{"packages": [{"name": "monolog", "version": "1"}]}`, `package name "monolog" is not one composer accepts`},
+		{"name with three dashes", `{"packages": [{"name": "a/b---c", "version": "1"}]}`, `package name "a/b---c" is not one composer accepts`},
+		{"version with a newline", "{\"packages\": [{\"name\": \"a/b\",\n \"version\": \"1.0\\n2.0\"}]}", `old.lock: line 2: packages[0]: version "1.0\n2.0" holds a control character`},
 		{"trailing data", `{"packages": []} {}`, "old.lock: line 1: unexpected data after the top-level object"},
 		{"bad number", "{\n\"x\": 01}", "old.lock: line 2: unexpected '1', expecting ',' or '}'"},
 		{"bad escape", `{"x": "\q"}`, `old.lock: line 1: unexpected 'q', expecting an escape`},
@@ -127,6 +135,19 @@ func TestDeletions(t *testing.T) {
 	}
 }
 
+// nameRule is composer's package name pattern as composer writes it;
+// validName must agree with it.
+var nameRule = regexp.MustCompile(`(?i)^[a-z0-9](?:[_.-]?[a-z0-9]+)*/[a-z0-9](?:(?:[_.]|-{1,2})?[a-z0-9]+)*$`)
+
+func TestValidName(t *testing.T) {
+	for _, n := range []string{"a/b", "symfony/polyfill-php80", "scheb/2fa-bundle", "a.b_c-d/e--f", "A/B", "a/b--c", "1/2",
+		"a/b---c", "a--b/c", "a/-b", "a/b-", "-a/b", "a/", "/b", "a", "a/b/c", "a b/c", "a/b.json", "a/_b", "a./b", "a/b-.c", "é/b"} {
+		if got, want := validName(n), nameRule.MatchString(n); got != want {
+			t.Errorf("validName(%q) = %v, composer's rule says %v", n, got, want)
+		}
+	}
+}
+
 // FuzzLoad feeds arbitrary bytes to the composer.lock and composer.json
 // parsers. The lock's scanner must accept exactly the JSON encoding/json
 // accepts; whatever parses must round-trip: the lock written from its
@@ -142,6 +163,9 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "dev-x", "extra": {"branch-alias": {"dev-x": 1}}}], "aliases": []}`))
 	f.Add([]byte(`{"require": {"a/b": "^1"}, "require-dev": [], "conflict": {}}`))
+	f.Add([]byte(`{"repositories": [{"type": "path", "url": "../lib"}, {"packagist.org": false}], "replace": {"a/b": "*"}}`))
+	f.Add([]byte(`{"packages": [{"name": "a/b", "version": "1.0", "dist": {"url": "../x", "type": "path", "reference": "r"}}]}`))
+	f.Add([]byte("a.b_c-d/e--f"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc := &scanner{data: data}
 		err := sc.value()
@@ -165,13 +189,20 @@ func FuzzLoad(f *testing.F) {
 				if g := again.pkgs[k]; g == nil || g.Version != e.Version || g.Dev != e.Dev || string(g.Raw) != string(e.Raw) {
 					t.Fatalf("round trip changed %s", k)
 				}
+				var url string
+				if e.PathURL != "" && (json.Unmarshal(e.Raw[e.pathAt[0]:e.pathAt[1]], &url) != nil || url != e.PathURL) {
+					t.Fatalf("%s: path url offsets %v point at %q, not %q", k, e.pathAt, e.Raw[e.pathAt[0]:e.pathAt[1]], e.PathURL)
+				}
 			}
+		}
+		if name := string(data); validName(name) != nameRule.MatchString(name) {
+			t.Fatalf("validName(%q) = %v, composer's rule says %v", name, validName(name), !validName(name))
 		}
 		if h, err := contentHash(data); err == nil && len(h) != 32 {
 			t.Fatalf("contentHash = %q", h)
 		}
 		if rf, err := parseRoot("f", data); err == nil {
-			for _, ms := range rf.sections {
+			for _, ms := range append(slices.Collect(maps.Values(rf.sections)), rf.paths) {
 				for _, m := range ms {
 					var c string
 					if data[m.keyStart] != '"' || json.Unmarshal(data[m.valStart:m.valEnd], &c) != nil || c != m.Constraint {

@@ -174,6 +174,37 @@ func TestAndSplit(t *testing.T) {
 	}
 }
 
+func TestIntersects(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"^6.0", "<5.4", false}, // a replace of symfony/mailer ^6.0 against a conflict <5.4
+		{"^6.0", ">=5.4", true},
+		{"*", "dev-main", true},
+		{"^1.0", "dev-main", false},
+		{"v6.12.0", "v6.13.1", false}, // self.version of two split packages
+		{"v6.12.0", "6.12.0.0", true},
+		{">=1.0 <2.0", ">=2.0 <3.0", false},
+		{">=1.0 <2.0 || >=2.0 <3.0", "2.5", true},
+		{"<2.0 || >=3.0", "^2.0", false},
+		{"2.x-dev", "^2.0@dev", true},
+	}
+	for _, tt := range tests {
+		a, err := Parse(tt.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Parse(tt.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Intersects(b); got != tt.want {
+			t.Errorf("Parse(%q).Intersects(%q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	for _, c := range edgeConstraints {
 		f.Add(c, "1.0.0")
@@ -189,7 +220,13 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		c.Check(version)
+		// A version is the range of one version: the constraint meets it
+		// exactly when it admits it.
+		if v, err := Parse(version); err == nil && len(v.groups) == 1 && len(v.groups[0]) == 1 && v.groups[0][0].op == "==" {
+			if c.Check(version) != c.Intersects(v) {
+				t.Errorf("Parse(%q): Check(%q) = %v but Intersects = %v", constraint, version, c.Check(version), c.Intersects(v))
+			}
+		}
 		if c.String() != constraint {
 			t.Errorf("String() = %q, want %q", c.String(), constraint)
 		}

@@ -23,18 +23,19 @@ type phpAnswers struct {
 		VersionError    bool `json:"version_error"`
 		OK              bool `json:"ok"`
 	} `json:"satisfies"`
-	Normalize []*string `json:"normalize"`
-	Compare   []*int    `json:"compare"`
+	Normalize  []*string `json:"normalize"`
+	Compare    []*int    `json:"compare"`
+	Intersects []*bool   `json:"intersects"`
 }
 
 // askComposer runs testdata/semver.php once for the whole batch.
-func askComposer(t *testing.T, pairs [][2]string, versions []string, compare [][2]string) phpAnswers {
+func askComposer(t *testing.T, pairs [][2]string, versions []string, compare, intersects [][2]string) phpAnswers {
 	t.Helper()
 	testenv.NeedTools(t, "php")
 	if _, err := os.Stat(semverAutoload); err != nil {
 		testenv.Missing(t, "composer/semver from Debian's composer package", err)
 	}
-	in, err := json.Marshal(map[string]any{"satisfies": pairs, "normalize": versions, "compare": compare})
+	in, err := json.Marshal(map[string]any{"satisfies": pairs, "normalize": versions, "compare": compare, "intersects": intersects})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,9 @@ func askComposer(t *testing.T, pairs [][2]string, versions []string, compare [][
 	if err := json.Unmarshal(out, &answers); err != nil {
 		t.Fatalf("decode php answers: %v\n%.500s", err, out)
 	}
-	if len(answers.Satisfies) != len(pairs) || len(answers.Normalize) != len(versions) || len(answers.Compare) != len(compare) {
-		t.Fatalf("php answered %d/%d/%d questions, asked %d/%d/%d", len(answers.Satisfies), len(answers.Normalize), len(answers.Compare), len(pairs), len(versions), len(compare))
+	if len(answers.Satisfies) != len(pairs) || len(answers.Normalize) != len(versions) || len(answers.Compare) != len(compare) || len(answers.Intersects) != len(intersects) {
+		t.Fatalf("php answered %d/%d/%d/%d questions, asked %d/%d/%d/%d", len(answers.Satisfies), len(answers.Normalize), len(answers.Compare), len(answers.Intersects),
+			len(pairs), len(versions), len(compare), len(intersects))
 	}
 	return answers
 }
@@ -134,7 +136,9 @@ func TestAgreesWithComposer(t *testing.T) {
 		compareAsked = append(compareAsked, [2]string{a, b})
 	}
 
-	answers := askComposer(t, pairs, normalizeAsked, compareAsked)
+	intersectAsked := intersectPairs(rng)
+
+	answers := askComposer(t, pairs, normalizeAsked, compareAsked, intersectAsked)
 
 	agreed, matched, rejected := 0, 0, 0
 	for i, p := range pairs {
@@ -174,10 +178,53 @@ func TestAgreesWithComposer(t *testing.T) {
 			t.Errorf("Compare(%q, %q) = %d, composer says %v", p[0], p[1], got, fmtInt(want))
 		}
 	}
-	t.Logf("satisfies: %d pairs (%d satisfied, %d rejected as invalid), %d agree; normalize: %d versions; compare: %d pairs", len(pairs), matched, rejected, agreed, len(normalizeAsked), len(compareAsked))
+	met := 0
+	for i, p := range intersectAsked {
+		want := answers.Intersects[i]
+		a, errA := Parse(p[0])
+		b, errB := Parse(p[1])
+		switch {
+		case want == nil && errA == nil && errB == nil:
+			t.Errorf("Parse(%q), Parse(%q) succeed, composer rejects one of them", p[0], p[1])
+		case want == nil:
+		case errA != nil || errB != nil:
+			t.Errorf("Parse(%q): %v, Parse(%q): %v; composer parses both", p[0], errA, p[1], errB)
+		case a.Intersects(b) != *want:
+			t.Errorf("Parse(%q).Intersects(%q) = %v, composer's matches says %v", p[0], p[1], !*want, *want)
+		case *want:
+			met++
+		}
+	}
+	t.Logf("satisfies: %d pairs (%d satisfied, %d rejected as invalid), %d agree; normalize: %d versions; compare: %d pairs; intersects: %d pairs (%d meet)",
+		len(pairs), matched, rejected, agreed, len(normalizeAsked), len(compareAsked), len(intersectAsked), met)
 	if len(pairs) < 2000 {
 		t.Fatalf("only %d pairs generated, the issue asks for at least 2000", len(pairs))
 	}
+}
+
+// linkConstraints are what replace and provide links hold in real locks:
+// match-all, ranges, exact versions (self.version resolved to the package's
+// version), branches and their aliases.
+var linkConstraints = []string{
+	"*", "^6.0", "<5.4", ">=5.4", "^5.4 || ^6.0", "v6.12.0", "6.12.0", "v6.13.1", "1.0.0", "1.0", "dev-main", "dev-master",
+	"2.x-dev", "1.0.x-dev", "1.0.x-dev as 1.0.0", "dev-main as 2.1.0", "^1.0@dev", ">=1.0 <2.0", "<1.0", ">1.0", "<=1.0", ">=2.0",
+	"!=1.0", "!=dev-main", "<2.0 || >=3.0", "^1.0 || ^2.0", "^1.0 || ^2.0 || ^3.0", ">=1.0 <2.0 || >=2.0 <3.0", "~1.2.3", "1.2.*",
+	"1.0 - 2.0", "3.0.0-beta1", "^3.0@beta", "0.*", "@dev", "1.0.0-p1", ">1.0.0 <1.0.0-p1",
+}
+
+// intersectPairs crosses every edge and link constraint with every link
+// constraint, and adds random pairs.
+func intersectPairs(rng *rand.Rand) [][2]string {
+	var pairs [][2]string
+	for _, a := range append(append([]string{}, edgeConstraints...), linkConstraints...) {
+		for _, b := range linkConstraints {
+			pairs = append(pairs, [2]string{a, b}, [2]string{b, a})
+		}
+	}
+	for range 3000 {
+		pairs = append(pairs, [2]string{genConstraint(rng), genConstraint(rng)})
+	}
+	return pairs
 }
 
 func fmtInt(p *int) string {

@@ -9,6 +9,7 @@
 //	c.Check("v1.4.0")                // true: the pretty version from composer.lock
 //	constraint.Normalize("2.x-dev")  // "2.9999999.9999999.9999999-dev"
 //	constraint.Compare("1.0.0-beta1", "1.0.0") // -1
+//	c.Intersects(other)              // do the two ranges share a version (replace, provide, conflict)
 //
 // # What is understood
 //
@@ -32,6 +33,10 @@
 // constraint's. A dev-* branch only matches == and != of the same branch
 // and the match-all constraint *; an unparsable version matches nothing.
 //
+// Intersects answers what composer's ConstraintInterface::matches answers,
+// which composer's pool asks of every replace and provide link: whether a
+// required or conflicting range meets the replaced or provided one.
+//
 // Versions are ordered by a port of PHP's version_compare, which composer
 // uses underneath: dev < alpha = a < beta = b < RC < (release) < patch = p = pl,
 // numbers compared numerically part by part. hashicorp/go-version is not used
@@ -42,7 +47,7 @@
 // # Truth
 //
 // The differential test (TestAgreesWithComposer) generates several thousand
-// (constraint, version) pairs from a fixed seed and asks PHP's composer/semver,
+// (constraint, version) pairs and constraint pairs from a fixed seed and asks PHP's composer/semver,
 // as shipped in Debian's composer package, to judge them in one php process;
 // it fails on any disagreement. With CI=true a missing php is a failure.
 //

@@ -3,10 +3,11 @@
 // Go evaluator can be compared against composer itself. Reads one JSON object
 // on stdin:
 //   {"satisfies": [[constraint, version], ...], "normalize": [version, ...],
-//    "compare": [[a, b], ...]}
+//    "compare": [[a, b], ...], "intersects": [[constraint, constraint], ...]}
 // and writes the answers in the same order:
 //   {"satisfies": [{"constraint_error": bool, "version_error": bool, "ok": bool}],
-//    "normalize": [normalized or null], "compare": [-1|0|1|null]}
+//    "normalize": [normalized or null], "compare": [-1|0|1|null],
+//    "intersects": [bool, or null when either constraint is invalid]}
 require '/usr/share/php/Composer/Semver/autoload.php';
 
 use Composer\Semver\Comparator;
@@ -15,7 +16,7 @@ use Composer\Semver\VersionParser;
 
 $in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
 $parser = new VersionParser();
-$out = ['satisfies' => [], 'normalize' => [], 'compare' => []];
+$out = ['satisfies' => [], 'normalize' => [], 'compare' => [], 'intersects' => []];
 
 foreach ($in['satisfies'] as [$constraint, $version]) {
     $answer = ['constraint_error' => false, 'version_error' => false, 'ok' => false];
@@ -54,6 +55,15 @@ foreach ($in['compare'] as [$a, $b]) {
         $out['compare'][] = 1;
     } else {
         $out['compare'][] = null;
+    }
+}
+
+// The pool asks $required->matches($provided) of a replace or provide link.
+foreach ($in['intersects'] as [$a, $b]) {
+    try {
+        $out['intersects'][] = $parser->parseConstraints($a)->matches($parser->parseConstraints($b));
+    } catch (\Exception $e) {
+        $out['intersects'][] = null;
     }
 }
 
