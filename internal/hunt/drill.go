@@ -22,6 +22,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
@@ -200,9 +201,9 @@ func skippedBetween(l drill.Line, name func(int) string) []string {
 
 func workaround(eco, pkg, version string) string {
 	if eco == "gomod" {
-		return "go get " + pkg + "@" + version
+		return quote.Shell("go", "get", pkg+"@"+version)
 	}
-	return "composer update " + pkg + " --with " + pkg + ":" + version
+	return quote.Shell("composer", "update", pkg, "--with", pkg+":"+version)
 }
 
 // releases lists the versions strictly between the change's two, ordered
