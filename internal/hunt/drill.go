@@ -328,7 +328,7 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	// the progress like any probe.
 	refused := func(err error) (bisect.Outcome, string) {
 		dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(bisect.Untestable)})
-		return bisect.Untestable, detail("", oracles.Redact(err.Error()))
+		return bisect.Untestable, detail("", dr.p.redact.String(err.Error()))
 	}
 	checker, checks := dr.p.set.(pinChecker)
 	if checks {

@@ -73,8 +73,23 @@ func ExpectedProbes(n int) int {
 }
 
 // Run performs the whole job and returns the report. Verdicts are in the
-// report; an error means the run itself could not be carried out.
+// report; an error means the run itself could not be carried out. The
+// run's secrets (see config.Runner.PublicEnv) are redacted from the
+// report, the error, the log, the journal and the candidates' logs.
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
+	red := newRedactor(o.Config)
+	if o.Logger != nil {
+		o.Logger = red.Logger(o.Logger)
+	}
+	rep, err := run(ctx, o, red)
+	if err != nil {
+		return nil, red.Error(err)
+	}
+	red.Report(rep)
+	return rep, nil
+}
+
+func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error) {
 	cfg := o.Config
 	log := o.Logger
 	if log == nil {
@@ -149,7 +164,7 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	}
 	p := &prober{
 		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
-		prefix: lockDir, logDir: filepath.Join(runDir, "logs"),
+		prefix: lockDir, logDir: filepath.Join(runDir, "logs"), redact: red,
 		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
 	}
 	units := make([]string, len(d.Units))
@@ -309,6 +324,7 @@ type prober struct {
 	prefix   string // directory of the lock within the project
 	logDir   string
 	settings string
+	redact   *redactor
 
 	mu    sync.Mutex
 	cands map[string]*manifests.Candidate // applied ids joined → candidate
@@ -392,8 +408,11 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate func(ctx context.Context, dir string) error, label []string) bisect.Trial {
 	var data probeData
 	trial := func(o bisect.Outcome, check, detail string) bisect.Trial {
+		for i := range data.Failures {
+			data.Failures[i].Detail = p.redact.String(data.Failures[i].Detail)
+		}
 		raw, _ := json.Marshal(data)
-		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: oracles.Redact(detail), Data: raw}
+		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: p.redact.String(detail), Data: raw}
 	}
 	data.Candidate = c.Hash()
 	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
@@ -402,7 +421,11 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer logf.Close()
-	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logf})
+	// What the build and the server print goes through the redactor
+	// before it reaches the log file; the deferred Flush runs after Stop.
+	logs := p.redact.Writer(logf)
+	defer logs.Flush()
+	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logs})
 	if err != nil {
 		if errors.Is(err, runners.ErrUntestable) {
 			return trial(bisect.Untestable, "", err.Error())
@@ -525,7 +548,7 @@ func evidence(confirm bisect.Record) *reports.Evidence {
 	}
 	var pd probeData
 	_ = json.Unmarshal(confirm.Data, &pd)
-	ev := &reports.Evidence{LogTail: oracles.Redact(tail(pd.Log, 20))}
+	ev := &reports.Evidence{LogTail: tail(pd.Log, 20)}
 	if len(pd.Failures) > 0 {
 		ev.Check = &pd.Failures[0]
 	}
