@@ -130,20 +130,21 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
 	journalPath := filepath.Join(runDir, "journal.jsonl")
-	var replay []bisect.Record
 	if o.Resume != "" {
 		journalPath = o.Resume
-		replay, err = readJournal(o.Resume)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
 	}
-	journal, err := os.OpenFile(journalPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	header, err := runHeader(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, err
+	}
+	journal, replay, err := openJournal(journalPath, o.Resume != "", header, log)
+	if err != nil {
+		return nil, err
 	}
 	defer journal.Close()
+	if o.Resume != "" {
+		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
+	}
 	log.Info("run", "journal", journalPath, "logs", filepath.Join(runDir, "logs"))
 
 	runner, closeRunner, err := newRunner(ctx, cfg, project, filepath.Base(runDir), o, log)
@@ -279,19 +280,6 @@ func defaultRunDir() (string, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return filepath.Join(base, "lockbisect", "runs", time.Now().UTC().Format("20060102-150405")+"-"+hex.EncodeToString(b[:])), nil
-}
-
-func readJournal(path string) ([]bisect.Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
-	}
-	defer f.Close()
-	recs, err := bisect.ReadJournal(f)
-	if err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
-	}
-	return recs, nil
 }
 
 func profile(cfg *config.Config) string {
