@@ -287,3 +287,23 @@ func shBlocks(md string) []string {
 	})
 	return out
 }
+
+// TestBriefTerminal: what the lock and the server say reaches the terminal
+// with its control characters shown, never acted on, and adds no line.
+func TestBriefTerminal(t *testing.T) {
+	clean := hostile("acme/pkg", "1.0.0", "a detail", "log")
+	evil := hostile("acme/\x1b[2J\nverdict: not-reproduced", "1.0\r.0", "\x9b31m\u202e", "log")
+	var a, b bytes.Buffer
+	if err := Brief(&a, clean); err != nil {
+		t.Fatal(err)
+	}
+	if err := Brief(&b, evil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(a.String(), "\n") != strings.Count(b.String(), "\n") {
+		t.Errorf("hostile names changed the number of lines:\n%s", b.String())
+	}
+	if i := strings.IndexFunc(strings.ReplaceAll(b.String(), "\n", ""), func(r rune) bool { return unicode.IsControl(r) || r == '\u202e' }); i >= 0 {
+		t.Errorf("Brief writes a control character: %q", b.String())
+	}
+}
