@@ -22,7 +22,7 @@ func newCleanCmd(g *globals) *cobra.Command {
 		Use:   "clean [--all] [--older-than DURATION]",
 		Short: "Remove what dead runs left behind: local work directories and processes, docker containers, networks and images",
 		Long: `clean ends the processes and removes the work directories (below
-$TMPDIR/lockbisect-local) of local runs whose bisect process no longer exists
+$TMPDIR/lockbisect-local-<uid>) of local runs whose bisect process no longer exists
 (after a crash or a SIGKILL); directories kept with --keep only with --all.
 Then it removes, by their org.lockbisect.* labels, the containers and
 networks of docker runs whose bisect process no longer exists, and the tool's

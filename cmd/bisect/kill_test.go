@@ -114,7 +114,7 @@ func TestKilledRunLeavesNothing(t *testing.T) {
 		cmd.Dir, cmd.Env = dir, env
 		return cmd
 	}
-	root := filepath.Join(tmp, "lockbisect-local") // local.Root("") of the bisect processes
+	root := filepath.Join(tmp, "lockbisect-local-"+strconv.Itoa(os.Getuid())) // local.Root("") of the bisect processes
 
 	// killed starts a run whose oracle hangs, waits until its server, the
 	// server's daemon and the oracle run, kills bisect with SIGKILL, and

@@ -27,16 +27,16 @@ func Shell(argv ...string) string {
 // Arg quotes one shell word. Inside single quotes nothing is special but
 // the single quote itself, which is closed, escaped and reopened.
 func Arg(s string) string {
-	if s != "" && strings.IndexFunc(s, unsafe) < 0 {
+	if s != "" && strings.IndexFunc(s, special) < 0 {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// unsafe reports a rune outside the set that no POSIX shell treats
+// special reports a rune outside the set that no POSIX shell treats
 // specially anywhere in a word (= and : only matter at a word's start in
 // assignments and tilde expansion, which need a letter or ~ before them).
-func unsafe(r rune) bool {
+func special(r rune) bool {
 	switch {
 	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 		return false

@@ -7,7 +7,7 @@
 //
 //  1. The project directory is copied into a fresh work directory in this
 //     process's directory below the root (Options.TempDir, by default
-//     $TMPDIR/lockbisect-local; see Root and "What a killed run leaves"). The
+//     $TMPDIR/lockbisect-local-<uid>; see Root and "What a killed run leaves"). The
 //     top-level .git, vendor and node_modules are left out (the build
 //     installs dependencies afresh from the candidate's lock), as is every
 //     nested .git. File modes and symbolic links are kept; links keep their

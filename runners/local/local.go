@@ -37,7 +37,7 @@ const (
 type Options struct {
 	Keep    bool         // leave work directories in place after Stop (their paths are logged)
 	Logger  *slog.Logger // nil = no log
-	TempDir string       // root of the work directories (see Root); "" = <os.TempDir()>/lockbisect-local
+	TempDir string       // root of the work directories (see Root); "" = <os.TempDir()>/lockbisect-local-<uid>
 }
 
 // Runner starts candidates as processes on this host. It is safe for
@@ -413,13 +413,19 @@ func (r *Runner) owned(ctx context.Context) (string, error) {
 }
 
 // Close removes this process's directory below Root once every instance
-// has been stopped; with Options.Keep it stays, with the kept work
-// directories in it.
+// has been stopped, and the default Root too when that leaves it empty;
+// with Options.Keep it stays, with the kept work directories in it.
 func (r *Runner) Close() error {
 	if r.ownerDir == "" || r.opts.Keep {
 		return nil
 	}
-	return removeAll(r.ownerDir)
+	if err := removeAll(r.ownerDir); err != nil {
+		return err
+	}
+	if r.opts.TempDir == "" {
+		_ = os.Remove(filepath.Dir(r.ownerDir)) // fails, as it should, while it holds another run's directory
+	}
+	return nil
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. The port is free

@@ -39,12 +39,14 @@ type owner struct {
 }
 
 // Root is the directory below which runners keep their work directories:
-// tempDir, or <system temporary directory>/lockbisect-local.
+// tempDir, or <system temporary directory>/lockbisect-local-<uid> (one per
+// user: a shared temporary directory must not let one user's root stop
+// another's runs, and processes of another user cannot be told apart).
 func Root(tempDir string) string {
 	if tempDir != "" {
 		return tempDir
 	}
-	return filepath.Join(os.TempDir(), "lockbisect-local")
+	return filepath.Join(os.TempDir(), "lockbisect-local-"+strconv.Itoa(os.Getuid()))
 }
 
 // newOwnerDir creates this process's directory below root with its record.
@@ -55,10 +57,17 @@ func newOwnerDir(root string, keep bool) (string, error) {
 		return "", fmt.Errorf("read this process's start time: %w", err)
 	}
 	host, _ := os.Hostname()
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", root, err)
+	var dir string
+	// Another run's Close removes the root when it leaves it empty: if it
+	// does so between the two calls, make it again (bounded).
+	for range 3 {
+		if err := os.MkdirAll(root, 0o700); err != nil {
+			return "", fmt.Errorf("create %s: %w", root, err)
+		}
+		if dir, err = os.MkdirTemp(root, strconv.Itoa(self)+"-"+st.Start+"-"); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
 	}
-	dir, err := os.MkdirTemp(root, strconv.Itoa(self)+"-"+st.Start+"-")
 	if err != nil {
 		return "", fmt.Errorf("create work directory: %w", err)
 	}
