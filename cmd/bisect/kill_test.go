@@ -166,7 +166,14 @@ func TestKilledRunLeavesNothing(t *testing.T) {
 
 	dead := killed()
 	clean := bisect("clean")
-	out, _ := clean.CombinedOutput() // exit 1 when no docker engine answers; local comes first
+	// The docker part of clean must not touch what others' runs left on
+	// this machine's engine: it finds none here, and fails after the local
+	// sweep (exit 1), which comes first.
+	clean.Env = append(clean.Env, "DOCKER_HOST=tcp://127.0.0.1:1")
+	out, _ := clean.CombinedOutput()
+	if !strings.Contains(string(out), "does not answer") {
+		t.Errorf("bisect clean reached a docker engine:\n%s", out)
+	}
 	if !strings.Contains(string(out), "removed local work directory") {
 		t.Errorf("bisect clean printed no removed directory:\n%s", out)
 	}
