@@ -66,6 +66,12 @@ func TestOpenCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if src := Source(withPW, cache); strings.Contains(src, password) || !strings.HasPrefix(src, cache) {
+		t.Errorf("Source = %q, want the cached clone", src)
+	}
+	if src := Source(plain, cache); src != plain {
+		t.Errorf("Source of a URL without credentials = %q, want it unchanged", src)
+	}
 	err = filepath.WalkDir(cache, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -44,9 +44,8 @@ type Commit struct {
 // memory only: the clone's config records the URL without them, and the
 // cache is named by that URL.
 func Open(ctx context.Context, url, cacheDir string) (*git.Repository, error) {
+	dir := cloneDir(url, cacheDir)
 	url, auth := splitAuth(url)
-	sum := sha256.Sum256([]byte(url))
-	dir := filepath.Join(cacheDir, hex.EncodeToString(sum[:12]))
 	if r, err := git.PlainOpen(dir); err == nil {
 		err := r.FetchContext(ctx, &git.FetchOptions{
 			RefSpecs: []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
@@ -77,6 +76,24 @@ func Open(ctx context.Context, url, cacheDir string) (*git.Repository, error) {
 		return nil, fmt.Errorf("cache clone of %s: %w", url, err)
 	}
 	return git.PlainOpen(dir)
+}
+
+// cloneDir is where Open keeps the clone of url.
+func cloneDir(url, cacheDir string) string {
+	url, _ = splitAuth(url)
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(cacheDir, hex.EncodeToString(sum[:12]))
+}
+
+// Source is what another tool that clones url (composer, installing a
+// package from a commit) is given: url itself, or, when url carries
+// credentials, the path of Open's clone of it, so that the credentials
+// reach no file (a lock entry, the tool's config) and no log.
+func Source(url, cacheDir string) string {
+	if clean, auth := splitAuth(url); auth != nil && clean != url {
+		return cloneDir(url, cacheDir)
+	}
+	return url
 }
 
 // splitAuth takes the user information out of an http(s) URL and returns

@@ -559,7 +559,8 @@ func (dr *driller) judgeCommit(ctx context.Context, pinner manifests.Pinner, pkg
 		if err != nil {
 			return bisect.Untestable, fmt.Sprintf("commit %s: %v", shortCommit(c), err)
 		}
-		entry, err := composer.CommitEntry(data, standsFor, up.url, c.Hash.String())
+		src := drill.Source(up.url, filepath.Join(dr.cacheDir(), "git"))
+		entry, err := composer.CommitEntry(data, standsFor, src, c.Hash.String())
 		if err != nil {
 			return bisect.Untestable, err.Error()
 		}
