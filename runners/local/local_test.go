@@ -535,7 +535,14 @@ func TestStopEndsSetsidDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`daemon=(\d+)`).FindStringSubmatch(logs.String())
+	// The server printed the line before it listened, but the copy of its
+	// output may still be on its way (bounded wait).
+	var m []string
+	for i := 0; m == nil && i < 200; i++ {
+		if m = regexp.MustCompile(`daemon=(\d+)`).FindStringSubmatch(logs.String()); m == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	if m == nil {
 		t.Fatalf("the server started no daemon:\n%s", logs)
 	}
