@@ -391,11 +391,16 @@ func TestParallelStarts(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Stop whatever started before failing on what did not.
+	for _, inst := range insts {
+		if inst != nil {
+			t.Cleanup(func() { inst.Stop(context.Background()) })
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("Start %d: %v", i, err)
 		}
-		t.Cleanup(func() { insts[i].Stop(context.Background()) })
 	}
 	if insts[0].Port == insts[1].Port || insts[0].Dir == insts[1].Dir {
 		t.Errorf("parallel probes share port (%d, %d) or dir (%s, %s)", insts[0].Port, insts[1].Port, insts[0].Dir, insts[1].Dir)
