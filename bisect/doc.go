@@ -112,8 +112,10 @@
 // probed twice in a run, except for the re-checks above and a probe
 // cancelled as unneeded (its answer was never taken). Each finished
 // probe is appended to Journal as one JSON line (a Record) and synced when
-// Journal is an *os.File. ReadJournal reads such a file, dropping a last
-// line torn by an interruption; passed as Replay, its records answer their
+// Journal is an *os.File. The caller may write a Header first (WriteHeader)
+// naming the run, so that a resume can refuse another run's journal
+// (ReadHeader). ReadJournal reads such a file, skipping the header and
+// dropping a last line torn by an interruption; passed as Replay, its records answer their
 // keys without probing, appear in Result.Probes with Replayed set when the
 // search uses them, and are not journaled again (append to the same file).
 //

@@ -9,9 +9,40 @@ import (
 	"io"
 )
 
-// ReadJournal reads the records a run appended to its journal. A last line
-// without its newline is the write an interruption tore: it is dropped.
-// Any other line that is not a record is an error naming its line.
+// Header is the first line of a journal: the run its records belong to,
+// as the caller identifies it (hashes of its inputs by name), so that a
+// resume can refuse the journal of another run.
+type Header struct {
+	Run map[string]string `json:"run"`
+}
+
+// WriteHeader writes h as a journal's first line.
+func WriteHeader(w io.Writer, h Header) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ReadHeader returns a journal's header; ok is false when its first line
+// is a record (a journal written before headers were) or there is none.
+func ReadHeader(r io.Reader) (h Header, ok bool) {
+	line, err := bufio.NewReader(r).ReadBytes('\n')
+	if err != nil {
+		return Header{}, false
+	}
+	if json.Unmarshal(line, &h) != nil || h.Run == nil {
+		return Header{}, false
+	}
+	return h, true
+}
+
+// ReadJournal reads the records a run appended to its journal, after its
+// header if it has one. A last line without its newline is the write an
+// interruption tore: it is dropped. Any other line that is not a record is
+// an error naming its line.
 func ReadJournal(r io.Reader) ([]Record, error) {
 	br := bufio.NewReader(r)
 	var out []Record
@@ -28,6 +59,12 @@ func ReadJournal(r io.Reader) ([]Record, error) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
+		}
+		if n == 1 {
+			var h Header
+			if json.Unmarshal(line, &h) == nil && h.Run != nil {
+				continue
+			}
 		}
 		var rec Record
 		if err := json.Unmarshal(line, &rec); err != nil {

@@ -237,6 +237,8 @@ func TestReadJournalErrors(t *testing.T) {
 		{"garbage in the middle", "{}x\n" + `{"key":"a","outcome":"bad"}` + "\n", "line 1", 0},
 		{"not an object", `["a"]` + "\n", "line 1", 0},
 		{"bad outcome", `{"key":"a","outcome":"error"}` + "\n", `line 1: outcome "error"`, 0},
+		{"header", `{"run":{"lock_old":"ab"}}` + "\n" + `{"key":"a","outcome":"bad"}` + "\n", "", 1},
+		{"header after a record", `{"key":"a","outcome":"bad"}` + "\n" + `{"run":{"lock_old":"ab"}}` + "\n", `line 2: outcome ""`, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,6 +253,22 @@ func TestReadJournalErrors(t *testing.T) {
 				t.Errorf("%d records, want %d", len(recs), tt.records)
 			}
 		})
+	}
+}
+
+func TestReadHeader(t *testing.T) {
+	var buf bytes.Buffer
+	want := Header{Run: map[string]string{"lock_old": "ab", "config": "cd"}}
+	if err := WriteHeader(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteString(`{"key":"a","outcome":"bad"}` + "\n")
+	h, ok := ReadHeader(bytes.NewReader(buf.Bytes()))
+	if !ok || h.Run["lock_old"] != "ab" || h.Run["config"] != "cd" || len(h.Run) != 2 {
+		t.Errorf("ReadHeader = %v, %v; want %v", h, ok, want)
+	}
+	if _, ok := ReadHeader(strings.NewReader(`{"key":"a","outcome":"bad"}` + "\n")); ok {
+		t.Error("a journal without a header has one")
 	}
 }
 

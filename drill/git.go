@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // maxWalk bounds every walk through history.
@@ -36,14 +39,18 @@ type Commit struct {
 }
 
 // Open clones url (full history) into the cache below cacheDir, or fetches
-// into the clone already there, and returns the repository.
+// into the clone already there, and returns the repository. Credentials in
+// url's user information (https://user:token@host/…) are handed to git in
+// memory only: the clone's config records the URL without them, and the
+// cache is named by that URL.
 func Open(ctx context.Context, url, cacheDir string) (*git.Repository, error) {
-	sum := sha256.Sum256([]byte(url))
-	dir := filepath.Join(cacheDir, hex.EncodeToString(sum[:12]))
+	dir := cloneDir(url, cacheDir)
+	url, auth := splitAuth(url)
 	if r, err := git.PlainOpen(dir); err == nil {
 		err := r.FetchContext(ctx, &git.FetchOptions{
 			RefSpecs: []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"},
 			Tags:     git.AllTags,
+			Auth:     auth,
 		})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 			return nil, fmt.Errorf("fetch %s into %s: %w", url, dir, err)
@@ -62,13 +69,45 @@ func Open(ctx context.Context, url, cacheDir string) (*git.Repository, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := git.PlainCloneContext(ctx, tmp, true, &git.CloneOptions{URL: url, Tags: git.AllTags}); err != nil {
+	if _, err := git.PlainCloneContext(ctx, tmp, true, &git.CloneOptions{URL: url, Tags: git.AllTags, Auth: auth}); err != nil {
 		return nil, fmt.Errorf("clone %s: %w", url, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, fmt.Errorf("cache clone of %s: %w", url, err)
 	}
 	return git.PlainOpen(dir)
+}
+
+// cloneDir is where Open keeps the clone of url.
+func cloneDir(url, cacheDir string) string {
+	url, _ = splitAuth(url)
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(cacheDir, hex.EncodeToString(sum[:12]))
+}
+
+// Source is what another tool that clones url (composer, installing a
+// package from a commit) is given: url itself, or, when url carries
+// credentials, the path of Open's clone of it, so that the credentials
+// reach no file (a lock entry, the tool's config) and no log.
+func Source(url, cacheDir string) string {
+	if clean, auth := splitAuth(url); auth != nil && clean != url {
+		return cloneDir(url, cacheDir)
+	}
+	return url
+}
+
+// splitAuth takes the user information out of an http(s) URL and returns
+// it as basic authentication (nil when there is none, or for other schemes,
+// whose credentials go-git takes from elsewhere).
+func splitAuth(raw string) (string, transport.AuthMethod) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return raw, nil
+	}
+	pw, _ := u.User.Password()
+	auth := &githttp.BasicAuth{Username: u.User.Username(), Password: pw}
+	u.User = nil
+	return u.String(), auth
 }
 
 // ResolveTag finds the commit a release tag points to, trying the version

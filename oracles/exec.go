@@ -66,8 +66,10 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 		port = strconv.Itoa(t.Port)
 	}
 	// Output goes to a file rather than a pipe: a background child that keeps
-	// the pipe open would otherwise hold Wait until the timeout.
-	out, err := os.CreateTemp("", "bisect-exec-*.log")
+	// the pipe open would otherwise hold Wait until the timeout. It lives in
+	// the candidate's TMPDIR when the runner gives one, so that it goes with
+	// the work directory even when bisect is killed.
+	out, err := os.CreateTemp(tmpDir(t.Env), "bisect-exec-*.log")
 	if err != nil {
 		return nil, fmt.Errorf("exec oracle: output file: %w", err)
 	}
@@ -138,6 +140,17 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 	v.Checks = []Check{check}
 	e.log.DebugContext(ctx, "exec oracle done", "exit", code, "verdict", v.Verdict, "untestable", v.Untestable, "elapsed", elapsed)
 	return v, nil
+}
+
+// tmpDir is the last TMPDIR of env, or "" (the system's).
+func tmpDir(env []string) string {
+	dir := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "TMPDIR="); ok {
+			dir = v
+		}
+	}
+	return dir
 }
 
 // killGroup kills the process group led by pid; a group already gone is

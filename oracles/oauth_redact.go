@@ -10,13 +10,23 @@ import (
 // redacted replaces every secret in output.
 const redacted = "[REDACTED]"
 
+const (
+	credentialHeaders = `authorization|proxy-authorization|cookie|set-cookie|x-api-key|mcp-session-id`
+	// Parameter and member names whose value is a credential: any *_token
+	// (registration_access_token too) and anything with "secret" in it,
+	// besides the OAuth names; token_type and code_challenge are not.
+	credentialNames = `[a-z0-9_]*_token|token|[a-z0-9_]*secret[a-z0-9_]*|code|code_verifier|password`
+)
+
 var (
 	// Header lines whose whole value is a credential.
-	redactHeader = regexp.MustCompile(`(?i)\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|mcp-session-id)(["']?\s*:\s*)[^\r\n]*`)
+	redactHeader = regexp.MustCompile(`(?i)\b(` + credentialHeaders + `)(["']?\s*:\s*)[^\r\n]*`)
+	// The same headers named in a sentence: `Mcp-Session-Id is "…"`.
+	redactHeaderIs = regexp.MustCompile(`(?i)\b(` + credentialHeaders + `)(\s+is\s+)("(?:[^"\\]|\\.)*"|\S+)`)
 	// Credentials in a query string or form body.
-	redactParam = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)=([^&\s"'#]+)`)
+	redactParam = regexp.MustCompile(`(?i)\b(` + credentialNames + `)=([^&\s"'#]+)`)
 	// Credentials as JSON members.
-	redactJSON = regexp.MustCompile(`(?i)"(access_token|refresh_token|id_token|client_secret|code|code_verifier|password|token)"(\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	redactJSON = regexp.MustCompile(`(?i)"(` + credentialNames + `)"(\s*:\s*)"(?:[^"\\]|\\.)*"`)
 	// Credentials in a URL's user information (https://user:token@host).
 	redactUserinfo = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@"'<>]+@`)
 	// A Bearer credential (RFC 6750 b64token) anywhere in free text.
@@ -26,10 +36,10 @@ var (
 // Redact removes credentials from s before it reaches a log, a check detail
 // or a report: every listed secret (tokens, client secrets, authorization
 // codes the caller saw), the values of credential headers (Authorization,
-// Cookie, Set-Cookie, X-Api-Key, Mcp-Session-Id), Bearer credentials, and
-// credential parameters in query strings, forms and JSON (access_token,
-// refresh_token, id_token, client_secret, code, code_verifier, password,
-// token), and the user information of URLs (https://user:token@host). Secrets shorter than 4 bytes are ignored, since replacing them would
+// Cookie, Set-Cookie, X-Api-Key, Mcp-Session-Id; also as `… is "value"`),
+// Bearer credentials, and credential parameters in query strings, forms and
+// JSON (any *_token, anything with "secret" in its name, code,
+// code_verifier, password, token), and the user information of URLs (https://user:token@host). Secrets shorter than 4 bytes are ignored, since replacing them would
 // shred ordinary text without protecting anything guessable anyway.
 func Redact(s string, secrets ...string) string {
 	sorted := slices.Clone(secrets)
@@ -41,6 +51,7 @@ func Redact(s string, secrets ...string) string {
 		}
 	}
 	s = redactHeader.ReplaceAllString(s, "${1}${2}"+redacted)
+	s = redactHeaderIs.ReplaceAllString(s, "${1}${2}"+redacted)
 	s = redactParam.ReplaceAllString(s, "${1}="+redacted)
 	s = redactJSON.ReplaceAllString(s, `"${1}"${2}"`+redacted+`"`)
 	s = redactUserinfo.ReplaceAllString(s, "${1}"+redacted+"@")

@@ -28,6 +28,10 @@ func TestRedact(t *testing.T) {
 		{"padded bearer ending a string", `"Bearer YWJjZA=="`, nil, `"Bearer [REDACTED]"`},
 		{"url user information", "clone https://user:ghp_secret@github.com/o/r.git failed", nil, "clone https://[REDACTED]@github.com/o/r.git failed"},
 		{"url token as user", "--repo-map a=https://ghp_secret@github.com/o/r", nil, "--repo-map a=https://[REDACTED]@github.com/o/r"},
+		{"session id in a sentence", `Mcp-Session-Id is "s\x01id", want visible ASCII`, nil, `Mcp-Session-Id is [REDACTED], want visible ASCII`},
+		{"registration access token", `{"client_id":"c","registration_access_token":"rat-1","client_secret_expires_at":0}`, nil, `{"client_id":"c","registration_access_token":"[REDACTED]","client_secret_expires_at":0}`},
+		{"any secret member", `{"signing_secret_v2": "x"}`, nil, `{"signing_secret_v2": "[REDACTED]"}`},
+		{"any token parameter", "?device_token=d1&x=1", nil, "?device_token=[REDACTED]&x=1"},
 		{"scp-like and plain urls kept", "git@github.com:o/r.git https://github.com/o/r /tmp/x", nil, "git@github.com:o/r.git https://github.com/o/r /tmp/x"},
 	}
 	for _, tc := range cases {

@@ -100,7 +100,7 @@ func (m *md) drill() {
 	}
 	m.p("### Drill-down\n\n")
 	for _, nd := range d.NotDrilled {
-		m.p("Not drilled: %s: %s.\n\n", code(nd.Packages), nd.Why)
+		m.p("Not drilled: %s: %s.\n\n", codeList(nd.Packages), text(nd.Why))
 	}
 	for _, p := range d.Packages {
 		m.drillPackage(p)
@@ -108,10 +108,10 @@ func (m *md) drill() {
 }
 
 func (m *md) drillPackage(p DrillPackage) {
-	m.p("#### `%s` %s → %s\n\n", p.Package, p.From, p.To)
-	m.p("**Release:** %s", p.Answer)
-	if p.Compare != "" {
-		m.p(" ([compare](%s))", p.Compare)
+	m.p("#### %s %s → %s\n\n", code(p.Package), text(p.From), text(p.To))
+	m.p("**Release:** %s", text(p.Answer))
+	if s := safeURL(p.Compare); s != "" {
+		m.p(" ([compare](%s))", s)
 	}
 	m.p("\n\n")
 	if len(p.Releases) > 0 {
@@ -122,20 +122,20 @@ func (m *md) drillPackage(p DrillPackage) {
 				note = strings.TrimSpace("retracted: " + r.Retracted + "; " + note)
 				note = strings.TrimSuffix(note, ";")
 			}
-			m.p("| %s | %s | %s |\n", r.Version, r.Outcome, cell(note))
+			m.p("| %s | %s | %s |\n", text(r.Version), text(r.Outcome), text(note))
 		}
 		m.p("\n")
 	} else {
-		m.p("No release lies between %s and %s.\n\n", p.From, p.To)
+		m.p("No release lies between %s and %s.\n\n", text(p.From), text(p.To))
 	}
 	if c := p.Commits; c != nil {
-		m.p("**Commit:** %s\n\n", c.Answer)
-		m.p("Searched %d commits on the first-parent chain of %s from `%s` to `%s`.\n\n", c.Searched, c.Repository, c.FromTag, c.ToTag)
+		m.p("**Commit:** %s\n\n", text(c.Answer))
+		m.p("Searched %d commits on the first-parent chain of %s from %s to %s.\n\n", c.Searched, text(c.Repository), code(c.FromTag), code(c.ToTag))
 		if fb := c.FirstBad; fb != nil {
 			m.p("| first bad commit | |\n|---|---|\n")
-			m.p("| hash | %s |\n| subject | %s |\n| author | %s |\n| date | %s |\n", commitRef(*fb), cell(fb.Subject), cell(fb.Author), fb.Date.UTC().Format(time.RFC3339))
+			m.p("| hash | %s |\n| subject | %s |\n| author | %s |\n| date | %s |\n", commitRef(*fb), text(fb.Subject), text(fb.Author), fb.Date.UTC().Format(time.RFC3339))
 			if fb.PR != "" {
-				m.p("| pull request | %s |\n", fb.PR)
+				m.p("| pull request | %s |\n", text(fb.PR))
 			}
 			m.p("\n")
 		}
@@ -146,28 +146,30 @@ func (m *md) drillPackage(p DrillPackage) {
 				if c.MergedFirstBad != nil && c.MergedFirstBad.Hash == mc.Hash {
 					mark = " ← first bad"
 				}
-				m.p("- %s %s%s\n", commitRef(mc), cell(mc.Subject), mark)
+				m.p("- %s %s%s\n", commitRef(mc), text(mc.Subject), mark)
 			}
 			m.p("\n")
 		}
 		if len(c.PRs) > 0 {
-			m.p("Pull requests: %s.\n\n", strings.Join(c.PRs, ", "))
+			m.p("Pull requests: %s.\n\n", text(strings.Join(c.PRs, ", ")))
 		}
 		if len(c.Tested) > 0 {
 			m.p("<details><summary>Commits tested</summary>\n\n| commit | subject | outcome | note |\n|---|---|---|---|\n")
 			for _, t := range c.Tested {
-				m.p("| %s | %s | %s | %s |\n", commitRef(t.Commit), cell(t.Commit.Subject), t.Outcome, cell(t.Detail))
+				m.p("| %s | %s | %s | %s |\n", commitRef(t.Commit), text(t.Commit.Subject), text(t.Outcome), text(t.Detail))
 			}
 			m.p("\n</details>\n\n")
 		}
 	} else if p.CommitNote != "" {
-		m.p("Commit level not searched: %s.\n\n", p.CommitNote)
+		m.p("Commit level not searched: %s.\n\n", text(p.CommitNote))
 	}
 	if p.Changelog != "" {
-		m.p("<details><summary>CHANGELOG of %s</summary>\n\n%s\n\n</details>\n\n", p.FirstBad, p.Changelog)
+		// The changelog is the upstream's markdown: shown as source, so
+		// that it cannot add headings or HTML to the report.
+		m.p("<details><summary>CHANGELOG of %s</summary>\n\n%s\n</details>\n\n", htmlText(p.FirstBad), fenced("markdown", p.Changelog))
 	}
 	if p.Workaround != "" {
-		m.p("Workaround until it is fixed upstream:\n\n```sh\n%s\n```\n\n", p.Workaround)
+		m.p("Workaround until it is fixed upstream:\n\n%s\n", fenced("sh", p.Workaround))
 	}
 }
 
@@ -176,14 +178,5 @@ func commitRef(c Commit) string {
 	if len(h) > 10 {
 		h = h[:10]
 	}
-	if c.URL != "" {
-		return "[`" + h + "`](" + c.URL + ")"
-	}
-	return "`" + h + "`"
-}
-
-// cell makes text safe inside a table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
+	return link(codeCell(h), c.URL)
 }

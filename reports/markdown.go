@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -41,10 +43,10 @@ func (m *md) p(format string, args ...any) { fmt.Fprintf(&m.b, format, args...) 
 
 func (m *md) header() {
 	r, q := m.r, m.r.Question
-	m.p("## Dependency bisect: %s\n\n", r.Verdict)
-	m.p("**%s** (exit code %d)\n\n", Sentence(r), r.ExitCode)
+	m.p("## Dependency bisect: %s\n\n", text(r.Verdict))
+	m.p("**%s** (exit code %d)\n\n", text(Sentence(r)), r.ExitCode)
 	if r.Detail != "" {
-		m.p("%s\n\n", r.Detail)
+		m.p("%s\n\n", text(r.Detail))
 	}
 	direct := 0
 	for _, c := range r.Changes {
@@ -57,11 +59,11 @@ func (m *md) header() {
 		oracle += ", profile " + q.Profile
 	}
 	m.p("| question | |\n|---|---|\n")
-	m.p("| old lock | `%s` |\n| new lock | `%s` |\n", q.LockOld, q.LockNew)
-	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", r.Ecosystem, q.Runner, oracle)
+	m.p("| old lock | %s |\n| new lock | %s |\n", codeCell(q.LockOld), codeCell(q.LockNew))
+	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", text(r.Ecosystem), text(q.Runner), text(oracle))
 	m.p("| changes | %d packages (%d direct, %d transitive) in %d units |\n", len(r.Changes), direct, len(r.Changes)-direct, len(r.Units))
 	if q.Command != "" {
-		m.p("| command | `%s` |\n", q.Command)
+		m.p("| command | %s |\n", codeCell(q.Command))
 	}
 	m.p("\n")
 }
@@ -73,35 +75,35 @@ func (m *md) culprits() {
 		if len(r.Culprits) > 1 {
 			title = fmt.Sprintf("Culprit %d of %d", i+1, len(r.Culprits))
 		}
-		m.p("### %s: %s\n\n", title, changeList(c.Changes))
+		m.p("### %s: %s\n\n", title, text(changeList(c.Changes)))
 		if len(c.Changes) > 1 {
 			m.p("These changes break the server only together: each one alone passes.\n\n")
 		}
 		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
 		for _, ch := range c.Changes {
-			m.p("| `%s` | %s | %s | %s | %s | %s |\n", ch.Package, dash(ch.From), dash(ch.To), ch.Kind, dependency(ch), compareLink(r.Ecosystem, ch))
+			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(r.Ecosystem, ch))
 		}
 		m.p("\n")
 		for _, id := range c.Units {
 			for _, u := range r.Units {
 				if u.ID == id && len(u.Packages) > 1 {
-					m.p("The packages of unit %s can only move together: %s.\n\n", u.ID, u.Reason)
+					m.p("The packages of unit %s can only move together: %s.\n\n", text(u.ID), text(u.Reason))
 				}
 			}
 		}
 		if len(c.Untestable) > 0 {
-			m.p("The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", code(c.Untestable))
+			m.p("The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", codeList(c.Untestable))
 		}
 		if ev := c.Evidence; ev != nil {
 			if ev.Check != nil {
-				m.p("**Evidence:** check `%s` failed: %s", ev.Check.ID, ev.Check.Detail)
-				if ev.Check.Spec != "" {
-					m.p(" ([spec](%s))", ev.Check.Spec)
+				m.p("**Evidence:** check %s failed: %s", code(ev.Check.ID), text(ev.Check.Detail))
+				if s := safeURL(ev.Check.Spec); s != "" {
+					m.p(" ([spec](%s))", s)
 				}
 				m.p("\n\n")
 			}
 			if ev.LogTail != "" {
-				m.p("<details><summary>Server log, last lines</summary>\n\n```\n%s\n```\n\n</details>\n\n", ev.LogTail)
+				m.p("<details><summary>Server log, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.LogTail))
 			}
 		}
 	}
@@ -118,7 +120,7 @@ func (m *md) oldFails() {
 	}
 	m.p(" These fatal checks fail with the old lock:\n\n")
 	for _, f := range m.r.OldFailures {
-		m.p("- `%s`: %s\n", f.ID, f.Detail)
+		m.p("- %s: %s\n", code(f.ID), text(f.Detail))
 	}
 	m.p("\n")
 }
@@ -136,26 +138,30 @@ func (m *md) reproduce() {
 	if len(r.Culprits) == 0 {
 		return
 	}
-	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n```sh\n")
+	var cmds []string
 	for _, c := range r.Culprits {
-		m.p("%s\n", rollback(r.Ecosystem, c.Changes))
+		for _, argv := range rollback(r.Ecosystem, c.Changes) {
+			cmds = append(cmds, quote.Shell(argv...))
+		}
 	}
-	m.p("```\n\nSee the failing check against a server built from the new lock:\n\n```sh\n")
+	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n%s", fenced("sh", strings.Join(cmds, "\n")))
+	m.p("\nSee the failing check against a server built from the new lock:\n\n```sh\n")
 	switch r.Question.Oracle {
 	case "mcp":
 		profile := r.Question.Profile
 		if profile == "" {
 			profile = "spec"
 		}
-		m.p("bisect oracle --url http://127.0.0.1:PORT/mcp --profile %s\n", profile)
+		m.p("%s\n", quote.Shell("bisect", "oracle", "--url", "http://127.0.0.1:PORT/mcp", "--profile", profile))
 	default:
 		m.p("bisect oracle --url http://127.0.0.1:PORT --config bisect.yaml\n")
 	}
 	m.p("```\n\n")
 }
 
-// rollback is the command that takes the named changes back to their old versions.
-func rollback(eco string, cs []manifests.Change) string {
+// rollback is the commands (each an argv) that take the named changes back
+// to their old versions.
+func rollback(eco string, cs []manifests.Change) [][]string {
 	var args []string
 	switch eco {
 	case "gomod":
@@ -166,10 +172,9 @@ func rollback(eco string, cs []manifests.Change) string {
 			}
 			args = append(args, c.Package+"@"+v)
 		}
-		return "go get " + strings.Join(args, " ")
+		return [][]string{append([]string{"go", "get"}, args...)}
 	default:
-		var names, with []string
-		var require []string
+		var names, with, require []string
 		for _, c := range cs {
 			switch {
 			case c.Kind == manifests.Added:
@@ -178,17 +183,17 @@ func rollback(eco string, cs []manifests.Change) string {
 				require = append(require, c.Package+":"+c.From)
 			default:
 				names = append(names, c.Package)
-				with = append(with, "--with "+c.Package+":"+c.From)
+				with = append(with, "--with", c.Package+":"+c.From)
 			}
 		}
-		var cmds []string
+		var cmds [][]string
 		if len(require) > 0 {
-			cmds = append(cmds, "composer require "+strings.Join(require, " "))
+			cmds = append(cmds, append([]string{"composer", "require"}, require...))
 		}
 		if len(names) > 0 {
-			cmds = append(cmds, strings.TrimSpace("composer update "+strings.Join(names, " ")+" "+strings.Join(with, " ")))
+			cmds = append(cmds, slices.Concat([]string{"composer", "update"}, names, with))
 		}
-		return strings.Join(cmds, "\n")
+		return cmds
 	}
 }
 
@@ -207,8 +212,8 @@ func (m *md) mermaid() {
 	r := m.r
 	m.p("```mermaid\nflowchart LR\n")
 	for i, p := range r.Probes {
-		label := fmt.Sprintf("#%d %s<br/>%s", i+1, appliedShort(p.Applied, len(r.Changes)), p.Outcome)
-		m.p("  p%d[\"%s\"]:::%s\n", i+1, mermaidEscape(label), p.Outcome)
+		label := fmt.Sprintf("#%d %s<br/>%s", i+1, mermaidText(appliedShort(p.Applied, len(r.Changes))), mermaidText(p.Outcome))
+		m.p("  p%d[\"%s\"]:::%s\n", i+1, label, mermaidClass(p.Outcome))
 		if i > 0 {
 			m.p("  p%d --> p%d\n", i, i+1)
 		}
@@ -216,8 +221,14 @@ func (m *md) mermaid() {
 	m.p("  classDef good fill:#d4edda,stroke:#28a745\n  classDef bad fill:#f8d7da,stroke:#dc3545\n  classDef untestable fill:#eeeeee,stroke:#999999\n  classDef error fill:#fff3cd,stroke:#ffc107\n```\n\n")
 }
 
-func mermaidEscape(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "[", "(", "]", ")").Replace(s)
+// mermaidClass is the node class of an outcome; the classes are defined
+// for the outcomes a probe can have.
+func mermaidClass(outcome string) string {
+	switch outcome {
+	case "good", "bad", "untestable":
+		return outcome
+	}
+	return "error"
 }
 
 func (m *md) probeTable(probes []Probe) {
@@ -232,7 +243,7 @@ func (m *md) probeTable(probes []Probe) {
 			case p.Cached:
 				cache = "hit"
 			}
-			m.p("| %d | %d | %s | %d | %s | %s | %s | %s | %s |\n", offset+i+1, p.Round, appliedShort(p.Applied, total), total-len(p.Applied), outcome(p.Outcome), codeOrEmpty(p.FailedCheck), seconds(p.BuildSeconds), seconds(p.OracleSeconds), cache)
+			m.p("| %d | %d | %s | %d | %s | %s | %s | %s | %s |\n", offset+i+1, p.Round, text(appliedShort(p.Applied, total)), total-len(p.Applied), text(outcome(p.Outcome)), codeCell(p.FailedCheck), seconds(p.BuildSeconds), seconds(p.OracleSeconds), cache)
 		}
 		m.p("\n")
 	}
@@ -257,7 +268,7 @@ func (m *md) eliminated() {
 			m.p("<details><summary>%d packages proven innocent</summary>\n\n", len(r.Eliminated))
 		}
 		for _, e := range r.Eliminated {
-			m.p("- `%s`: %s\n", e.Package, e.Why)
+			m.p("- %s: %s\n", code(e.Package), text(e.Why))
 		}
 		if len(r.Eliminated) > fold {
 			m.p("\n</details>\n")
@@ -265,7 +276,7 @@ func (m *md) eliminated() {
 		m.p("\n")
 	}
 	if len(r.Untestable) > 0 {
-		m.p("### Could not be judged\n\nThese packages could not be built or started in any candidate that would have judged them: %s.\n\n", code(r.Untestable))
+		m.p("### Could not be judged\n\nThese packages could not be built or started in any candidate that would have judged them: %s.\n\n", codeList(r.Untestable))
 	}
 }
 
@@ -285,16 +296,16 @@ func (m *md) changes() {
 	m.p("### The changes\n\n<details><summary>%d packages in %d units</summary>\n\n", len(r.Changes), len(r.Units))
 	m.p("| package | from | to | kind | dependency | unit |\n|---|---|---|---|---|---|\n")
 	for _, c := range r.Changes {
-		m.p("| `%s` | %s | %s | %s | %s | %s |\n", c.Package, dash(c.From), dash(c.To), c.Kind, dependency(c), unitOf[c.Package])
+		m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(c.Package), text(dash(c.From)), text(dash(c.To)), text(string(c.Kind)), dependency(c), text(unitOf[c.Package]))
 	}
 	m.p("\n")
 	for _, u := range r.Units {
 		if len(u.Packages) > 1 {
-			m.p("- %s moves %d packages together: %s.\n", u.ID, len(u.Packages), u.Reason)
+			m.p("- %s moves %d packages together: %s.\n", text(u.ID), len(u.Packages), text(u.Reason))
 		}
 	}
 	for _, e := range r.Edges {
-		m.p("- applying %s needs %s: %s.\n", e.From, e.To, e.Reason)
+		m.p("- applying %s needs %s: %s.\n", text(e.From), text(e.To), text(e.Reason))
 	}
 	m.p("\n</details>\n\n")
 }
@@ -352,14 +363,15 @@ func compareLink(eco string, c manifests.Change) string {
 	if len(parts) < 2 {
 		return ""
 	}
-	base := "https://" + u.Host + "/" + parts[0] + "/" + parts[1]
+	base := "https://" + u.Host + "/" + url.PathEscape(parts[0]) + "/" + url.PathEscape(parts[1])
+	from, to := url.PathEscape(c.From), url.PathEscape(c.To)
 	switch u.Host {
 	case "github.com":
-		return fmt.Sprintf("[compare](%s/compare/%s...%s)", base, c.From, c.To)
+		return link("compare", base+"/compare/"+from+"..."+to)
 	case "gitlab.com":
-		return fmt.Sprintf("[compare](%s/-/compare/%s...%s)", base, c.From, c.To)
+		return link("compare", base+"/-/compare/"+from+"..."+to)
 	case "bitbucket.org":
-		return fmt.Sprintf("[compare](%s/branches/compare/%s%%0D%s)", base, c.To, c.From)
+		return link("compare", base+"/branches/compare/"+to+"%0D"+from)
 	}
 	return ""
 }
@@ -376,19 +388,4 @@ func dash(s string) string {
 		return "–"
 	}
 	return s
-}
-
-func code(list []string) string {
-	q := make([]string, len(list))
-	for i, s := range list {
-		q[i] = "`" + s + "`"
-	}
-	return strings.Join(q, ", ")
-}
-
-func codeOrEmpty(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + s + "`"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -89,35 +90,45 @@ func changeText(c manifests.Change) string {
 	return fmt.Sprintf("%s %s → %s", c.Package, c.From, c.To)
 }
 
-// Brief writes the short result printed on stdout at the end of a run.
+// Brief writes the short result printed on stdout at the end of a run,
+// every line escaped for the terminal (package names and server messages
+// may hold control characters).
 func Brief(w io.Writer, r *Report) error {
-	fmt.Fprintf(w, "verdict: %s\n%s\n", r.Verdict, Sentence(r))
+	var lines []string
+	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	add("verdict: %s", r.Verdict)
+	add("%s", Sentence(r))
 	if r.Detail != "" {
-		fmt.Fprintln(w, r.Detail)
+		add("%s", r.Detail)
 	}
 	for _, c := range r.Culprits {
-		fmt.Fprintf(w, "culprit: %s\n", changeList(c.Changes))
+		add("culprit: %s", changeList(c.Changes))
 		if c.Evidence != nil && c.Evidence.Check != nil {
-			fmt.Fprintf(w, "  failing check %s: %s\n", c.Evidence.Check.ID, c.Evidence.Check.Detail)
+			add("  failing check %s: %s", c.Evidence.Check.ID, c.Evidence.Check.Detail)
 		}
 	}
 	if r.Drill != nil {
 		for _, d := range r.Drill.Packages {
-			fmt.Fprintf(w, "release: %s\n", d.Answer)
+			add("release: %s", d.Answer)
 			switch {
 			case d.Commits != nil:
-				fmt.Fprintf(w, "commit: %s\n", d.Commits.Answer)
+				add("commit: %s", d.Commits.Answer)
 			case d.CommitNote != "":
-				fmt.Fprintf(w, "commit level not searched: %s\n", d.CommitNote)
+				add("commit level not searched: %s", d.CommitNote)
 			}
 		}
 		for _, n := range r.Drill.NotDrilled {
-			fmt.Fprintf(w, "not drilled (%s): %s\n", strings.Join(n.Packages, ", "), n.Why)
+			add("not drilled (%s): %s", strings.Join(n.Packages, ", "), n.Why)
 		}
 	}
 	for _, f := range r.OldFailures {
-		fmt.Fprintf(w, "fails on the old lock too: %s: %s\n", f.ID, f.Detail)
+		add("fails on the old lock too: %s: %s", f.ID, f.Detail)
 	}
-	_, err := fmt.Fprintf(w, "%d probes, %d builds, %d rounds, %.1fs\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	add("%d probes, %d builds, %d rounds, %.1fs", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(quote.Terminal(l) + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/local"
 )
 
 type cleanOptions struct {
@@ -19,12 +20,15 @@ func newCleanCmd(g *globals) *cobra.Command {
 	var o cleanOptions
 	cmd := &cobra.Command{
 		Use:   "clean [--all] [--older-than DURATION]",
-		Short: "Remove the containers, networks and images that dead docker runs left behind",
-		Long: `clean removes, by their org.lockbisect.* labels, the containers and networks
-of docker runs whose bisect process no longer exists (after a crash or a
-SIGKILL), and the tool's dangling images. Cached candidate images are kept
-(they make the next run free) unless --all is given. Objects of a run still
-in progress are never touched. Each removed object is printed.`,
+		Short: "Remove what dead runs left behind: local work directories and processes, docker containers, networks and images",
+		Long: `clean ends the processes and removes the work directories (below
+$TMPDIR/lockbisect-local-<uid>) of local runs whose bisect process no longer exists
+(after a crash or a SIGKILL); directories kept with --keep only with --all.
+Then it removes, by their org.lockbisect.* labels, the containers and
+networks of docker runs whose bisect process no longer exists, and the tool's
+dangling images. Cached candidate images are kept (they make the next run
+free) unless --all is given. What belongs to a run still in progress is
+never touched. Each removed object is printed.`,
 		Example: `  bisect clean
   bisect clean --all --older-than 168h`,
 		Args: cobra.NoArgs,
@@ -32,7 +36,7 @@ in progress are never touched. Each removed object is printed.`,
 			return runClean(cmd.Context(), g, o)
 		},
 	}
-	cmd.Flags().BoolVar(&o.all, "all", false, "also remove the cached candidate images")
+	cmd.Flags().BoolVar(&o.all, "all", false, "also remove the cached candidate images and kept work directories")
 	cmd.Flags().DurationVar(&o.olderThan, "older-than", 0, "only remove objects created longer ago than this (e.g. 24h); 0 = any age")
 	return cmd
 }
@@ -41,19 +45,26 @@ func runClean(ctx context.Context, g *globals, o cleanOptions) error {
 	if o.olderThan < 0 {
 		return fmt.Errorf("--older-than %s: the duration must not be negative", o.olderThan)
 	}
-	cli, err := docker.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	removed, err := docker.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
+	removed, err := local.Sweep(local.Root(""), local.SweepOptions{Kept: o.all, OlderThan: o.olderThan})
 	for _, r := range removed {
 		fmt.Fprintln(g.stdout, "removed", r)
 	}
 	if err != nil {
 		return err
 	}
-	if len(removed) == 0 {
+	cli, err := docker.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	more, err := docker.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
+	for _, r := range more {
+		fmt.Fprintln(g.stdout, "removed", r)
+	}
+	if err != nil {
+		return err
+	}
+	if len(removed)+len(more) == 0 {
 		g.logger().Info("nothing to remove")
 	}
 	return nil

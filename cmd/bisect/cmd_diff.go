@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -90,7 +91,9 @@ func printDiff(w io.Writer, d *manifests.Diff) error {
 		if c.Dev {
 			dep += " (dev)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Package, dash(c.From), dash(c.To), c.Kind, dep, unitOf[c.Package])
+		// Names and versions are the lock's: no control character or tab
+		// of theirs reaches the terminal or shifts the columns.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", quote.Terminal(c.Package), quote.Terminal(dash(c.From)), quote.Terminal(dash(c.To)), c.Kind, dep, unitOf[c.Package])
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -98,11 +101,11 @@ func printDiff(w io.Writer, d *manifests.Diff) error {
 	fmt.Fprintf(w, "\n%d changes in %d units (%s)\n", len(d.Changes), len(d.Units), d.Ecosystem)
 	for _, u := range d.Units {
 		if len(u.Packages) > 1 {
-			fmt.Fprintf(w, "%s moves %d packages together: %s\n", u.ID, len(u.Packages), u.Reason)
+			fmt.Fprintf(w, "%s moves %d packages together: %s\n", u.ID, len(u.Packages), quote.Terminal(u.Reason))
 		}
 	}
 	for _, e := range d.Edges {
-		fmt.Fprintf(w, "applying %s needs %s: %s\n", e.From, e.To, e.Reason)
+		fmt.Fprintf(w, "applying %s needs %s: %s\n", e.From, e.To, quote.Terminal(e.Reason))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
@@ -246,10 +247,10 @@ func printDryRun(g *globals, rep *reports.Report) error {
 	return err
 }
 
-// commandLine is the command as typed, for the report, with credentials
-// (a token in a --repo-map URL, say) redacted.
+// commandLine is the command as typed, quoted for a shell, for the report,
+// with credentials (a token in a --repo-map URL, say) redacted.
 func commandLine() string {
-	return oracles.Redact("bisect " + strings.Join(os.Args[1:], " "))
+	return oracles.Redact(quote.Shell(append([]string{"bisect"}, os.Args[1:]...)...))
 }
 
 // parseRepoMap reads the --repo-map PACKAGE=URL flags.

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/internal/quote"
 )
 
 // progress reports a run's probes on stderr: a live bar on a terminal (round,
@@ -60,7 +61,7 @@ func (p *progress) event(e hunt.Event) {
 	}
 	if e.Phase != "done" {
 		if p.live {
-			p.bar.Describe(fmt.Sprintf("%s · %s %s", stage, e.Phase, applied(e)))
+			p.bar.Describe(quote.Terminal(fmt.Sprintf("%s · %s %s", stage, e.Phase, applied(e))))
 			_ = p.bar.RenderBlank()
 		}
 		return
@@ -74,6 +75,8 @@ func (p *progress) event(e hunt.Event) {
 	if e.Replayed {
 		line += " [from journal]"
 	}
+	// Package names and check ids come from the lock and the server.
+	line = quote.Terminal(line)
 	if !p.live {
 		fmt.Fprintln(p.w, line)
 		return

@@ -19,10 +19,15 @@ type Config struct {
 
 // Runner says how a candidate becomes a running server.
 type Runner struct {
-	Kind       string            `mapstructure:"kind"`       // local | docker
-	Build      []string          `mapstructure:"build"`      // each run with sh -c in the candidate directory
-	Start      string            `mapstructure:"start"`      // template; "" = nothing is served (exec oracle alone decides)
-	Env        map[string]string `mapstructure:"env"`        // values are templates ({{.Port}})
+	Kind  string            `mapstructure:"kind"`  // local | docker
+	Build []string          `mapstructure:"build"` // each run with sh -c in the candidate directory
+	Start string            `mapstructure:"start"` // template; "" = nothing is served (exec oracle alone decides)
+	Env   map[string]string `mapstructure:"env"`   // values are templates ({{.Port}})
+	// PublicEnv names the runner.env variables whose values are not
+	// secrets, added to the built-in list (GO*, COMPOSER_* but
+	// COMPOSER_AUTH, PATH, PORT, APP_ENV …); a trailing * matches a prefix.
+	// Every other value is redacted from output, reports, journal and logs.
+	PublicEnv  []string          `mapstructure:"public_env"`
 	Ready      Ready             `mapstructure:"ready"`      // readiness probe
 	Stop       time.Duration     `mapstructure:"stop"`       // grace between TERM and KILL; 0 = 5s
 	Dockerfile string            `mapstructure:"dockerfile"` // docker: relative to project; "" = Dockerfile

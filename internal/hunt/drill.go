@@ -22,6 +22,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
@@ -200,9 +201,9 @@ func skippedBetween(l drill.Line, name func(int) string) []string {
 
 func workaround(eco, pkg, version string) string {
 	if eco == "gomod" {
-		return "go get " + pkg + "@" + version
+		return quote.Shell("go", "get", pkg+"@"+version)
 	}
-	return "composer update " + pkg + " --with " + pkg + ":" + version
+	return quote.Shell("composer", "update", pkg, "--with", pkg+":"+version)
 }
 
 // releases lists the versions strictly between the change's two, ordered
@@ -327,7 +328,7 @@ func (dr *driller) judge(ctx context.Context, pinner manifests.Pinner, pin manif
 	// the progress like any probe.
 	refused := func(err error) (bisect.Outcome, string) {
 		dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(bisect.Untestable)})
-		return bisect.Untestable, detail("", oracles.Redact(err.Error()))
+		return bisect.Untestable, detail("", dr.p.redact.String(err.Error()))
 	}
 	checker, checks := dr.p.set.(pinChecker)
 	if checks {
@@ -563,7 +564,8 @@ func (dr *driller) judgeCommit(ctx context.Context, pinner manifests.Pinner, pkg
 		if err != nil {
 			return bisect.Untestable, fmt.Sprintf("commit %s: %v", shortCommit(c), err)
 		}
-		entry, err := composer.CommitEntry(data, standsFor, up.url, c.Hash.String())
+		src := drill.Source(up.url, filepath.Join(dr.cacheDir(), "git"))
+		entry, err := composer.CommitEntry(data, standsFor, src, c.Hash.String())
 		if err != nil {
 			return bisect.Untestable, err.Error()
 		}

@@ -73,8 +73,23 @@ func ExpectedProbes(n int) int {
 }
 
 // Run performs the whole job and returns the report. Verdicts are in the
-// report; an error means the run itself could not be carried out.
+// report; an error means the run itself could not be carried out. The
+// run's secrets (see config.Runner.PublicEnv) are redacted from the
+// report, the error, the log, the journal and the candidates' logs.
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
+	red := newRedactor(o.Config)
+	if o.Logger != nil {
+		o.Logger = red.Logger(o.Logger)
+	}
+	rep, err := run(ctx, o, red)
+	if err != nil {
+		return nil, red.Error(err)
+	}
+	red.Report(rep)
+	return rep, nil
+}
+
+func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error) {
 	cfg := o.Config
 	log := o.Logger
 	if log == nil {
@@ -122,20 +137,21 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		return nil, fmt.Errorf("run directory: %w", err)
 	}
 	journalPath := filepath.Join(runDir, "journal.jsonl")
-	var replay []bisect.Record
 	if o.Resume != "" {
 		journalPath = o.Resume
-		replay, err = readJournal(o.Resume)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
 	}
-	journal, err := os.OpenFile(journalPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	header, err := runHeader(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
+		return nil, err
+	}
+	journal, replay, err := openJournal(journalPath, o.Resume != "", header, log)
+	if err != nil {
+		return nil, err
 	}
 	defer journal.Close()
+	if o.Resume != "" {
+		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
+	}
 	log.Info("run", "journal", journalPath, "logs", filepath.Join(runDir, "logs"))
 
 	runner, closeRunner, err := newRunner(ctx, cfg, project, filepath.Base(runDir), o, log)
@@ -156,7 +172,7 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	}
 	p := &prober{
 		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
-		prefix: lockDir, logDir: filepath.Join(runDir, "logs"),
+		prefix: lockDir, logDir: filepath.Join(runDir, "logs"), redact: red,
 		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
 	}
 	units := make([]string, len(d.Units))
@@ -278,19 +294,6 @@ func runsParent() string {
 	return filepath.Join(base, "lockbisect", "runs")
 }
 
-func readJournal(path string) ([]bisect.Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
-	}
-	defer f.Close()
-	recs, err := bisect.ReadJournal(f)
-	if err != nil {
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
-	}
-	return recs, nil
-}
-
 // engineRetries maps search.retries (0 = none) to the engine's Retries
 // (0 = its default, negative = none).
 func engineRetries(n int) int {
@@ -337,6 +340,7 @@ type prober struct {
 	prefix   string // directory of the lock within the project
 	logDir   string
 	settings string
+	redact   *redactor
 
 	mu    sync.Mutex
 	cands map[string]*manifests.Candidate // applied ids joined → candidate
@@ -423,8 +427,11 @@ func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
 func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate func(ctx context.Context, dir string) error, label []string) bisect.Trial {
 	var data probeData
 	trial := func(o bisect.Outcome, check, detail string) bisect.Trial {
+		for i := range data.Failures {
+			data.Failures[i].Detail = p.redact.String(data.Failures[i].Detail)
+		}
 		raw, _ := json.Marshal(data)
-		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: oracles.Redact(detail), Data: raw}
+		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: p.redact.String(detail), Data: raw}
 	}
 	data.Candidate = c.Hash()
 	data.Log = filepath.Join(p.logDir, data.Candidate[:12]+".log")
@@ -433,7 +440,11 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		return bisect.Trial{Err: fmt.Errorf("probe log: %w", err)}
 	}
 	defer logf.Close()
-	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logf})
+	// What the build and the server print goes through the redactor
+	// before it reaches the log file; the deferred Flush runs after Stop.
+	logs := p.redact.Writer(logf)
+	defer logs.Flush()
+	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logs})
 	switch {
 	case err == nil:
 	case errors.Is(err, runners.ErrSetup) && ctx.Err() == nil:
@@ -600,7 +611,7 @@ func evidence(confirm bisect.Record) *reports.Evidence {
 	}
 	var pd probeData
 	_ = json.Unmarshal(confirm.Data, &pd)
-	ev := &reports.Evidence{LogTail: oracles.Redact(tail(pd.Log, 20))}
+	ev := &reports.Evidence{LogTail: tail(pd.Log, 20)}
 	if len(pd.Failures) > 0 {
 		ev.Check = &pd.Failures[0]
 	}

@@ -16,7 +16,12 @@ import (
 func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o Options, log *slog.Logger) (runners.Runner, func(), error) {
 	switch cfg.Runner.Kind {
 	case "local":
-		return local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log}), func() {}, nil
+		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log})
+		return r, func() {
+			if err := r.Close(); err != nil {
+				log.Warn("local runner cleanup", "err", err)
+			}
+		}, nil
 	case "docker":
 		r, err := docker.New(ctx, cfg.Runner, project, docker.Options{RunID: runID, Keep: o.Keep, Logger: log})
 		if err != nil {

@@ -1,7 +1,8 @@
 // Package proc reads what the runners need to know of a process from
 // Linux's /proc: its state, parent and process group (to tell a running
-// process group from zombies), and its start time (to tell a process from a
-// later one that got the same pid).
+// process group from zombies), its start time (to tell a process from a
+// later one that got the same pid), and its environment (to find every
+// process a probe started, even one that left its process group).
 package proc
 
 import (
@@ -50,4 +51,35 @@ func Parse(s string) (Stat, bool) {
 		return Stat{}, false
 	}
 	return Stat{State: f[0], PPID: ppid, PGRP: pgrp, Start: f[19]}, true
+}
+
+// Pids lists the processes in /proc.
+func Pids() ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Getenv returns the value of key in the environment process pid was
+// started with (/proc/PID/environ; readable for this user's processes
+// only), and whether it is set.
+func Getenv(pid int, key string) (string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return "", false
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -83,4 +84,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("comm %q pgrp %d start %s: got %+v, %v; want %+v", comm, pgrp, s, got, ok, want)
 		}
 	})
+}
+
+func TestGetenv(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	cmd.Env = append(os.Environ(), "PROC_TEST_MARK=probe/1")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if v, ok := Getenv(cmd.Process.Pid, "PROC_TEST_MARK"); !ok || v != "probe/1" {
+		t.Errorf("Getenv = %q, %v; want probe/1, true", v, ok)
+	}
+	if _, ok := Getenv(cmd.Process.Pid, "PROC_TEST_MAR"); ok {
+		t.Error("a prefix of a name matched")
+	}
+	pids, err := Pids()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pids, cmd.Process.Pid) {
+		t.Errorf("Pids lacks %d", cmd.Process.Pid)
+	}
 }

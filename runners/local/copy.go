@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 )
 
 // skipped are top-level entries of the project that are never copied:
@@ -159,6 +160,14 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 		return err
 	}
 	defer in.Close()
+	if perm&0o111 != 0 {
+		// A process forked meanwhile (another probe's build or server)
+		// would inherit the open file until it execs, and executing the
+		// copy would then fail with "text file busy": no fork while an
+		// executable is open for writing.
+		syscall.ForkLock.Lock()
+		defer syscall.ForkLock.Unlock()
+	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err

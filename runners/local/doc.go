@@ -5,8 +5,9 @@
 //
 // Start takes a candidate (its lock files) and returns a running server:
 //
-//  1. The project directory is copied into a fresh work directory below
-//     Options.TempDir (the system's temporary directory by default). The
+//  1. The project directory is copied into a fresh work directory in this
+//     process's directory below the root (Options.TempDir, by default
+//     $TMPDIR/lockbisect-local-<uid>; see Root and "What a killed run leaves"). The
 //     top-level .git, vendor and node_modules are left out (the build
 //     installs dependencies afresh from the candidate's lock), as is every
 //     nested .git. File modes and symbolic links are kept; links keep their
@@ -56,9 +57,23 @@
 // even when its context is already cancelled.
 //
 // Processes that outlive their group's leader are re-parented; when bisect
-// is their reaper (PID 1 in a container, or a child subreaper) Stop reaps
-// them, and in any case a group whose processes are all zombies counts as
-// gone.
+// is their reaper (PID 1 in a container, or a child subreaper, which bisect
+// makes itself) Stop reaps them, and in any case a group whose processes
+// are all zombies counts as gone. Every process of a probe carries
+// BISECT_PROBE=<owner>/<work directory> in its environment (ProbeEnv),
+// which runner.env cannot override and every descendant inherits: Stop
+// also kills what left the process group (a daemon that called setsid, an
+// oracle's background child).
+//
+// # What a killed run leaves
+//
+// A Runner's work directories live in a directory named for the bisect
+// process (pid and start time) with an owner record. When bisect dies
+// without stopping (SIGKILL, a crash), the first Start of the next run, and
+// `bisect clean`, find the owners that no longer run (Sweep), kill the
+// processes carrying their mark and remove their directories; directories
+// kept with Options.Keep only go with `bisect clean --all`. Close removes
+// the runner's own directory at the end of a run.
 //
 // # Parallel probes
 //

@@ -37,7 +37,7 @@ const (
 type Options struct {
 	Keep    bool         // leave work directories in place after Stop (their paths are logged)
 	Logger  *slog.Logger // nil = no log
-	TempDir string       // parent of the work directories; "" = os.TempDir()
+	TempDir string       // root of the work directories (see Root); "" = <os.TempDir()>/lockbisect-local-<uid>
 }
 
 // Runner starts candidates as processes on this host. It is safe for
@@ -50,6 +50,10 @@ type Runner struct {
 	// freePort picks the port a candidate serves on. It is a field so that
 	// tests can hand out a port that is already taken.
 	freePort func() (int, error)
+
+	ownerOnce sync.Once
+	ownerDir  string // this process's directory below Root, made by the first Start
+	ownerErr  error
 }
 
 var _ runners.Runner = (*Runner)(nil)
@@ -83,15 +87,19 @@ func New(cfg config.Runner, project string, opts Options) *Runner {
 // Start created is gone when it returns an error.
 func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instance, err error) {
 	hash := p.Candidate.Hash()
+	owned, err := r.owned(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// The work directory holds the project's copy and a TMPDIR of its own,
 	// so that what build tools leave in their temporary directories when
 	// they are killed goes away with it.
-	root, err := os.MkdirTemp(r.opts.TempDir, "bisect-"+hash[:12]+"-")
+	root, err := os.MkdirTemp(owned, hash[:12]+"-")
 	if err != nil {
 		return nil, fmt.Errorf("%w: create work directory: %w", runners.ErrSetup, err)
 	}
 	dir, tmp := filepath.Join(root, "project"), filepath.Join(root, "tmp")
-	w := &work{r: r, root: root, dir: dir}
+	w := &work{r: r, root: root, dir: dir, mark: filepath.Base(owned) + "/" + filepath.Base(root)}
 	defer func() {
 		if err != nil {
 			if serr := w.Stop(ctx); serr != nil {
@@ -110,8 +118,9 @@ func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instanc
 	if err != nil {
 		return nil, fmt.Errorf("%w: runner: %w", runners.ErrSetup, err)
 	}
-	// runner.env comes later and so wins over this TMPDIR.
-	env = append([]string{"TMPDIR=" + tmp}, env...)
+	// runner.env comes later and so wins over this TMPDIR; nothing wins
+	// over the mark that finds the probe's processes wherever they go.
+	env = append(append([]string{"TMPDIR=" + tmp}, env...), ProbeEnv+"="+w.mark)
 	for _, d := range []string{dir, tmp} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			return nil, fmt.Errorf("%w: create work directory: %w", runners.ErrSetup, err)
@@ -236,6 +245,7 @@ type work struct {
 	r    *Runner
 	root string // removed by Stop
 	dir  string // the project's copy, below root
+	mark string // ProbeEnv of every process of this probe
 
 	server  *exec.Cmd
 	out     *tail
@@ -348,6 +358,11 @@ func (w *work) Stop(ctx context.Context) error {
 	w.stopOnce.Do(func() {
 		ctx := context.WithoutCancel(ctx)
 		err := w.stopServer()
+		// What left the process groups (a daemon that called setsid, an
+		// oracle's background child) still carries the probe's mark.
+		if _, kerr := endProcesses(func(mark string) bool { return mark == w.mark }); kerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop the processes of %s: %w", w.dir, kerr))
+		}
 		if w.r.opts.Keep {
 			w.r.log.InfoContext(ctx, "kept work directory", "dir", w.dir)
 		} else {
@@ -391,6 +406,39 @@ func (w *work) stopServer() error {
 		}
 	})
 	return w.serverErr
+}
+
+// owned returns this process's directory below Root, creating it on the
+// first call after sweeping what dead runs left there (see Sweep).
+func (r *Runner) owned(ctx context.Context) (string, error) {
+	r.ownerOnce.Do(func() {
+		root := Root(r.opts.TempDir)
+		removed, err := Sweep(root, SweepOptions{})
+		for _, line := range removed {
+			r.log.InfoContext(ctx, "removed what a dead run left", "what", line)
+		}
+		if err != nil {
+			r.log.WarnContext(ctx, "sweep dead runs' work directories", "err", err)
+		}
+		r.ownerDir, r.ownerErr = newOwnerDir(root, r.opts.Keep)
+	})
+	return r.ownerDir, r.ownerErr
+}
+
+// Close removes this process's directory below Root once every instance
+// has been stopped, and the default Root too when that leaves it empty;
+// with Options.Keep it stays, with the kept work directories in it.
+func (r *Runner) Close() error {
+	if r.ownerDir == "" || r.opts.Keep {
+		return nil
+	}
+	if err := removeAll(r.ownerDir); err != nil {
+		return err
+	}
+	if r.opts.TempDir == "" {
+		_ = os.Remove(filepath.Dir(r.ownerDir)) // fails, as it should, while it holds another run's directory
+	}
+	return nil
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. The port is free

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 
 	"golang.org/x/sys/unix"
@@ -39,12 +41,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	mode := flag.String("mode", "ok", "ok | exit | ignoreterm")
+	mode := flag.String("mode", "ok", "ok | exit | ignoreterm | daemon")
 	flag.Parse()
 	fmt.Printf("pid=%d pgid=%d\n", os.Getpid(), syscall.Getpgrp())
 	switch *mode {
@@ -53,6 +56,15 @@ func main() {
 		os.Exit(3)
 	case "ignoreterm":
 		signal.Ignore(syscall.SIGTERM)
+	case "daemon":
+		// a daemon of its own session, out of the server's process group
+		d := exec.Command("sleep", "300")
+		d.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := d.Start(); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Printf("daemon=%d\n", d.Process.Pid)
 	}
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
 	http.HandleFunc("/pgid", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, syscall.Getpgrp()) })
@@ -216,14 +228,19 @@ func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner,
 	return r, tmp, log
 }
 
+// assertEmpty fails when a work directory is left below the root dir: it
+// may hold only the runner's own directory with its owner record.
 func assertEmpty(t *testing.T, dir string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) > 0 {
-		t.Errorf("%s still holds %s: work directory not removed", dir, entries[0].Name())
+	for _, e := range entries {
+		inside, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil || len(inside) != 1 || inside[0].Name() != ownerFile {
+			t.Errorf("%s still holds %s: work directory not removed", dir, e.Name())
+		}
 	}
 }
 
@@ -304,7 +321,7 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 			t.Errorf("Env %q lacks %q", inst.Env, want)
 		}
 	}
-	if filepath.Dir(filepath.Dir(inst.Dir)) != tmp {
+	if !strings.HasPrefix(inst.Dir, tmp+string(filepath.Separator)) {
 		t.Errorf("Dir %s is not below Options.TempDir %s", inst.Dir, tmp)
 	}
 	if want := "TMPDIR=" + filepath.Join(filepath.Dir(inst.Dir), "tmp"); !strings.Contains(strings.Join(inst.Env, "\n"), want) {
@@ -374,11 +391,16 @@ func TestParallelStarts(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Stop whatever started before failing on what did not.
+	for _, inst := range insts {
+		if inst != nil {
+			t.Cleanup(func() { inst.Stop(context.Background()) })
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("Start %d: %v", i, err)
 		}
-		t.Cleanup(func() { insts[i].Stop(context.Background()) })
 	}
 	if insts[0].Port == insts[1].Port || insts[0].Dir == insts[1].Dir {
 		t.Errorf("parallel probes share port (%d, %d) or dir (%s, %s)", insts[0].Port, insts[1].Port, insts[0].Dir, insts[1].Dir)
@@ -518,6 +540,110 @@ func TestStopKillsServerIgnoringTerm(t *testing.T) {
 	assertEmpty(t, tmp)
 	if !strings.Contains(log.String(), "SIGKILL") {
 		t.Errorf("the runner did not log the SIGKILL:\n%s", log)
+	}
+}
+
+// TestStopEndsSetsidDaemon: a daemon the server starts in a session of its
+// own is out of reach of the process group, and still ends with the probe.
+func TestStopEndsSetsidDaemon(t *testing.T) {
+	project := newProject(t, true)
+	cfg := config.Runner{Start: "./server -mode=daemon", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	r, tmp, _ := setup(t, cfg, project, false)
+	logs := &testenv.Buffer{}
+	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server printed the line before it listened, but the copy of its
+	// output may still be on its way (bounded wait).
+	var m []string
+	for i := 0; m == nil && i < 200; i++ {
+		if m = regexp.MustCompile(`daemon=(\d+)`).FindStringSubmatch(logs.String()); m == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if m == nil {
+		t.Fatalf("the server started no daemon:\n%s", logs)
+	}
+	daemon, _ := strconv.Atoi(m[1])
+	_, body := httpGet(t, inst.BaseURL+"/pgid")
+	dpg, err := syscall.Getpgid(daemon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pgid, _ := strconv.Atoi(body); dpg == pgid {
+		t.Fatalf("the daemon %d is in the server's process group: the test proves nothing", daemon)
+	}
+	if err := inst.Stop(t.Context()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if err := syscall.Kill(daemon, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill -0 %d = %v, want ESRCH: the setsid daemon outlived its probe", daemon, err)
+	}
+	assertEmpty(t, tmp)
+}
+
+// TestSweep: the directory of a dead owner goes, with the processes that
+// carry its mark (one in a session of its own); a live owner's stays.
+func TestSweep(t *testing.T) {
+	root := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Start(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := proc.Read(dead.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	write := func(name string, o owner) {
+		if err := os.MkdirAll(filepath.Join(root, name, "w1", "project"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(o)
+		if err := os.WriteFile(filepath.Join(root, name, ownerFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := proc.Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("dead", owner{PID: dead.Process.Pid, Start: st.Start, Host: host})
+	write("kept", owner{PID: dead.Process.Pid, Start: st.Start, Host: host, Keep: true})
+	write("live", owner{PID: os.Getpid(), Start: self.Start, Host: host})
+	orphan := exec.Command("sleep", "300")
+	orphan.Env = append(os.Environ(), ProbeEnv+"=dead/w1")
+	orphan.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// This process reaps it, as bisect (a child subreaper) would.
+	defer orphan.Process.Kill()
+
+	removed, err := Sweep(root, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || !strings.Contains(removed[0], "dead and 1 processes") {
+		t.Errorf("Sweep removed %q, want the dead owner's directory and 1 process", removed)
+	}
+	if err := syscall.Kill(orphan.Process.Pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill -0 %d = %v, want ESRCH: the dead run's process survived", orphan.Process.Pid, err)
+	}
+	for name, want := range map[string]bool{"dead": false, "kept": true, "live": true} {
+		if _, err := os.Stat(filepath.Join(root, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
+	}
+	if _, err := Sweep(root, SweepOptions{Kept: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "kept")); err == nil {
+		t.Error("Sweep with Kept left the kept directory")
 	}
 }
 
