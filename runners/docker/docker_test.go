@@ -349,8 +349,12 @@ func TestClean(t *testing.T) {
 	live[LabelPID] = strconv.Itoa(os.Getpid())
 
 	tag := "lockbisect/test-clean:" + run
+	// A live run's network keeps the build's step containers safe from a
+	// concurrent test process's sweep, as a real run's network does.
+	liveN := createNetwork(t, cli, "lockbisect-"+run+"-live", live)
+	t.Cleanup(func() { cli.NetworkRemove(ctx, liveN) })
 	buildTagged(t, cli, dir, tag, dead(run))
-	t.Cleanup(func() { removeImages(t, "lockbisect/test-clean") })
+	t.Cleanup(func() { removeImages(t, tag) })
 	netID := createNetwork(t, cli, "lockbisect-"+run, dead(run))
 	deadID := createContainer(t, cli, tag, dead(run))
 	liveC := createContainer(t, cli, tag, live)
@@ -528,7 +532,8 @@ func createContainer(t *testing.T, cli *client.Client, tag string, labels map[st
 	return c.ID
 }
 
-// removeImages removes every image of repo (test cleanup).
+// removeImages removes every image of repo, or the one image when repo
+// names a tag (test cleanup: a concurrent test process may own other tags).
 func removeImages(t testing.TB, repo string) {
 	ctx := context.Background()
 	cli, err := Connect(ctx)
