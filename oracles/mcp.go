@@ -51,8 +51,7 @@ var knownVersions = map[string]bool{
 // # Steps and checks
 //
 // For each configured protocol version: initialize, notifications/initialized,
-// tools/list (every page; the claude profile reads only the first, as Claude
-// does), then each configured tools/call. With OAuth, once before: RFC 9728
+// tools/list (every page), then each configured tools/call. With OAuth, once before: RFC 9728
 // discovery, RFC 8414 / OpenID metadata, RFC 7591 registration, authorize with
 // PKCE S256, state and RFC 8707 resource through the consent form, token
 // exchange; and once after: a refresh. Check ids (W = warning, else fatal):
@@ -63,10 +62,20 @@ var knownVersions = map[string]bool{
 //	initialize.capabilities initialize.server-info lifecycle.initialized
 //	tools.list tools.pagination tools.nonempty (W) tools.name tools.names-unique
 //	tools.input-schema.present tools.input-schema.type-object
-//	tools.input-schema.properties-object tools.output-schema.type-object
+//	tools.input-schema.properties-object tools.input-schema.valid
+//	tools.output-schema.type-object tools.output-schema.valid
 //	tools.null-fields tools.call
-//	claude profile: tools.claude.name-pattern tools.claude.no-combinators
-//	tools.claude.first-page (W)
+//
+// # Client profiles
+//
+// config.Oracle.Profile lists the clients to judge as (spec is always
+// judged): claude, gemini, openai, cursor, vscode, or all. Each adds the
+// rules its client publishes, as checks tools.<profile>.<rule> that carry
+// the profile and the client's name (docs/profiles.md lists them with
+// their sources); the verdict fails when a fatal check of any listed
+// profile fails. A client that reads only the first tools/list page
+// (claude) gets a warning tools.<profile>.first-page when there are more.
+//
 //	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches
 //	oauth.as-metadata oauth.as-metadata.issuer-matches oauth.as-metadata.pkce-s256
 //	oauth.dcr oauth.authorize oauth.authorize.state oauth.token
@@ -77,8 +86,10 @@ var knownVersions = map[string]bool{
 // with "protocol V: ". Tokens, codes and client secrets are redacted from
 // every detail (see [Redact]) and never logged.
 type MCP struct {
-	cfg config.Oracle
-	log *slog.Logger
+	cfg      config.Oracle
+	log      *slog.Logger
+	profiles []*profile // from cfg.Profile; spec first
+	badCfg   error      // a setting Check cannot work with
 
 	// RequestTimeout bounds each HTTP request; 0 = 15s.
 	RequestTimeout time.Duration
@@ -99,9 +110,6 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
-	if c.Profile == "" {
-		c.Profile = "spec"
-	}
 	if len(c.MCP.ProtocolVersions) == 0 {
 		c.MCP.ProtocolVersions = []string{"2025-06-18"}
 	}
@@ -114,7 +122,8 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &MCP{cfg: c, log: log}
+	ps, err := resolveProfiles(c.Profile)
+	return &MCP{cfg: c, log: log, profiles: ps, badCfg: err}
 }
 
 // errUnreachable marks a target with nothing listening: the oracle could not
@@ -124,6 +133,9 @@ var errUnreachable = errors.New("nothing is listening")
 // Check runs the handshake (and the OAuth flow when needed) and returns every
 // check made. It returns an error only when the server cannot be reached.
 func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
+	if m.badCfg != nil {
+		return nil, m.badCfg
+	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	endpoint, err := joinURL(t.BaseURL, m.cfg.Path)

@@ -24,13 +24,13 @@ func oracleConfig() config.Oracle {
 	return config.Oracle{
 		Kind:    "mcp",
 		Path:    "/mcp",
-		Profile: "spec",
+		Profile: []string{"spec"},
 		Timeout: 30 * time.Second,
 		MCP:     config.MCP{OAuth: config.OAuth{Consent: map[string]string{"user": "alice"}}},
 	}
 }
 
-func claude(c *config.Oracle) { c.Profile = "claude" }
+func claude(c *config.Oracle) { c.Profile = []string{"claude"} }
 
 // serve starts the fixture on 127.0.0.1 and returns it with its target.
 func serve(t *testing.T, opts mcpserver.Options) (*mcpserver.Server, oracles.Target) {
@@ -108,7 +108,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "output schema array", opts: mcpserver.Options{OutputSchemaArray: true}, fail: "tools.output-schema.type-object", sev: oracles.Fatal},
 		{name: "dotted name claude", opts: mcpserver.Options{DottedName: true}, cfg: claude, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
 		{name: "long name over the prefix budget", opts: mcpserver.Options{LongName: true}, cfg: func(c *config.Oracle) {
-			c.Profile, c.MCP.ToolPrefix = "claude", "mcp__fixture__"
+			c.Profile, c.MCP.ToolPrefix = []string{"claude"}, "mcp__fixture__"
 		}, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
 		{name: "oneOf claude", opts: mcpserver.Options{TopLevelOneOf: true}, cfg: claude, fail: "tools.claude.no-combinators", sev: oracles.Fatal},
 		{name: "claude reads one page", opts: mcpserver.Options{PageSize: 2}, cfg: claude, fail: "tools.claude.first-page", sev: oracles.Warning},

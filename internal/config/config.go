@@ -42,7 +42,7 @@ type Ready struct {
 type Oracle struct {
 	Kind                string        `mapstructure:"kind"`    // mcp | http | exec
 	Path                string        `mapstructure:"path"`    // joined to the candidate's base URL
-	Profile             string        `mapstructure:"profile"` // mcp: spec | claude
+	Profile             []string      `mapstructure:"profile"` // mcp: client profiles (spec, claude, gemini, openai, cursor, vscode, all); a YAML list or one comma-separated string
 	Timeout             time.Duration `mapstructure:"timeout"` // whole check; 0 = 60s
 	MCP                 MCP           `mapstructure:"mcp"`
 	Steps               []Step        `mapstructure:"steps"`                 // http
@@ -54,7 +54,8 @@ type Oracle struct {
 type MCP struct {
 	ProtocolVersions []string          `mapstructure:"protocol_versions"` // "" = [2025-06-18]
 	Calls            []ToolCall        `mapstructure:"calls"`             // tools/call after tools/list
-	ToolPrefix       string            `mapstructure:"tool_prefix"`       // claude profile: prefix the client adds to names
+	ToolPrefix       string            `mapstructure:"tool_prefix"`       // claude profile: prefix the client adds to names; "" = mcp__<server_name>__ when server_name is set
+	ServerName       string            `mapstructure:"server_name"`       // the name users give the server in their client's configuration (claude, cursor and vscode prefix tool names with it)
 	OAuth            OAuth             `mapstructure:"oauth"`
 	Headers          map[string]string `mapstructure:"headers"` // sent with every request
 }
@@ -105,11 +106,6 @@ func (o *Oracle) Validate() error {
 	default:
 		return fmt.Errorf("oracle.kind: %q is not mcp, http or exec", o.Kind)
 	}
-	switch o.Profile {
-	case "spec", "claude":
-	default:
-		return fmt.Errorf("oracle.profile: %q is not spec or claude", o.Profile)
-	}
 	if o.Kind == "exec" && o.Command == "" {
 		return fmt.Errorf("oracle.command: the exec oracle needs a command")
 	}
@@ -157,8 +153,8 @@ func (c *Config) Defaults() {
 	if c.Oracle.Kind == "" {
 		c.Oracle.Kind = "mcp"
 	}
-	if c.Oracle.Profile == "" {
-		c.Oracle.Profile = "spec"
+	if len(c.Oracle.Profile) == 0 {
+		c.Oracle.Profile = []string{"spec"}
 	}
 	if c.Oracle.Timeout == 0 {
 		c.Oracle.Timeout = 60 * time.Second

@@ -281,7 +281,7 @@ func readJournal(path string) ([]bisect.Record, error) {
 
 func profile(cfg *config.Config) string {
 	if cfg.Oracle.Kind == "mcp" {
-		return cfg.Oracle.Profile
+		return strings.Join(cfg.Oracle.Profile, ",")
 	}
 	return ""
 }
@@ -432,7 +432,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	}
 	for _, ch := range v.Checks {
 		if ch.Severity == oracles.Fatal && ch.Status == oracles.Fail {
-			data.Failures = append(data.Failures, reports.Check{ID: ch.ID, Detail: ch.Detail, Spec: ch.Spec})
+			data.Failures = append(data.Failures, reports.Check{ID: ch.ID, Detail: ch.Detail, Spec: ch.Spec, Profile: ch.Profile, Client: ch.Client})
 		}
 	}
 	if f := v.Failed(); f != nil {
