@@ -29,6 +29,7 @@ const (
 	specTools      = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool"
 	specListTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#listing-tools"
 	specCallTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#calling-tools"
+	specStructured = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#output-schema"
 	specPagination = "https://modelcontextprotocol.io/specification/2025-06-18/server/utilities/pagination"
 	specJSONRPC    = "https://www.jsonrpc.org/specification#response_object"
 	specClaude     = "https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use#specifying-client-tools"
@@ -64,7 +65,7 @@ var knownVersions = map[string]bool{
 //	tools.input-schema.present tools.input-schema.type-object
 //	tools.input-schema.properties-object tools.input-schema.valid
 //	tools.output-schema.type-object tools.output-schema.valid
-//	tools.null-fields tools.call
+//	tools.null-fields tools.call tools.call.structured-content
 //
 // # Client profiles
 //

@@ -280,11 +280,11 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 
 // callTools makes the configured tools/call requests.
 func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
-	listed := map[string]bool{}
+	listed := map[string]map[string]any{}
 	for _, t := range tools {
 		if obj, ok := t.(map[string]any); ok {
 			if n, ok := obj["name"].(string); ok {
-				listed[n] = true
+				listed[n] = obj
 			}
 		}
 	}
@@ -293,7 +293,7 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 		if args == nil {
 			args = map[string]any{}
 		}
-		if !listed[c.Name] {
+		if listed[c.Name] == nil {
 			r.rec.add("tools.call", Fatal, false, specCallTools, "tool %q is not in tools/list, so no client can call it", c.Name)
 			continue
 		}
@@ -319,7 +319,32 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 			continue
 		}
 		r.rec.add("tools.call", Fatal, true, specCallTools, "tools/call %q succeeded", c.Name)
+		if out, ok := listed[c.Name]["outputSchema"].(map[string]any); ok {
+			r.structured(c.Name, out, res)
+		}
 	}
+}
+
+// structured checks the result of a tool that declares an outputSchema: the
+// spec requires structured content that conforms to it, and the TypeScript
+// SDK's client, which many clients are built on, refuses the call without it.
+func (r *run) structured(name string, schema, res map[string]any) {
+	const id = "tools.call.structured-content"
+	sc := res["structuredContent"]
+	if _, isObj := sc.(map[string]any); !isObj {
+		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: the tool declares an outputSchema, structuredContent is %s, want an object (the TypeScript SDK's client answers \"has an output schema but did not return structured content\")", name, kindAt(res, "structuredContent"))
+		return
+	}
+	sch, err := compileSchema(schema)
+	if err != nil {
+		r.rec.skip(id, Fatal, specStructured, "tools/call %q: outputSchema does not compile, so structuredContent cannot be judged", name)
+		return
+	}
+	if err := sch.Validate(sc); err != nil {
+		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: structuredContent does not conform to the outputSchema: %s", name, oneLine(err.Error()))
+		return
+	}
+	r.rec.add(id, Fatal, true, specStructured, "tools/call %q: structuredContent conforms to the outputSchema", name)
 }
 
 // visibleASCII reports whether s is non-empty and only 0x21–0x7E, the

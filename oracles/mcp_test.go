@@ -32,6 +32,10 @@ func oracleConfig() config.Oracle {
 
 func claude(c *config.Oracle) { c.Profile = []string{"claude"} }
 
+func callSearch(c *config.Oracle) {
+	c.MCP.Calls = []config.ToolCall{{Name: "search", Arguments: map[string]any{"query": "q"}}}
+}
+
 // serve starts the fixture on 127.0.0.1 and returns it with its target.
 func serve(t *testing.T, opts mcpserver.Options) (*mcpserver.Server, oracles.Target) {
 	t.Helper()
@@ -116,6 +120,9 @@ func TestMCPFixture(t *testing.T) {
 		{name: "tools/call isError", opts: mcpserver.Options{ToolCallError: true}, cfg: func(c *config.Oracle) {
 			c.MCP.Calls = []config.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
 		}, fail: "tools.call", sev: oracles.Fatal},
+		{name: "healthy tools/call with structured content", cfg: callSearch},
+		{name: "tools/call without structured content", opts: mcpserver.Options{NoStructuredContent: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
+		{name: "tools/call with structured content the schema refuses", opts: mcpserver.Options{WrongStructured: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
 		{name: "tools/call of an unlisted tool", cfg: func(c *config.Oracle) {
 			c.MCP.Calls = []config.ToolCall{{Name: "gone"}}
 		}, fail: "tools.call", sev: oracles.Fatal},

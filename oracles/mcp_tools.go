@@ -116,7 +116,7 @@ func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 				nulls.addf("%s: inputSchema.required is null, want an array or absent", label)
 				shaped = false
 			}
-			if err := compileSchema(in); shaped && err != nil {
+			if _, err := compileSchema(in); shaped && err != nil {
 				inValid.addf("%s: inputSchema does not compile: %s", label, oneLine(err.Error()))
 			}
 		}
@@ -128,7 +128,7 @@ func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 			case out["type"] != "object":
 				output.addf(`%s: outputSchema.type is %s, want "object"`, label, kindAt(out, "type"))
 			default:
-				if err := compileSchema(out); err != nil {
+				if _, err := compileSchema(out); err != nil {
 					outValid.addf("%s: outputSchema does not compile: %s", label, oneLine(err.Error()))
 				}
 			}

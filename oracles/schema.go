@@ -12,16 +12,15 @@ import (
 // $schema names another draft, as MCP's 2025-11-25 revision says. No
 // reference is loaded from anywhere (no file, no network): a schema that
 // needs one does not compile.
-func compileSchema(doc map[string]any) error {
+func compileSchema(doc map[string]any) (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(jsonschema.SchemeURLLoader{})
 	const loc = "urn:lockbisect:tool-schema"
 	if err := c.AddResource(loc, doc); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := c.Compile(loc)
-	return err
+	return c.Compile(loc)
 }
 
 // draft07Meta is the draft-07 meta-schema, which VS Code validates every
