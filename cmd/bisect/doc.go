@@ -16,7 +16,7 @@
 //	bisect run    --lock-old A --lock-new B [--config FILE] [--parallel N] [--repeat N]
 //	              [--resume JOURNAL] [--report-md FILE] [--report-json FILE] [--keep]
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
-//	bisect oracle --url URL [--config FILE] [--profile spec|claude] [--json]
+//	bisect oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]
 //	bisect clean  [--all] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //
