@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -90,6 +91,7 @@ type MCP struct {
 	cfg      config.Oracle
 	log      *slog.Logger
 	profiles []*profile // from cfg.Profile; spec first
+	strict   bool       // the spec itself is judged (listed, all, or nothing listed), not only clients
 	badCfg   error      // a setting Check cannot work with
 
 	// RequestTimeout bounds each HTTP request; 0 = 15s.
@@ -124,7 +126,8 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ps, err := resolveProfiles(c.Profile)
-	return &MCP{cfg: c, log: log, profiles: ps, badCfg: err}
+	strict := len(c.Profile) == 0 || slices.Contains(c.Profile, "spec") || slices.Contains(c.Profile, "all")
+	return &MCP{cfg: c, log: log, profiles: ps, strict: strict, badCfg: err}
 }
 
 // errUnreachable marks a target with nothing listening: the oracle could not
@@ -216,6 +219,7 @@ func (m *MCP) newRun(endpoint string) *run {
 			secrets = append(secrets, v, strings.TrimPrefix(v, "Bearer "))
 		}
 	}
+	secrets = append(secrets, m.cfg.MCP.OAuth.ClientSecret)
 	return &run{
 		m:        m,
 		endpoint: endpoint,

@@ -100,7 +100,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "healthy oauth forced", opts: mcpserver.Options{OAuth: true}, cfg: func(c *config.Oracle) { c.MCP.OAuth.Enabled = true }},
 		{name: "healthy oauth, metadata at the root", opts: mcpserver.Options{OAuth: true, RootMetadataOnly: true}},
 		{name: "healthy oauth, scope from the challenge", opts: mcpserver.Options{OAuth: true, Scope: "mcp:tools"}},
-		{name: "healthy oauth, OpenID discovery", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}},
+		{name: "oauth, OpenID discovery tolerated with a warning", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}, fail: "oauth.as-metadata.rfc8414", sev: oracles.Warning},
 		{name: "dotted name is fine for the spec", opts: mcpserver.Options{DottedName: true}},
 		{name: "oneOf is fine for the spec", opts: mcpserver.Options{TopLevelOneOf: true}},
 

@@ -18,6 +18,11 @@ type profile struct {
 	client    string // the client's name in sentences ("Gemini rejects …")
 	firstPage bool   // the client reads only the first page of tools/list
 	rules     []rule
+	// issuerSlash is what an issuer that differs from the authorization
+	// server's URL only by a trailing slash means to the client, and why.
+	issuerSlash     Severity
+	issuerSlashWhy  string
+	issuerSlashSpec string
 }
 
 // rule is one check a profile makes over the tool list: tool judges each
@@ -62,7 +67,12 @@ const (
 	specVSCodeTools    = "https://github.com/microsoft/vscode/blob/main/src/vs/workbench/contrib/mcp/common/mcpServer.ts"
 	specVSCodeCount    = "https://github.com/microsoft/vscode/issues/253539"
 	specSchemaDialect  = "https://modelcontextprotocol.io/specification/2025-11-25/basic#json-schema-usage"
+	specTSAuth         = "https://github.com/modelcontextprotocol/typescript-sdk/blob/main/src/client/auth.ts (discoverAuthorizationServerMetadata)"
 )
+
+// notPublished is why a client's rule is a warning: nothing it publishes
+// says what it does.
+const notPublished = "what this client does is not published, so a warning"
 
 var (
 	claudeKey    = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
@@ -91,34 +101,36 @@ func setOf(s ...string) map[string]bool {
 // profiles are the known profiles, in the order `--profile all` lists them.
 // spec has no rules of its own: its checks are the ones every profile makes.
 var profiles = []*profile{
-	{id: "spec", client: "the MCP specification"},
-	{id: "claude", client: "Claude", firstPage: true, rules: []rule{
-		{id: "tools.claude.name-pattern", sev: Fatal, spec: specClaude, pass: "every name, with the client's prefix, matches ^[a-zA-Z0-9_-]{1,64}$",
-			tool: func(t *toolView, bad badf) {
-				full := t.names.claudePrefix() + t.name
-				if t.name != "" && !claudeName.MatchString(full) {
-					bad("%s: %q (%d characters with the prefix) does not match ^[a-zA-Z0-9_-]{1,64}$", t.label, full, len(full))
-				}
-			}},
-		{id: "tools.claude.no-combinators", sev: Fatal, spec: specClaude, pass: "no inputSchema has a top-level oneOf, anyOf or allOf",
-			tool: func(t *toolView, bad badf) {
-				for _, k := range []string{"oneOf", "anyOf", "allOf"} {
-					if _, ok := t.in[k]; ok {
-						bad("%s: inputSchema has a top-level %s, which Claude's API rejects", t.label, k)
+	{id: "spec", client: "the MCP specification", issuerSlash: Fatal, issuerSlashSpec: specRFC8414Iss,
+		issuerSlashWhy: "RFC 8414 §3.3 wants identical strings (the official Go SDK's client compares them without the trailing slash)"},
+	{id: "claude", client: "Claude", firstPage: true, issuerSlash: Warning, issuerSlashSpec: specTSAuth,
+		issuerSlashWhy: "the TypeScript SDK's client does not compare the issuer at all; what Claude's clients do is not published, so a warning", rules: []rule{
+			{id: "tools.claude.name-pattern", sev: Fatal, spec: specClaude, pass: "every name, with the client's prefix, matches ^[a-zA-Z0-9_-]{1,64}$",
+				tool: func(t *toolView, bad badf) {
+					full := t.names.claudePrefix() + t.name
+					if t.name != "" && !claudeName.MatchString(full) {
+						bad("%s: %q (%d characters with the prefix) does not match ^[a-zA-Z0-9_-]{1,64}$", t.label, full, len(full))
 					}
-				}
-			}},
-		{id: "tools.claude.property-keys", sev: Fatal, spec: specClaudeKeys, pass: "every inputSchema property name matches ^[a-zA-Z0-9_.-]{1,64}$",
-			tool: func(t *toolView, bad badf) {
-				props, _ := t.in["properties"].(map[string]any)
-				for _, k := range slices.Sorted(maps.Keys(props)) {
-					if !claudeKey.MatchString(k) {
-						bad("%s: property %q does not match ^[a-zA-Z0-9_.-]{1,64}$", t.label, k)
+				}},
+			{id: "tools.claude.no-combinators", sev: Fatal, spec: specClaude, pass: "no inputSchema has a top-level oneOf, anyOf or allOf",
+				tool: func(t *toolView, bad badf) {
+					for _, k := range []string{"oneOf", "anyOf", "allOf"} {
+						if _, ok := t.in[k]; ok {
+							bad("%s: inputSchema has a top-level %s, which Claude's API rejects", t.label, k)
+						}
 					}
-				}
-			}},
-	}},
-	{id: "gemini", client: "Gemini", rules: []rule{
+				}},
+			{id: "tools.claude.property-keys", sev: Fatal, spec: specClaudeKeys, pass: "every inputSchema property name matches ^[a-zA-Z0-9_.-]{1,64}$",
+				tool: func(t *toolView, bad badf) {
+					props, _ := t.in["properties"].(map[string]any)
+					for _, k := range slices.Sorted(maps.Keys(props)) {
+						if !claudeKey.MatchString(k) {
+							bad("%s: property %q does not match ^[a-zA-Z0-9_.-]{1,64}$", t.label, k)
+						}
+					}
+				}},
+		}},
+	{id: "gemini", client: "Gemini", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
 		{id: "tools.gemini.name-pattern", sev: Fatal, spec: specGeminiDecl, pass: "every name matches ^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$",
 			tool: func(t *toolView, bad badf) {
 				if t.name != "" && !geminiName.MatchString(t.name) {
@@ -185,7 +197,7 @@ var profiles = []*profile{
 				}
 			})},
 	}},
-	{id: "openai", client: "OpenAI", rules: []rule{
+	{id: "openai", client: "OpenAI", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
 		{id: "tools.openai.name-pattern", sev: Fatal, spec: specOpenAIFunction, pass: "every name matches ^[a-zA-Z0-9_-]{1,64}$",
 			tool: func(t *toolView, bad badf) {
 				if t.name != "" && !openAIName.MatchString(t.name) {
@@ -230,7 +242,7 @@ var profiles = []*profile{
 				}
 			})},
 	}},
-	{id: "cursor", client: "Cursor", rules: []rule{
+	{id: "cursor", client: "Cursor", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
 		{id: "tools.cursor.name-length", sev: Fatal, spec: specCursorName, pass: "server name + tool name stay under 60 characters",
 			tool: func(t *toolView, bad badf) {
 				if n := len(t.names.server) + len(t.name); t.name != "" && n >= 60 {
@@ -244,7 +256,7 @@ var profiles = []*profile{
 				}
 			}},
 	}},
-	{id: "vscode", client: "VS Code", rules: []rule{
+	{id: "vscode", client: "VS Code", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
 		{id: "tools.vscode.input-schema", sev: Fatal, spec: specVSCodeTools, pass: "every inputSchema is valid JSON Schema draft-07",
 			tool: func(t *toolView, bad badf) {
 				if t.in == nil {

@@ -73,6 +73,16 @@ type OAuth struct {
 	Scope       string            `mapstructure:"scope"`
 	Consent     map[string]string `mapstructure:"consent"` // form fields submitted on the consent page
 	ClientName  string            `mapstructure:"client_name"`
+	// A pre-registered client: used instead of dynamic registration when
+	// set. ClientSecret is a secret (redacted everywhere); "" = a public
+	// client.
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret"`
+	// ClientMetadataURL is the https URL of this client's Client ID
+	// Metadata Document, used as client_id when the authorization server
+	// advertises client_id_metadata_document_supported (and no client_id
+	// is set).
+	ClientMetadataURL string `mapstructure:"client_metadata_url"`
 }
 
 // Step is one request of the http oracle.
