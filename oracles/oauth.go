@@ -315,6 +315,7 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		ClientID     string   `json:"client_id"`
 		ClientSecret string   `json:"client_secret"`
 		RedirectURIs []string `json:"redirect_uris"`
+		AccessToken  string   `json:"registration_access_token"` // RFC 7592: a secret too
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "POST %s answered HTTP %d, want 201: %s", cl.meta.RegistrationEndpoint, resp.StatusCode, snippet(raw))
@@ -325,7 +326,7 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registration response has no client_id: %s", snippet(raw))
 		return false
 	}
-	r.secrets = append(r.secrets, reg.ClientSecret)
+	r.secrets = append(r.secrets, reg.ClientSecret, reg.AccessToken)
 	var nulls []string
 	for _, k := range slices.Sorted(maps.Keys(members)) {
 		if members[k] == nil {
