@@ -78,11 +78,25 @@ var knownVersions = map[string]bool{
 // profile fails. A client that reads only the first tools/list page
 // (claude) gets a warning tools.<profile>.first-page when there are more.
 //
-//	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches
-//	oauth.as-metadata oauth.as-metadata.issuer-matches oauth.as-metadata.pkce-s256
-//	oauth.dcr oauth.authorize oauth.authorize.state oauth.token
+//	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches oauth.scope (W)
+//	oauth.as-metadata oauth.as-metadata.rfc8414 (W) oauth.as-metadata.issuer-matches
+//	oauth.<profile>.issuer oauth.as-metadata.pkce-s256
+//	oauth.dcr oauth.dcr.nulls (W) oauth.authorize oauth.authorize.state oauth.token
 //	oauth.token.no-store (W) oauth.token.pkce-verified (W) oauth.bearer-accepted
 //	oauth.refresh oauth.refresh.rotation (W)
+//
+// The client_id is, in the order MCP's 2025-11-25 revision gives clients: a
+// pre-registered one (oracle.mcp.oauth.client_id, with client_secret for a
+// confidential client, sent as client_secret_basic unless the metadata
+// lists only client_secret_post), the URL of a Client ID Metadata Document
+// (oracle.mcp.oauth.client_metadata_url) where the server advertises
+// client_id_metadata_document_supported, else one from RFC 7591
+// registration. The scope is the configured one, else the challenge's,
+// else every scope the protected-resource metadata lists. The issuer must
+// equal the authorization server's URL exactly; a difference of a trailing
+// slash alone is as severe as each judged profile's client makes it (fatal
+// for the spec). What the flow tolerates (OpenID discovery without an RFC
+// 8414 document, null members in a registration response) is a warning.
 //
 // With several protocol versions, details of the per-version checks start
 // with "protocol V: ". Tokens, codes and client secrets are redacted from
