@@ -223,7 +223,11 @@ func printMatrix(g *globals, v *oracles.Verdict) error {
 	}
 	row := []string{"usable"}
 	for _, p := range clients {
-		row = append(row, map[bool]string{true: "yes", false: "NO"}[usable[p]])
+		answer := "yes"
+		if !usable[p] {
+			answer = "NO"
+		}
+		row = append(row, answer)
 	}
 	fmt.Fprintln(tw, strings.Join(row, "\t"))
 	if err := tw.Flush(); err != nil {
