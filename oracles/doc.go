@@ -3,8 +3,9 @@
 // An [Oracle] checks a [Target] and returns a [Verdict]: a list of checks,
 // each with an id, a severity (fatal or warning), a status (pass, fail,
 // skip), a detail and a spec reference. The verdict fails iff a fatal check
-// fails. Kinds: mcp (Streamable HTTP + OAuth 2.1), http (declarative steps),
-// exec (any command, git bisect's exit codes). [New] is the one place where
+// fails. Kinds: mcp (Streamable HTTP + OAuth 2.1, judged as the clients
+// config.Oracle.Profile lists: see [MCP] and docs/profiles.md), http
+// (declarative steps), exec (any command, git bisect's exit codes). [New] is the one place where
 // kinds are registered: it returns the oracle of config.Oracle.Kind and
 // reports a bad kind-specific setting before any candidate is built.
 //

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ const (
 	specTools      = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool"
 	specListTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#listing-tools"
 	specCallTools  = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#calling-tools"
+	specStructured = "https://modelcontextprotocol.io/specification/2025-06-18/server/tools#output-schema"
 	specPagination = "https://modelcontextprotocol.io/specification/2025-06-18/server/utilities/pagination"
 	specJSONRPC    = "https://www.jsonrpc.org/specification#response_object"
 	specClaude     = "https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use#specifying-client-tools"
@@ -51,8 +53,7 @@ var knownVersions = map[string]bool{
 // # Steps and checks
 //
 // For each configured protocol version: initialize, notifications/initialized,
-// tools/list (every page; the claude profile reads only the first, as Claude
-// does), then each configured tools/call. With OAuth, once before: RFC 9728
+// tools/list (every page), then each configured tools/call. With OAuth, once before: RFC 9728
 // discovery, RFC 8414 / OpenID metadata, RFC 7591 registration, authorize with
 // PKCE S256, state and RFC 8707 resource through the consent form, token
 // exchange; and once after: a refresh. Check ids (W = warning, else fatal):
@@ -63,22 +64,49 @@ var knownVersions = map[string]bool{
 //	initialize.capabilities initialize.server-info lifecycle.initialized
 //	tools.list tools.pagination tools.nonempty (W) tools.name tools.names-unique
 //	tools.input-schema.present tools.input-schema.type-object
-//	tools.input-schema.properties-object tools.output-schema.type-object
-//	tools.null-fields tools.call
-//	claude profile: tools.claude.name-pattern tools.claude.no-combinators
-//	tools.claude.first-page (W)
-//	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches
-//	oauth.as-metadata oauth.as-metadata.issuer-matches oauth.as-metadata.pkce-s256
-//	oauth.dcr oauth.authorize oauth.authorize.state oauth.token
+//	tools.input-schema.properties-object tools.input-schema.valid
+//	tools.output-schema.type-object tools.output-schema.valid
+//	tools.null-fields tools.call tools.call.structured-content
+//
+// # Client profiles
+//
+// config.Oracle.Profile lists the clients to judge as (spec is always
+// judged): claude, gemini, openai, cursor, vscode, or all. Each adds the
+// rules its client publishes, as checks tools.<profile>.<rule> that carry
+// the profile and the client's name (docs/profiles.md lists them with
+// their sources); the verdict fails when a fatal check of any listed
+// profile fails. A client that reads only the first tools/list page
+// (claude) gets a warning tools.<profile>.first-page when there are more.
+//
+//	oauth.www-authenticate (W) oauth.prm oauth.prm.resource-matches oauth.scope (W)
+//	oauth.as-metadata oauth.as-metadata.rfc8414 (W) oauth.as-metadata.issuer-matches
+//	oauth.<profile>.issuer oauth.as-metadata.pkce-s256
+//	oauth.dcr oauth.dcr.nulls (W) oauth.authorize oauth.authorize.state oauth.token
 //	oauth.token.no-store (W) oauth.token.pkce-verified (W) oauth.bearer-accepted
 //	oauth.refresh oauth.refresh.rotation (W)
+//
+// The client_id is, in the order MCP's 2025-11-25 revision gives clients: a
+// pre-registered one (oracle.mcp.oauth.client_id, with client_secret for a
+// confidential client, sent as client_secret_basic unless the metadata
+// lists only client_secret_post), the URL of a Client ID Metadata Document
+// (oracle.mcp.oauth.client_metadata_url) where the server advertises
+// client_id_metadata_document_supported, else one from RFC 7591
+// registration. The scope is the configured one, else the challenge's,
+// else every scope the protected-resource metadata lists. The issuer must
+// equal the authorization server's URL exactly; a difference of a trailing
+// slash alone is as severe as each judged profile's client makes it (fatal
+// for the spec). What the flow tolerates (OpenID discovery without an RFC
+// 8414 document, null members in a registration response) is a warning.
 //
 // With several protocol versions, details of the per-version checks start
 // with "protocol V: ". Tokens, codes and client secrets are redacted from
 // every detail (see [Redact]) and never logged.
 type MCP struct {
-	cfg config.Oracle
-	log *slog.Logger
+	cfg      config.Oracle
+	log      *slog.Logger
+	profiles []*profile // from cfg.Profile; spec first
+	strict   bool       // the spec itself is judged (listed, all, or nothing listed), not only clients
+	badCfg   error      // a setting Check cannot work with
 
 	// RequestTimeout bounds each HTTP request; 0 = 15s.
 	RequestTimeout time.Duration
@@ -99,9 +127,6 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
-	if c.Profile == "" {
-		c.Profile = "spec"
-	}
 	if len(c.MCP.ProtocolVersions) == 0 {
 		c.MCP.ProtocolVersions = []string{"2025-06-18"}
 	}
@@ -114,7 +139,9 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &MCP{cfg: c, log: log}
+	ps, err := resolveProfiles(c.Profile)
+	strict := len(c.Profile) == 0 || slices.Contains(c.Profile, "spec") || slices.Contains(c.Profile, "all")
+	return &MCP{cfg: c, log: log, profiles: ps, strict: strict, badCfg: err}
 }
 
 // errUnreachable marks a target with nothing listening: the oracle could not
@@ -124,6 +151,9 @@ var errUnreachable = errors.New("nothing is listening")
 // Check runs the handshake (and the OAuth flow when needed) and returns every
 // check made. It returns an error only when the server cannot be reached.
 func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
+	if m.badCfg != nil {
+		return nil, m.badCfg
+	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	endpoint, err := joinURL(t.BaseURL, m.cfg.Path)
@@ -206,6 +236,7 @@ func (m *MCP) newRun(endpoint string) *run {
 			secrets = append(secrets, v, strings.TrimPrefix(v, "Bearer "))
 		}
 	}
+	secrets = append(secrets, m.cfg.MCP.OAuth.ClientSecret)
 	return &run{
 		m:        m,
 		endpoint: endpoint,

@@ -64,7 +64,7 @@ func (r *run) session(ctx context.Context, v string) error {
 	if !ok {
 		return nil
 	}
-	checkTools(&r.rec, tools, r.m.cfg.Profile, r.m.cfg.MCP.ToolPrefix)
+	checkTools(&r.rec, tools, r.m.profiles, clientNames{toolPrefix: r.m.cfg.MCP.ToolPrefix, server: r.m.cfg.MCP.ServerName})
 	r.callTools(ctx, s, tools)
 	return nil
 }
@@ -196,8 +196,9 @@ func (r *run) initialized(ctx context.Context, s *mcpSession) bool {
 	return true
 }
 
-// listTools pages through tools/list. The claude profile reads only the
-// first page, as Claude's clients do.
+// listTools pages through tools/list. A profile whose client reads only the
+// first page gets a warning when there are more: the later tools are
+// invisible to it.
 func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 	maxPages := r.m.MaxPages
 	if maxPages == 0 {
@@ -208,7 +209,7 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		cursor  string
 		seen    = map[string]bool{}
 		pages   int
-		claude  = r.m.cfg.Profile == "claude"
+		first   int // tools on the first page
 		pageErr string
 	)
 	for {
@@ -234,6 +235,9 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 			return nil, false
 		}
 		pages++
+		if pages == 1 {
+			first = len(tools)
+		}
 		all = append(all, tools...)
 		next, present := res["nextCursor"]
 		if !present {
@@ -246,10 +250,6 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		}
 		if nc == "" {
 			break // clients stop at an empty cursor, as at an absent one
-		}
-		if claude {
-			r.rec.add("tools.claude.first-page", Warning, false, specClaude, "tools/list has more pages (nextCursor after %d tools): Claude's clients read only the first page, so later tools are invisible", len(tools))
-			break
 		}
 		if seen[nc] {
 			pageErr = fmt.Sprintf("page %d: nextCursor %q was already returned: the pages loop", pages, nc)
@@ -265,19 +265,26 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 	r.rec.add("tools.list", Fatal, true, specListTools, "%d tools on %d page(s)", len(all), pages)
 	if pageErr != "" {
 		r.rec.add("tools.pagination", Fatal, false, specPagination, "%s", pageErr)
-	} else if !claude {
+	} else {
 		r.rec.add("tools.pagination", Fatal, true, specPagination, "%d page(s), no cursor repeated", pages)
+	}
+	for _, p := range r.m.profiles {
+		if p.firstPage {
+			r.rec.add("tools."+p.id+".first-page", Warning, pages == 1, specClaude, "%d tools on the first page of %d: %s reads only the first page, so later tools are invisible to it", first, len(all), p.client)
+			r.rec.checks[len(r.rec.checks)-1].Profile = p.id
+			r.rec.checks[len(r.rec.checks)-1].Client = p.client
+		}
 	}
 	return all, pageErr == ""
 }
 
 // callTools makes the configured tools/call requests.
 func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
-	listed := map[string]bool{}
+	listed := map[string]map[string]any{}
 	for _, t := range tools {
 		if obj, ok := t.(map[string]any); ok {
 			if n, ok := obj["name"].(string); ok {
-				listed[n] = true
+				listed[n] = obj
 			}
 		}
 	}
@@ -286,7 +293,7 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 		if args == nil {
 			args = map[string]any{}
 		}
-		if !listed[c.Name] {
+		if listed[c.Name] == nil {
 			r.rec.add("tools.call", Fatal, false, specCallTools, "tool %q is not in tools/list, so no client can call it", c.Name)
 			continue
 		}
@@ -312,7 +319,32 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 			continue
 		}
 		r.rec.add("tools.call", Fatal, true, specCallTools, "tools/call %q succeeded", c.Name)
+		if out, ok := listed[c.Name]["outputSchema"].(map[string]any); ok {
+			r.structured(c.Name, out, res)
+		}
 	}
+}
+
+// structured checks the result of a tool that declares an outputSchema: the
+// spec requires structured content that conforms to it, and the TypeScript
+// SDK's client, which many clients are built on, refuses the call without it.
+func (r *run) structured(name string, schema, res map[string]any) {
+	const id = "tools.call.structured-content"
+	sc := res["structuredContent"]
+	if _, isObj := sc.(map[string]any); !isObj {
+		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: the tool declares an outputSchema, structuredContent is %s, want an object (the TypeScript SDK's client answers \"has an output schema but did not return structured content\")", name, kindAt(res, "structuredContent"))
+		return
+	}
+	sch, err := compileSchema(schema)
+	if err != nil {
+		r.rec.skip(id, Fatal, specStructured, "tools/call %q: outputSchema does not compile, so structuredContent cannot be judged", name)
+		return
+	}
+	if err := sch.Validate(sc); err != nil {
+		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: structuredContent does not conform to the outputSchema: %s", name, oneLine(err.Error()))
+		return
+	}
+	r.rec.add(id, Fatal, true, specStructured, "tools/call %q: structuredContent conforms to the outputSchema", name)
 }
 
 // visibleASCII reports whether s is non-empty and only 0x21–0x7E, the

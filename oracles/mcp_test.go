@@ -24,13 +24,17 @@ func oracleConfig() config.Oracle {
 	return config.Oracle{
 		Kind:    "mcp",
 		Path:    "/mcp",
-		Profile: "spec",
+		Profile: []string{"spec"},
 		Timeout: 30 * time.Second,
 		MCP:     config.MCP{OAuth: config.OAuth{Consent: map[string]string{"user": "alice"}}},
 	}
 }
 
-func claude(c *config.Oracle) { c.Profile = "claude" }
+func claude(c *config.Oracle) { c.Profile = []string{"claude"} }
+
+func callSearch(c *config.Oracle) {
+	c.MCP.Calls = []config.ToolCall{{Name: "search", Arguments: map[string]any{"query": "q"}}}
+}
 
 // serve starts the fixture on 127.0.0.1 and returns it with its target.
 func serve(t *testing.T, opts mcpserver.Options) (*mcpserver.Server, oracles.Target) {
@@ -96,7 +100,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "healthy oauth forced", opts: mcpserver.Options{OAuth: true}, cfg: func(c *config.Oracle) { c.MCP.OAuth.Enabled = true }},
 		{name: "healthy oauth, metadata at the root", opts: mcpserver.Options{OAuth: true, RootMetadataOnly: true}},
 		{name: "healthy oauth, scope from the challenge", opts: mcpserver.Options{OAuth: true, Scope: "mcp:tools"}},
-		{name: "healthy oauth, OpenID discovery", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}},
+		{name: "oauth, OpenID discovery tolerated with a warning", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}, fail: "oauth.as-metadata.rfc8414", sev: oracles.Warning},
 		{name: "dotted name is fine for the spec", opts: mcpserver.Options{DottedName: true}},
 		{name: "oneOf is fine for the spec", opts: mcpserver.Options{TopLevelOneOf: true}},
 
@@ -108,7 +112,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "output schema array", opts: mcpserver.Options{OutputSchemaArray: true}, fail: "tools.output-schema.type-object", sev: oracles.Fatal},
 		{name: "dotted name claude", opts: mcpserver.Options{DottedName: true}, cfg: claude, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
 		{name: "long name over the prefix budget", opts: mcpserver.Options{LongName: true}, cfg: func(c *config.Oracle) {
-			c.Profile, c.MCP.ToolPrefix = "claude", "mcp__fixture__"
+			c.Profile, c.MCP.ToolPrefix = []string{"claude"}, "mcp__fixture__"
 		}, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
 		{name: "oneOf claude", opts: mcpserver.Options{TopLevelOneOf: true}, cfg: claude, fail: "tools.claude.no-combinators", sev: oracles.Fatal},
 		{name: "claude reads one page", opts: mcpserver.Options{PageSize: 2}, cfg: claude, fail: "tools.claude.first-page", sev: oracles.Warning},
@@ -116,6 +120,9 @@ func TestMCPFixture(t *testing.T) {
 		{name: "tools/call isError", opts: mcpserver.Options{ToolCallError: true}, cfg: func(c *config.Oracle) {
 			c.MCP.Calls = []config.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
 		}, fail: "tools.call", sev: oracles.Fatal},
+		{name: "healthy tools/call with structured content", cfg: callSearch},
+		{name: "tools/call without structured content", opts: mcpserver.Options{NoStructuredContent: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
+		{name: "tools/call with structured content the schema refuses", opts: mcpserver.Options{WrongStructured: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
 		{name: "tools/call of an unlisted tool", cfg: func(c *config.Oracle) {
 			c.MCP.Calls = []config.ToolCall{{Name: "gone"}}
 		}, fail: "tools.call", sev: oracles.Fatal},

@@ -2,7 +2,9 @@ package oracles
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -15,6 +17,7 @@ type toolProblems struct {
 	sev      Severity
 	pass     string
 	bad      []string
+	profile  *profile // nil for the spec-level checks every profile makes
 }
 
 func (p *toolProblems) addf(format string, args ...any) {
@@ -25,32 +28,37 @@ func (p *toolProblems) record(rc *recorder) {
 	const shown = 5
 	if len(p.bad) == 0 {
 		rc.add(p.id, p.sev, true, p.spec, "%s", p.pass)
-		return
+	} else {
+		detail := strings.Join(p.bad[:min(len(p.bad), shown)], "; ")
+		if len(p.bad) > shown {
+			detail += fmt.Sprintf("; and %d more", len(p.bad)-shown)
+		}
+		rc.add(p.id, p.sev, false, p.spec, "%s", detail)
 	}
-	detail := strings.Join(p.bad[:min(len(p.bad), shown)], "; ")
-	if len(p.bad) > shown {
-		detail += fmt.Sprintf("; and %d more", len(p.bad)-shown)
+	if p.profile != nil {
+		rc.checks[len(rc.checks)-1].Profile = p.profile.id
+		rc.checks[len(rc.checks)-1].Client = p.profile.client
 	}
-	rc.add(p.id, p.sev, false, p.spec, "%s", detail)
 }
 
 // checkTools records the per-tool checks over the whole list. Each check id
 // appears once, naming every tool that fails it, so the verdict says exactly
-// which rule a list breaks. profile "claude" adds what Claude's clients
-// enforce, with prefix the string they prepend to each name.
-func checkTools(rc *recorder, tools []any, profile, prefix string) {
+// which rule a list breaks. Every profile in ps adds the rules of its
+// client, with names the names clients build tool names from.
+func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 	var (
 		name     = &toolProblems{id: "tools.name", sev: Fatal, spec: specTools, pass: "every tool has a non-empty string name"}
 		unique   = &toolProblems{id: "tools.names-unique", sev: Fatal, spec: specTools, pass: "tool names are unique"}
 		present  = &toolProblems{id: "tools.input-schema.present", sev: Fatal, spec: specTools, pass: "every tool has an inputSchema object"}
 		typ      = &toolProblems{id: "tools.input-schema.type-object", sev: Fatal, spec: specTools, pass: `every inputSchema has type "object"`}
 		props    = &toolProblems{id: "tools.input-schema.properties-object", sev: Fatal, spec: specTools, pass: "every inputSchema.properties is an object"}
+		inValid  = &toolProblems{id: "tools.input-schema.valid", sev: Fatal, spec: specSchemaDialect, pass: "every inputSchema compiles as JSON Schema"}
 		output   = &toolProblems{id: "tools.output-schema.type-object", sev: Fatal, spec: specTools, pass: `every outputSchema has type "object"`}
+		outValid = &toolProblems{id: "tools.output-schema.valid", sev: Fatal, spec: specSchemaDialect, pass: "every outputSchema compiles as JSON Schema"}
 		nulls    = &toolProblems{id: "tools.null-fields", sev: Fatal, spec: specTools, pass: "no null where a string or object is wanted"}
-		cName    = &toolProblems{id: "tools.claude.name-pattern", sev: Fatal, spec: specClaude, pass: fmt.Sprintf("every name matches ^[a-zA-Z0-9_-]{1,64}$ with prefix %q", prefix)}
-		cCombine = &toolProblems{id: "tools.claude.no-combinators", sev: Fatal, spec: specClaude, pass: "no inputSchema has a top-level oneOf, anyOf or allOf"}
 	)
 	seen := map[string]int{}
+	var views []*toolView
 	for i, t := range tools {
 		obj, ok := t.(map[string]any)
 		if !ok {
@@ -60,15 +68,13 @@ func checkTools(rc *recorder, tools []any, profile, prefix string) {
 		n, ok := obj["name"].(string)
 		label := fmt.Sprintf("tool %q", n)
 		if !ok || n == "" {
+			n = ""
 			label = fmt.Sprintf("tools[%d]", i)
 			name.addf("%s: name is %s, want a non-empty string", label, kindAt(obj, "name"))
 		} else {
 			seen[n]++
 			if seen[n] == 2 {
 				unique.addf("%s is listed more than once", label)
-			}
-			if profile == "claude" && !claudeName.MatchString(prefix+n) {
-				cName.addf("%s: %q (%d characters with the prefix) does not match ^[a-zA-Z0-9_-]{1,64}$", label, prefix+n, len(prefix)+len(n))
 			}
 		}
 		for _, k := range []string{"title", "description"} {
@@ -86,29 +92,32 @@ func checkTools(rc *recorder, tools []any, profile, prefix string) {
 		if !ok {
 			present.addf("%s: inputSchema is %s, want an object", label, kindAt(obj, "inputSchema"))
 		} else {
+			// A schema that fails a shape check is reported there, in
+			// plainer words than the compiler's.
+			shaped := true
 			if in["type"] != "object" {
 				typ.addf(`%s: inputSchema.type is %s, want "object"`, label, kindAt(in, "type"))
+				shaped = false
 			}
 			if p, ok := in["properties"]; ok {
 				if pm, isObj := p.(map[string]any); !isObj {
 					props.addf("%s: inputSchema.properties is %s, want an object", label, kindOf(p))
+					shaped = false
 				} else {
-					for pn, pv := range pm {
-						if pv == nil {
+					for _, pn := range slices.Sorted(maps.Keys(pm)) {
+						if pm[pn] == nil {
 							nulls.addf("%s: inputSchema.properties.%s is null, want a schema object", label, pn)
+							shaped = false
 						}
 					}
 				}
 			}
 			if v, ok := in["required"]; ok && v == nil {
 				nulls.addf("%s: inputSchema.required is null, want an array or absent", label)
+				shaped = false
 			}
-			if profile == "claude" {
-				for _, k := range []string{"oneOf", "anyOf", "allOf"} {
-					if _, ok := in[k]; ok {
-						cCombine.addf("%s: inputSchema has a top-level %s, which Claude's API rejects", label, k)
-					}
-				}
+			if _, err := compileSchema(in); shaped && err != nil {
+				inValid.addf("%s: inputSchema does not compile: %s", label, oneLine(err.Error()))
 			}
 		}
 		if v, ok := obj["outputSchema"]; ok && v != nil {
@@ -118,16 +127,31 @@ func checkTools(rc *recorder, tools []any, profile, prefix string) {
 				output.addf("%s: outputSchema is %s, want an object", label, kindOf(v))
 			case out["type"] != "object":
 				output.addf(`%s: outputSchema.type is %s, want "object"`, label, kindAt(out, "type"))
+			default:
+				if _, err := compileSchema(out); err != nil {
+					outValid.addf("%s: outputSchema does not compile: %s", label, oneLine(err.Error()))
+				}
 			}
 		}
+		views = append(views, &toolView{label: label, name: n, obj: obj, in: in, names: names})
 	}
 	rc.add("tools.nonempty", Warning, len(tools) > 0, specListTools, "tools/list returned %d tools", len(tools))
-	for _, p := range []*toolProblems{name, unique, present, typ, props, output, nulls} {
+	for _, p := range []*toolProblems{name, unique, present, typ, props, inValid, output, outValid, nulls} {
 		p.record(rc)
 	}
-	if profile == "claude" {
-		cName.record(rc)
-		cCombine.record(rc)
+	for _, p := range ps {
+		for _, r := range p.rules {
+			tp := &toolProblems{id: r.id, sev: r.sev, spec: r.spec, pass: r.pass, profile: p}
+			if r.list != nil {
+				r.list(tools, tp.addf)
+			}
+			if r.tool != nil {
+				for _, v := range views {
+					r.tool(v, tp.addf)
+				}
+			}
+			tp.record(rc)
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ func TestCheckTools(t *testing.T) {
 		{"outputSchema []", `[{"name":"a","inputSchema":{"type":"object"},"outputSchema":[]}]`, "spec", "", "tools.output-schema.type-object", "outputSchema is [] (a JSON array)"},
 		{"name exactly at the budget", `[{"name":"` + strings.Repeat("x", 60) + `","inputSchema":{"type":"object"}}]`, "claude", "mcp_", "", ""},
 		{"name one over the budget", `[{"name":"` + strings.Repeat("x", 61) + `","inputSchema":{"type":"object"}}]`, "claude", "mcp_", "tools.claude.name-pattern", "(65 characters with the prefix)"},
-		{"anyOf", `[{"name":"a","inputSchema":{"type":"object","anyOf":[]}}]`, "claude", "", "tools.claude.no-combinators", "top-level anyOf"},
+		{"anyOf", `[{"name":"a","inputSchema":{"type":"object","anyOf":[{"required":["a"]}]}}]`, "claude", "", "tools.claude.no-combinators", "top-level anyOf"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,8 +39,12 @@ func TestCheckTools(t *testing.T) {
 			if err := dec.Decode(&tools); err != nil {
 				t.Fatal(err)
 			}
+			ps, err := resolveProfiles([]string{tc.profile})
+			if err != nil {
+				t.Fatal(err)
+			}
 			var rc recorder
-			checkTools(&rc, tools, tc.profile, tc.prefix)
+			checkTools(&rc, tools, ps, clientNames{toolPrefix: tc.prefix})
 			var failed []Check
 			for _, c := range rc.checks {
 				if c.Status == Fail {
@@ -58,8 +62,9 @@ func TestCheckTools(t *testing.T) {
 }
 
 // FuzzConsider feeds arbitrary bodies to the JSON-RPC response picker and
-// arbitrary tool lists to the tool checks: nothing panics, a match has the
-// request's id, and every tool check is recorded exactly once.
+// arbitrary tool lists to the tool checks of every profile: nothing panics,
+// a match has the request's id, and every tool check is recorded exactly
+// once.
 func FuzzConsider(f *testing.F) {
 	f.Add(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a","inputSchema":{"type":"object","properties":[]}}]}}`)
 	f.Add(`[{"jsonrpc":"2.0","method":"x","id":1},{"id":1.0,"result":null}]`)
@@ -83,8 +88,13 @@ func FuzzConsider(f *testing.F) {
 				tools, _ = res["tools"].([]any)
 			}
 		}
+		ps, _ := resolveProfiles([]string{"all"})
+		want := 10
+		for _, p := range ps {
+			want += len(p.rules)
+		}
 		var rc recorder
-		checkTools(&rc, tools, "claude", "p_")
+		checkTools(&rc, tools, ps, clientNames{toolPrefix: "p_", server: "s"})
 		seen := map[string]bool{}
 		for _, c := range rc.checks {
 			if seen[c.ID] {
@@ -92,8 +102,8 @@ func FuzzConsider(f *testing.F) {
 			}
 			seen[c.ID] = true
 		}
-		if len(seen) != 10 {
-			t.Fatalf("%d checks recorded, want 10", len(seen))
+		if len(seen) != want {
+			t.Fatalf("%d checks recorded, want %d", len(seen), want)
 		}
 	})
 }

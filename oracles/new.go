@@ -13,7 +13,11 @@ import (
 func New(c config.Oracle, log *slog.Logger) (Oracle, error) {
 	switch c.Kind {
 	case "mcp":
-		return NewMCP(c, log), nil
+		m := NewMCP(c, log)
+		if m.badCfg != nil {
+			return nil, m.badCfg
+		}
+		return m, nil
 	case "http":
 		h := NewHTTP(c, log)
 		if _, err := h.compile(); err != nil {

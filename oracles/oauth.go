@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -28,6 +29,9 @@ const (
 	specRFC8414Iss   = "RFC 8414 §3.3 (issuer must be identical to the issuer identifier)"
 	specPKCE         = "https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization#authorization-code-protection (RFC 7636 S256)"
 	specDCR          = "RFC 7591 §3 (dynamic client registration)"
+	specClientReg    = "https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#client-registration-approaches"
+	specScopes       = "https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-selection-strategy"
+	specClientAuth   = "RFC 6749 §2.3.1 (client password: client_secret_basic, client_secret_post)"
 	specAuthorize    = "OAuth 2.1 draft §4.1 (authorization code grant); RFC 8707 (resource)"
 	specState        = "OAuth 2.1 draft §7.12 (state must round-trip)"
 	specToken        = "OAuth 2.1 draft §4.1.3 (token request and response)"
@@ -44,12 +48,15 @@ type asMeta struct {
 	TokenEndpoint         string   `json:"token_endpoint"`
 	RegistrationEndpoint  string   `json:"registration_endpoint"`
 	CodeChallengeMethods  []string `json:"code_challenge_methods_supported"`
+	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	ClientIDMetadata      bool     `json:"client_id_metadata_document_supported"`
 }
 
 // client is what registration and the token endpoint gave this run.
 type client struct {
 	meta     asMeta
 	clientID string
+	secret   string // "" = a public client
 	refresh  string
 }
 
@@ -140,6 +147,21 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		return nil, nil
 	}
 	r.rec.add("oauth.prm", Fatal, true, specRFC9728, "%s names authorization server %s", prmURL, issuer)
+	if r.scope == "" {
+		// Without a scope in the challenge, clients request every scope the
+		// resource lists (MCP 2025-11-25, scope selection strategy).
+		var scopes []string
+		list, _ := prm["scopes_supported"].([]any)
+		for _, sc := range list {
+			if sc, ok := sc.(string); ok && sc != "" {
+				scopes = append(scopes, sc)
+			}
+		}
+		r.scope = strings.Join(scopes, " ")
+		if r.scope != "" {
+			r.rec.add("oauth.scope", Warning, true, specScopes, "no scope in the challenge; requesting the resource's scopes_supported: %s", r.scope)
+		}
+	}
 	res, _ := prm["resource"].(string)
 	r.rec.add("oauth.prm.resource-matches", Fatal, resourceMatches(res, r.endpoint), specRFC9728Res, "resource is %s, want the server URL %q (or a parent of it)", kindAt(prm, "resource"), r.endpoint)
 
@@ -193,19 +215,77 @@ func (r *run) serverMetadata(ctx context.Context, issuer string) (asMeta, bool, 
 		return meta, false, nil
 	}
 	r.rec.add("oauth.as-metadata", Fatal, true, specRFC8414, "metadata at %s", found)
-	issOK := meta.Issuer == issuer || strings.TrimSuffix(meta.Issuer, "/") == strings.TrimSuffix(issuer, "/")
-	r.rec.add("oauth.as-metadata.issuer-matches", Fatal, issOK, specRFC8414Iss, "issuer is %q, want %q", meta.Issuer, issuer)
+	if found != candidates[0] {
+		r.rec.add("oauth.as-metadata.rfc8414", Warning, false, specRFC8414, "no RFC 8414 document at %s; tolerated: OpenID discovery at %s was used instead", candidates[0], found)
+	}
+	issOK := r.checkIssuer(meta.Issuer, issuer)
 	s256 := slices.Contains(meta.CodeChallengeMethods, "S256")
 	r.rec.add("oauth.as-metadata.pkce-s256", Fatal, s256, specPKCE, "code_challenge_methods_supported is %q, want it to contain \"S256\"", meta.CodeChallengeMethods)
 	return meta, issOK && s256, nil
 }
 
+// checkIssuer compares the metadata's issuer with the authorization
+// server's URL exactly (RFC 8414 §3.3). A difference of a trailing slash
+// alone is judged as each profile's client judges it: fatal for the spec
+// when it is judged, and one check per client with that client's severity.
+// It reports whether the flow can go on.
+func (r *run) checkIssuer(got, want string) bool {
+	const id = "oauth.as-metadata.issuer-matches"
+	switch {
+	case got == want:
+		r.rec.add(id, Fatal, true, specRFC8414Iss, "issuer %q is identical to the authorization server's URL", got)
+		return true
+	case strings.TrimSuffix(got, "/") != strings.TrimSuffix(want, "/"):
+		r.rec.add(id, Fatal, false, specRFC8414Iss, "issuer is %q, want %q (identical strings)", got, want)
+		return false
+	}
+	ok := true
+	for _, p := range r.m.profiles {
+		detail := fmt.Sprintf("issuer is %q, the authorization server's URL %q: they differ only by a trailing slash; %s", got, want, p.issuerSlashWhy)
+		if p.id == "spec" {
+			sev := Warning
+			if r.m.strict {
+				sev, ok = Fatal, false
+			}
+			r.rec.add(id, sev, false, specRFC8414Iss, "%s", detail)
+			continue
+		}
+		r.rec.add("oauth."+p.id+".issuer", p.issuerSlash, false, p.issuerSlashSpec, "%s", detail)
+		r.rec.checks[len(r.rec.checks)-1].Profile = p.id
+		r.rec.checks[len(r.rec.checks)-1].Client = p.client
+		if p.issuerSlash == Fatal {
+			ok = false
+		}
+	}
+	return ok
+}
+
 // register performs RFC 7591 dynamic client registration as a public client
 // with a loopback redirect URI.
+// A pre-registered client (oracle.mcp.oauth.client_id) comes first, then a
+// Client ID Metadata Document where the server supports one, then dynamic
+// registration, the order MCP's 2025-11-25 revision gives clients.
 func (r *run) register(ctx context.Context, cl *client) bool {
 	o := r.m.cfg.MCP.OAuth
-	if cl.meta.RegistrationEndpoint == "" {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "the metadata has no registration_endpoint; clients without a pre-registered id cannot connect")
+	switch {
+	case o.ClientID != "":
+		cl.clientID, cl.secret = o.ClientID, o.ClientSecret
+		kind := "public"
+		if o.ClientSecret != "" {
+			kind = "confidential"
+		}
+		r.rec.skip("oauth.dcr", Fatal, specClientReg, "a pre-registered %s client is configured (oracle.mcp.oauth.client_id %q): no registration", kind, o.ClientID)
+		return true
+	case cl.meta.ClientIDMetadata && o.ClientMetadataURL != "":
+		cl.clientID = o.ClientMetadataURL
+		r.rec.skip("oauth.dcr", Fatal, specClientReg, "the server supports Client ID Metadata Documents: client_id is %s, no registration", o.ClientMetadataURL)
+		return true
+	case cl.meta.RegistrationEndpoint == "":
+		hint := "set oracle.mcp.oauth.client_id to a client registered with the authorization server"
+		if cl.meta.ClientIDMetadata {
+			hint += ", or oracle.mcp.oauth.client_metadata_url (the server supports Client ID Metadata Documents)"
+		}
+		r.rec.add("oauth.dcr", Fatal, false, specDCR, "the metadata has no registration_endpoint, so this client cannot register itself: %s", hint)
 		return false
 	}
 	body := map[string]any{
@@ -235,22 +315,34 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		ClientID     string   `json:"client_id"`
 		ClientSecret string   `json:"client_secret"`
 		RedirectURIs []string `json:"redirect_uris"`
+		AccessToken  string   `json:"registration_access_token"` // RFC 7592: a secret too
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "POST %s answered HTTP %d, want 201: %s", cl.meta.RegistrationEndpoint, resp.StatusCode, snippet(raw))
 		return false
 	}
-	if err := json.Unmarshal(raw, &reg); err != nil || reg.ClientID == "" {
+	var members map[string]any
+	if err := json.Unmarshal(raw, &reg); err != nil || reg.ClientID == "" || json.Unmarshal(raw, &members) != nil {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registration response has no client_id: %s", snippet(raw))
 		return false
 	}
-	r.secrets = append(r.secrets, reg.ClientSecret)
+	r.secrets = append(r.secrets, reg.ClientSecret, reg.AccessToken)
+	var nulls []string
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		if members[k] == nil {
+			nulls = append(nulls, k)
+		}
+	}
+	if len(nulls) > 0 {
+		r.rec.add("oauth.dcr.nulls", Warning, false, specDCR, "the registration response has null members (%s); tolerated, but RFC 7591 §3.2.1 omits absent metadata and schema-validating clients refuse null", strings.Join(nulls, ", "))
+	}
 	if len(reg.RedirectURIs) > 0 && !slices.Contains(reg.RedirectURIs, o.RedirectURI) {
 		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registered redirect_uris %q, want them to contain the loopback %q", reg.RedirectURIs, o.RedirectURI)
 		return false
 	}
 	r.rec.add("oauth.dcr", Fatal, true, specDCR, "registered a public client (token_endpoint_auth_method none) with redirect URI %s", o.RedirectURI)
 	cl.clientID = reg.ClientID
+	cl.secret = reg.ClientSecret
 	return true
 }
 
@@ -378,10 +470,25 @@ type tokenResponse struct {
 
 // tokenRequest posts a form to the token endpoint.
 func (r *run) tokenRequest(ctx context.Context, cl *client, form url.Values) (*http.Response, *tokenResponse, []byte, error) {
-	form.Set("client_id", cl.clientID)
+	// A confidential client authenticates with client_secret_basic, the
+	// default when the metadata lists no method (RFC 8414 §2), else with
+	// client_secret_post.
+	basic := cl.secret != "" && (len(cl.meta.TokenAuthMethods) == 0 || slices.Contains(cl.meta.TokenAuthMethods, "client_secret_basic"))
+	switch {
+	case basic:
+	case cl.secret != "":
+		form.Set("client_id", cl.clientID)
+		form.Set("client_secret", cl.secret)
+	default:
+		form.Set("client_id", cl.clientID)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.meta.TokenEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if basic {
+		// RFC 6749 §2.3.1: both parts form-encoded before Basic.
+		req.SetBasicAuth(url.QueryEscape(cl.clientID), url.QueryEscape(cl.secret))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")

@@ -25,6 +25,10 @@ type Check struct {
 	Status   Status   `json:"status"`
 	Detail   string   `json:"detail"`
 	Spec     string   `json:"spec"`
+	// Profile and Client name the client profile whose rule this is
+	// ("gemini", "Gemini"); empty for the checks every profile makes.
+	Profile string `json:"profile,omitempty"`
+	Client  string `json:"client,omitempty"`
 }
 
 // Verdict is the outcome of one oracle run. Its JSON is the contract of

@@ -97,6 +97,9 @@ func (m *md) culprits() {
 		if ev := c.Evidence; ev != nil {
 			if ev.Check != nil {
 				m.p("**Evidence:** check %s failed: %s", code(ev.Check.ID), text(ev.Check.Detail))
+				if ev.Check.Client != "" {
+					m.p(" (a rule of %s, profile %s)", text(ev.Check.Client), code(ev.Check.Profile))
+				}
 				if s := safeURL(ev.Check.Spec); s != "" {
 					m.p(" ([spec](%s))", s)
 				}
@@ -148,7 +151,15 @@ func (m *md) reproduce() {
 	m.p("\nSee the failing check against a server built from the new lock:\n\n```sh\n")
 	switch r.Question.Oracle {
 	case "mcp":
+		// The profile of the failing rule is the quickest way to see it;
+		// the run's own profiles otherwise.
 		profile := r.Question.Profile
+		for _, c := range r.Culprits {
+			if ch := clientCheck(c); ch != nil && ch.Profile != "" {
+				profile = ch.Profile
+				break
+			}
+		}
 		if profile == "" {
 			profile = "spec"
 		}

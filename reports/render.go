@@ -50,6 +50,11 @@ func Sentence(r *Report) string {
 			parts = append(parts, changeList(c.Changes))
 		}
 		if len(parts) == 1 {
+			if c := clientCheck(r.Culprits[0]); c != nil && strings.HasPrefix(c.ID, "tools.") {
+				return c.Client + " rejects the server's tools because of " + parts[0] + "."
+			} else if c != nil {
+				return c.Client + " cannot use the server because of " + parts[0] + "."
+			}
 			return "The server breaks because of " + parts[0] + "."
 		}
 		return fmt.Sprintf("The server breaks because of %d independent changes: %s.", len(parts), strings.Join(parts, "; and "))
@@ -67,6 +72,15 @@ func Sentence(r *Report) string {
 		return "No changes: the two locks pin the same versions."
 	}
 	return "No verdict."
+}
+
+// clientCheck is the culprit's failing check when it is a client
+// profile's rule: the report then names the client that breaks.
+func clientCheck(c Culprit) *Check {
+	if c.Evidence == nil || c.Evidence.Check == nil || c.Evidence.Check.Client == "" {
+		return nil
+	}
+	return c.Evidence.Check
 }
 
 func changeList(cs []manifests.Change) string {

@@ -37,8 +37,8 @@ type Question struct {
 	LockNew string `json:"lock_new"`
 	Runner  string `json:"runner"`
 	Oracle  string `json:"oracle"`
-	Profile string `json:"profile,omitempty"`
-	Command string `json:"command"` // the bisect command line, secrets redacted
+	Profile string `json:"profile,omitempty"` // mcp: the client profiles, comma-separated as --profile takes them
+	Command string `json:"command"`           // the bisect command line, secrets redacted
 }
 
 // Culprit is one minimal set of units whose application breaks the server.
@@ -60,9 +60,11 @@ type Evidence struct {
 
 // Check is an oracle check as it appears in a report.
 type Check struct {
-	ID     string `json:"id"`
-	Detail string `json:"detail"`
-	Spec   string `json:"spec,omitempty"`
+	ID      string `json:"id"`
+	Detail  string `json:"detail"`
+	Spec    string `json:"spec,omitempty"`
+	Profile string `json:"profile,omitempty"` // the client profile whose rule failed ("gemini"); "" = the spec's
+	Client  string `json:"client,omitempty"`  // that client's name ("Gemini")
 }
 
 // Probe is one candidate built and judged.

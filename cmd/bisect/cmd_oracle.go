@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -33,7 +34,7 @@ type oracleOptions struct {
 func newOracleCmd(g *globals) *cobra.Command {
 	var o oracleOptions
 	cmd := &cobra.Command{
-		Use:   "oracle --url URL [--config FILE] [--profile spec|claude] [--json]",
+		Use:   "oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]",
 		Short: "Judge a running server once with the configured oracle",
 		Long: `oracle runs the oracle of the config (mcp when none is configured) once
 against a server that is already running, prints every check, and exits
@@ -42,9 +43,16 @@ against a server that is already running, prints every check, and exits
 
 --url is the full endpoint: for mcp the MCP endpoint itself, for http the
 {{.BaseURL}} of the steps, for exec BISECT_URL. oracle.path is not joined to
-it. Only the oracle section of the config is used; the runner is not.`,
+it. Only the oracle section of the config is used; the runner is not.
+
+--profile judges the server as the listed clients do (spec, claude, gemini,
+openai, cursor, vscode; spec is always judged): a fatal rule of any of
+them failing fails the verdict, and each check names its client. With
+--profile all the checks print as a matrix, one column per client, ending
+in a row that says which clients can use the server.`,
 		Example: `  bisect oracle --url http://127.0.0.1:8080/mcp
-  bisect oracle --url http://127.0.0.1:8080/mcp --profile claude --json
+  bisect oracle --url http://127.0.0.1:8080/mcp --profile claude,gemini --json
+  bisect oracle --url http://127.0.0.1:8080/mcp --profile all
   bisect oracle --url http://127.0.0.1:8080 --config bisect.yaml   # oracle.kind: http, steps: [...]`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,7 +61,7 @@ it. Only the oracle section of the config is used; the runner is not.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.url, "url", "", "endpoint of the running server, such as http://127.0.0.1:8080/mcp (required unless oracle.kind is exec)")
-	cmd.Flags().String("profile", "", "mcp: spec | claude (default spec)")
+	cmd.Flags().String("profile", "", "mcp: client profiles, comma-separated: spec, claude, gemini, openai, cursor, vscode, or all (default spec)")
 	cmd.Flags().BoolVar(&o.json, "json", false, `print {"verdict", "checks"} as JSON`)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &codeError{code: exitCannotRun, msg: err.Error()}
@@ -91,6 +99,10 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	} else if slices.Contains(cfg.Oracle.Profile, "all") && cfg.Oracle.Kind == "mcp" {
+		if err := printMatrix(g, v); err != nil {
 			return err
 		}
 	} else if err := printVerdict(g, v); err != nil {
@@ -152,6 +164,77 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 	case v.Untestable:
 		line += " (untestable)"
 	case f != nil:
+		line += " (first failing check: " + f.ID + ")"
+	}
+	_, err := fmt.Fprintf(g.stdout, "\n%s\n", line)
+	return err
+}
+
+// printMatrix prints the checks as a check × client matrix: a check every
+// profile makes fills every column, a client's own rule its column only
+// ("·" elsewhere). A check made several times (once per protocol version)
+// shows its worst outcome. The last row says which clients can use the
+// server: no fatal check of theirs failed.
+func printMatrix(g *globals, v *oracles.Verdict) error {
+	clients := oracles.ProfileNames()
+	cell := map[string]map[string]string{} // check id → profile → outcome
+	var ids []string
+	usable := map[string]bool{}
+	for _, p := range clients {
+		usable[p] = true
+	}
+	rank := map[string]int{"": 0, "skip": 1, "pass": 2, "warn": 3, "FAIL": 4}
+	for _, c := range v.Checks {
+		if cell[c.ID] == nil {
+			cell[c.ID] = map[string]string{}
+			ids = append(ids, c.ID)
+		}
+		out := string(c.Status)
+		if c.Status == oracles.Fail {
+			out = "warn"
+			if c.Severity == oracles.Fatal {
+				out = "FAIL"
+			}
+		}
+		for _, p := range clients {
+			if c.Profile != "" && c.Profile != p {
+				continue
+			}
+			if rank[out] > rank[cell[c.ID][p]] {
+				cell[c.ID][p] = out
+			}
+			if out == "FAIL" {
+				usable[p] = false
+			}
+		}
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "CHECK\t%s\n", strings.ToUpper(strings.Join(clients, "\t")))
+	for _, id := range ids {
+		row := []string{id}
+		for _, p := range clients {
+			out := cell[id][p]
+			if out == "" {
+				out = "·"
+			}
+			row = append(row, out)
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	row := []string{"usable"}
+	for _, p := range clients {
+		answer := "yes"
+		if !usable[p] {
+			answer = "NO"
+		}
+		row = append(row, answer)
+	}
+	fmt.Fprintln(tw, strings.Join(row, "\t"))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	line := "verdict: " + v.Verdict
+	if f := v.Failed(); f != nil {
 		line += " (first failing check: " + f.ID + ")"
 	}
 	_, err := fmt.Fprintf(g.stdout, "\n%s\n", line)

@@ -99,6 +99,8 @@ func TestOracleCommand(t *testing.T) {
 	t.Cleanup(mcpDotted.Close)
 	mcpEmptyProps := httptest.NewServer(mcpserver.New(mcpserver.Options{PropertiesArray: true}))
 	t.Cleanup(mcpEmptyProps.Close)
+	mcpTypeList := httptest.NewServer(mcpserver.New(mcpserver.Options{NullableArrayType: true}))
+	t.Cleanup(mcpTypeList.Close)
 
 	tests := []struct {
 		name           string
@@ -120,7 +122,7 @@ func TestOracleCommand(t *testing.T) {
 		{name: "invalid step", args: []string{"oracle", "--url", healthy.URL, "--config", writeConfig(t, "oracle: {kind: http, steps: [{url: x, capture: {a: 'cookie:b'}}]}\n")}, code: 2,
 			stderr: []string{`oracle.steps[0].capture.a`}},
 		{name: "bad profile flag", args: []string{"oracle", "--url", mcpHealthy.URL + "/mcp", "--profile", "strict"}, code: 2,
-			stderr: []string{`oracle.profile: "strict" is not spec or claude`}},
+			stderr: []string{`oracle.profile: "strict" is not a profile (spec, claude, gemini, openai, cursor, vscode, or all)`}},
 		{name: "exec sees the url unjoined", args: []string{"oracle", "--url", healthy.URL + "/x", "--config",
 			writeConfig(t, "oracle:\n  kind: exec\n  path: /mcp\n  command: test \"$BISECT_URL\" = \"$EXPECTED_URL\"\n")}, code: 0,
 			stdout: []string{"exec.exit  fatal     pass    exit 0", "verdict: pass"}},
@@ -134,6 +136,17 @@ func TestOracleCommand(t *testing.T) {
 		{name: "mcp spec accepts a dotted name", args: []string{"oracle", "--url", mcpDotted.URL + "/mcp"}, code: 0, stdout: []string{"verdict: pass"}},
 		{name: "mcp claude rejects a dotted name", args: []string{"oracle", "--url", mcpDotted.URL + "/mcp", "--profile", "claude"}, code: 1,
 			stdout: []string{"files.read", "verdict: fail"}},
+		{name: "mcp a profile list as one flag", args: []string{"oracle", "--url", mcpTypeList.URL + "/mcp", "--profile", "claude,gemini"}, code: 1,
+			stdout: []string{"tools.claude.name-pattern", "fatal     fail    tool \"search\": inputSchema.properties.tags.type is [\"null\",\"array\"]", "verdict: fail (first failing check: tools.gemini.type-single)"}},
+		{name: "mcp a profile list in the config", args: []string{"oracle", "--url", mcpTypeList.URL + "/mcp", "--config", writeConfig(t, "oracle: {profile: [claude, gemini]}\n")}, code: 1,
+			stdout: []string{"verdict: fail (first failing check: tools.gemini.type-single)"}},
+		{name: "mcp one profile in the config", args: []string{"oracle", "--url", mcpTypeList.URL + "/mcp", "--config", writeConfig(t, "oracle: {profile: claude}\n")}, code: 0,
+			stdout: []string{"tools.claude.name-pattern", "verdict: pass"}},
+		{name: "mcp the client matrix", args: []string{"oracle", "--url", mcpTypeList.URL + "/mcp", "--profile", "all"}, code: 1,
+			stdout: []string{"CHECK", "SPEC  CLAUDE  GEMINI  OPENAI  CURSOR  VSCODE",
+				"tools.gemini.type-single              ·     ·       FAIL    ·       ·       ·",
+				"tools.openai.strict                   ·     ·       ·       warn    ·       ·",
+				"usable                                yes   yes     NO      yes     yes     yes", "verdict: fail"}},
 		{name: "mcp empty properties array", args: []string{"oracle", "--url", mcpEmptyProps.URL + "/mcp"}, code: 1, stdout: []string{"verdict: fail"}},
 	}
 	t.Setenv("EXPECTED_URL", healthy.URL+"/x")

@@ -17,7 +17,7 @@
 //	              [--resume JOURNAL] [--report-md FILE] [--report-json FILE] [--keep]
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
 //	              [--build-failure untestable|bad]
-//	bisect oracle --url URL [--config FILE] [--profile spec|claude] [--json]
+//	bisect oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]
 //	bisect clean  [--all] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //

@@ -44,7 +44,7 @@ script or any command), and names the smallest set of package changes that
 breaks it.`,
 		Example: `  bisect diff --lock-old main:composer.lock --lock-new composer.lock
   bisect run --lock-old old/go.mod --lock-new go.mod --config bisect.yaml
-  bisect oracle --url http://127.0.0.1:8080/mcp --profile claude`,
+  bisect oracle --url http://127.0.0.1:8080/mcp --profile claude,gemini`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

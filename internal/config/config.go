@@ -62,7 +62,7 @@ type Ready struct {
 type Oracle struct {
 	Kind                string        `mapstructure:"kind"`    // mcp | http | exec
 	Path                string        `mapstructure:"path"`    // joined to the candidate's base URL
-	Profile             string        `mapstructure:"profile"` // mcp: spec | claude
+	Profile             []string      `mapstructure:"profile"` // mcp: client profiles (spec, claude, gemini, openai, cursor, vscode, all); a YAML list or one comma-separated string
 	Timeout             time.Duration `mapstructure:"timeout"` // whole check; unset = 60s; must be positive
 	MCP                 MCP           `mapstructure:"mcp"`
 	Steps               []Step        `mapstructure:"steps"`                 // http
@@ -74,7 +74,8 @@ type Oracle struct {
 type MCP struct {
 	ProtocolVersions []string          `mapstructure:"protocol_versions"` // "" = [2025-06-18]
 	Calls            []ToolCall        `mapstructure:"calls"`             // tools/call after tools/list
-	ToolPrefix       string            `mapstructure:"tool_prefix"`       // claude profile: prefix the client adds to names
+	ToolPrefix       string            `mapstructure:"tool_prefix"`       // claude profile: prefix the client adds to names; "" = mcp__<server_name>__ when server_name is set
+	ServerName       string            `mapstructure:"server_name"`       // the name users give the server in their client's configuration (claude, cursor and vscode prefix tool names with it)
 	OAuth            OAuth             `mapstructure:"oauth"`
 	Headers          map[string]string `mapstructure:"headers"` // sent with every request
 }
@@ -92,6 +93,16 @@ type OAuth struct {
 	Scope       string            `mapstructure:"scope"`
 	Consent     map[string]string `mapstructure:"consent"` // form fields submitted on the consent page
 	ClientName  string            `mapstructure:"client_name"`
+	// A pre-registered client: used instead of dynamic registration when
+	// set. ClientSecret is a secret (redacted everywhere); "" = a public
+	// client.
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret"`
+	// ClientMetadataURL is the https URL of this client's Client ID
+	// Metadata Document, used as client_id when the authorization server
+	// advertises client_id_metadata_document_supported (and no client_id
+	// is set).
+	ClientMetadataURL string `mapstructure:"client_metadata_url"`
 }
 
 // Step is one request of the http oracle.
@@ -124,14 +135,6 @@ func (o *Oracle) Validate() error {
 	case "mcp", "http", "exec":
 	default:
 		return keyErr("oracle.kind", "%q is not mcp, http or exec", o.Kind)
-	}
-	switch o.Profile {
-	case "spec", "claude":
-	default:
-		return keyErr("oracle.profile", "%q is not spec or claude", o.Profile)
-	}
-	if o.Timeout <= 0 {
-		return keyErr("oracle.timeout", "%s is not a positive duration (how long one check may take, for example 60s)", o.Timeout)
 	}
 	if o.Kind == "exec" && o.Command == "" {
 		return keyErr("oracle.command", "the exec oracle needs a command")
@@ -213,8 +216,8 @@ func (c *Config) Defaults(set func(key string) bool) {
 	if c.Oracle.Kind == "" {
 		c.Oracle.Kind = "mcp"
 	}
-	if c.Oracle.Profile == "" {
-		c.Oracle.Profile = "spec"
+	if len(c.Oracle.Profile) == 0 {
+		c.Oracle.Profile = []string{"spec"}
 	}
 	if c.Oracle.Timeout == 0 && unset("oracle.timeout") {
 		c.Oracle.Timeout = 60 * time.Second

@@ -305,7 +305,7 @@ func engineRetries(n int) int {
 
 func profile(cfg *config.Config) string {
 	if cfg.Oracle.Kind == "mcp" {
-		return cfg.Oracle.Profile
+		return strings.Join(cfg.Oracle.Profile, ",")
 	}
 	return ""
 }
@@ -488,7 +488,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	}
 	for _, ch := range v.Checks {
 		if ch.Severity == oracles.Fatal && ch.Status == oracles.Fail {
-			data.Failures = append(data.Failures, reports.Check{ID: ch.ID, Detail: ch.Detail, Spec: ch.Spec})
+			data.Failures = append(data.Failures, reports.Check{ID: ch.ID, Detail: ch.Detail, Spec: ch.Spec, Profile: ch.Profile, Client: ch.Client})
 		}
 	}
 	if f := v.Failed(); f != nil {
