@@ -136,6 +136,9 @@ func (o *Oracle) Validate() error {
 	default:
 		return keyErr("oracle.kind", "%q is not mcp, http or exec", o.Kind)
 	}
+	if o.Timeout <= 0 {
+		return keyErr("oracle.timeout", "%s is not a positive duration (how long one check may take, for example 60s)", o.Timeout)
+	}
 	if o.Kind == "exec" && o.Command == "" {
 		return keyErr("oracle.command", "the exec oracle needs a command")
 	}
