@@ -164,6 +164,13 @@ type Snapshot struct {
 	Dir   string            // directory of the lock file on disk; empty for REV:PATH
 	Path  string            // path of the lock file within the project (for REV:PATH the PATH part)
 	Files map[string][]byte // base name → content (e.g. "composer.lock", "composer.json")
+	// ReadFile reads another file of the same state of the project, by a
+	// slash-separated path relative to the lock's directory: from disk for
+	// a file reference, from the same revision for REV:PATH (an ecosystem
+	// whose lock points at files in the tree, such as Go's in-tree modules
+	// behind directory replaces). Nil when nothing else can be read; the
+	// error wraps fs.ErrNotExist when the file is absent.
+	ReadFile func(rel string) ([]byte, error)
 }
 
 // Lock returns the lock file's base name.
