@@ -37,6 +37,10 @@ type Change struct {
 	// Source is the package's repository URL where the lock records it
 	// (composer source.url); "" when unknown. Reports link to it.
 	Source string `json:"source,omitempty"`
+	// Inert says why a change is listed but never searched: it changes
+	// nothing the build sees (a Go exclude of a version nothing requires).
+	// Candidates keep it at its old state; "" for every searched change.
+	Inert string `json:"inert,omitempty"`
 }
 
 // Unit is a group of changes that can only be applied together.

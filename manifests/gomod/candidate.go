@@ -86,12 +86,17 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 	f.SetRequireSeparateIndirect(list)
 	f.SortBlocks()
 	f.Cleanup()
-	gomod := modfile.Format(f.Syntax)
-
-	return &manifests.Candidate{
-		Applied: ids,
-		Files:   map[string][]byte{"go.mod": gomod, "go.sum": unionSum(s.old.sum, s.new.sum)},
-	}, nil
+	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": unionSum(s.old.sum, s.new.sum)}
+	for _, c := range s.changes {
+		if c.what == inTreeChange {
+			side := c.inTree[0]
+			if on[c.Package] {
+				side = c.inTree[1]
+			}
+			files[side.rel+"/go.mod"] = side.data
+		}
+	}
+	return &manifests.Candidate{Applied: ids, Files: files}, nil
 }
 
 // apply moves one change of f (and of the requirement list reqs) to its new

@@ -21,13 +21,16 @@ import (
 
 // forces derives the coupling between changes from the go.mod files of the
 // old and new versions of every changed module, the way minimal version
-// selection (MVS) would see a candidate.
+// selection (MVS) would see a candidate, and from the rules the go command
+// applies to go.mod itself. It also returns the changes that change no
+// selection at all (package → why), which are listed but not searched.
 //
 // In a candidate each changed module m sits at v(m), its old or its new
 // version, and MVS selects max over every requirement on m. The candidate
 // is what it claims to be only if no module's go.mod requires m above v(m).
 // Modules that did not change require the same versions in old and new, and
-// both locks are consistent, so only changed modules r matter:
+// both locks are consistent, so only the go.mod files that move matter (a
+// changed module's, an in-tree module's, a replacement's):
 //
 //   - new r requires p above old p: applying r (taking r new) needs p
 //     applied, or MVS would bump p past its old version;
@@ -36,85 +39,180 @@ import (
 //     applied".
 //
 // An added p (no old version) is needed by any new requirement on it; a
-// removed p (no new version) by any old requirement on it. Requirements on
-// the go version work the same way with the go directive as p. Excludes
-// couple with the requirement they exclude. Replacements are followed when
-// reading a module's go.mod; changes of replace directives themselves are
-// left to Validate, which asks the go command.
-func forces(ctx context.Context, old, new *lock, changes []change, r *modReader) []manifests.Force {
+// removed p (no new version) by any old requirement on it. A go line of
+// 1.21 or later above the candidate's go line raises it (older go lines
+// are advisory, and the go command leaves the main module's alone), so it
+// couples with the go directive the same way. The toolchain line must stay
+// above the go line. A version-pinned replace moves with the requirement
+// it replaces, a directory replace with the requirement on its module, and
+// an exclude with the requirement it excludes; an exclude of a version no
+// go.mod here requires changes nothing.
+func forces(ctx context.Context, old, new *lock, changes []change, r *modReader) ([]manifests.Force, map[string]string) {
 	byPath := map[string]*change{}
-	var goDir *change
+	var goDir, tcDir *change
 	for i := range changes {
 		switch changes[i].what {
 		case requireChange:
 			byPath[changes[i].path] = &changes[i]
 		case goChange:
 			goDir = &changes[i]
+		case toolchainChange:
+			tcDir = &changes[i]
 		}
 	}
 	var out []manifests.Force
-	for _, c := range changes {
-		if c.what != requireChange {
+	required := map[string]bool{} // "path@version" required by a go.mod that moves
+	for i := range changes {
+		c := &changes[i]
+		m := r.mover(ctx, old, new, c)
+		if m == nil {
 			continue
 		}
-		if c.To != "" {
-			if mf := r.goModOf(ctx, new, c.path, c.To); mf != nil {
-				for _, req := range mf.Require {
-					p := byPath[req.Mod.Path]
-					if p == nil || p.path == c.path {
-						continue
-					}
-					if p.From == "" || compareVersions(req.Mod.Version, p.From) > 0 {
-						out = append(out, manifests.Force{From: c.Package, To: p.Package,
-							Reason: fmt.Sprintf("%s %s requires %s %s", c.path, c.To, req.Mod.Path, req.Mod.Version)})
-					}
-				}
-				if goDir != nil && mf.Go != nil && goDir.To != "" && (goDir.From == "" || compareVersions(mf.Go.Version, goDir.From) > 0) {
-					out = append(out, manifests.Force{From: c.Package, To: goPackage,
-						Reason: fmt.Sprintf("%s %s requires go %s", c.path, c.To, mf.Go.Version)})
+		if m.new != nil {
+			for _, req := range m.new.Require {
+				required[req.Mod.String()] = true
+				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.From == "" || compareVersions(req.Mod.Version, p.From) > 0) {
+					out = append(out, manifests.Force{From: c.Package, To: p.Package,
+						Reason: fmt.Sprintf("%s requires %s %s", m.newName, req.Mod.Path, req.Mod.Version)})
 				}
 			}
+			if goDir != nil && m.new.Go != nil && goDir.To != "" && raisesGo(m.new.Go.Version, goDir.From) {
+				out = append(out, manifests.Force{From: c.Package, To: goPackage,
+					Reason: fmt.Sprintf("%s requires go %s", m.newName, m.new.Go.Version)})
+			}
 		}
-		if c.From != "" {
-			if mf := r.goModOf(ctx, old, c.path, c.From); mf != nil {
-				for _, req := range mf.Require {
-					p := byPath[req.Mod.Path]
-					if p == nil || p.path == c.path {
-						continue
-					}
-					if p.To == "" || compareVersions(req.Mod.Version, p.To) > 0 {
-						out = append(out, manifests.Force{From: p.Package, To: c.Package,
-							Reason: fmt.Sprintf("%s %s requires %s %s", c.path, c.From, req.Mod.Path, req.Mod.Version)})
-					}
+		if m.old != nil {
+			for _, req := range m.old.Require {
+				required[req.Mod.String()] = true
+				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.To == "" || compareVersions(req.Mod.Version, p.To) > 0) {
+					out = append(out, manifests.Force{From: p.Package, To: c.Package,
+						Reason: fmt.Sprintf("%s requires %s %s", m.oldName, req.Mod.Path, req.Mod.Version)})
 				}
-				if goDir != nil && mf.Go != nil && goDir.From != "" && (goDir.To == "" || compareVersions(mf.Go.Version, goDir.To) > 0) {
-					out = append(out, manifests.Force{From: goPackage, To: c.Package,
-						Reason: fmt.Sprintf("%s %s requires go %s", c.path, c.From, mf.Go.Version)})
-				}
+			}
+			if goDir != nil && m.old.Go != nil && goDir.From != "" && raisesGo(m.old.Go.Version, goDir.To) {
+				out = append(out, manifests.Force{From: goPackage, To: c.Package,
+					Reason: fmt.Sprintf("%s requires go %s", m.oldName, m.old.Go.Version)})
 			}
 		}
 	}
+	if goDir != nil && tcDir != nil {
+		// The go command refuses (and go mod tidy drops) a toolchain line
+		// that is not above the go line.
+		if tcDir.From != "" && goDir.To != "" && compareVersions(tcDir.From, goDir.To) <= 0 {
+			out = append(out, manifests.Force{From: goPackage, To: toolchainPackage,
+				Reason: fmt.Sprintf("go %s needs a toolchain line above it, not toolchain %s", goDir.To, tcDir.From)})
+		}
+		if tcDir.To != "" && goDir.From != "" && compareVersions(tcDir.To, goDir.From) <= 0 {
+			out = append(out, manifests.Force{From: toolchainPackage, To: goPackage,
+				Reason: fmt.Sprintf("toolchain %s must be above the go line, not go %s", tcDir.To, goDir.From)})
+		}
+	}
+	for _, c := range changes {
+		if c.what != replaceChange {
+			continue
+		}
+		mod, version, _ := strings.Cut(c.path, "@")
+		p := byPath[mod]
+		if p == nil {
+			continue
+		}
+		reason := ""
+		switch {
+		case version != "" && (p.From == version || p.To == version):
+			reason = fmt.Sprintf("replace %s %s applies only to the requirement %s %s", mod, version, mod, version)
+		case version == "" && (isDir(c.oldRepl) || isDir(c.newRepl)):
+			reason = fmt.Sprintf("%s is the module in directory %s: its requirement and its replace go together", mod, c.From+c.To)
+			if c.From != "" && c.To != "" {
+				reason = fmt.Sprintf("%s is the module in a directory (%s, then %s): its requirement and its replace go together", mod, c.From, c.To)
+			}
+		default:
+			continue
+		}
+		out = append(out, manifests.Force{From: c.Package, To: p.Package, Reason: reason},
+			manifests.Force{From: p.Package, To: c.Package, Reason: reason})
+	}
+	inert := map[string]string{}
 	for _, c := range changes {
 		if c.what != excludeChange {
 			continue
 		}
+		v := c.From + c.To
 		p := byPath[c.path]
-		if p == nil {
-			continue
-		}
-		// Excluding the version the candidate requires makes the go
-		// command pick another one; the exclude moves with the requirement
-		// that leaves (or reaches) the excluded version.
-		if c.To != "" && p.From == c.To {
+		switch {
+		case p != nil && c.To != "" && p.From == c.To:
+			// Excluding the version the candidate requires makes the go
+			// command pick another one; the exclude moves with the
+			// requirement that leaves (or reaches) the excluded version.
 			out = append(out, manifests.Force{From: c.Package, To: p.Package,
 				Reason: fmt.Sprintf("exclude %s@%s excludes the old requirement %s %s", c.path, c.To, p.path, p.From)})
-		}
-		if c.From != "" && p.To == c.From {
+		case p != nil && c.From != "" && p.To == c.From:
 			out = append(out, manifests.Force{From: p.Package, To: c.Package,
 				Reason: fmt.Sprintf("old exclude %s@%s excludes the new requirement %s %s", c.path, c.From, p.path, p.To)})
+		case !required[c.path+"@"+v] && requiredIn(old, c.path) != v && requiredIn(new, c.path) != v:
+			inert[c.Package] = fmt.Sprintf("no go.mod of either lock or of a changed module requires %s %s: the exclude changes no selection", c.path, v)
 		}
 	}
-	return out
+	return out, inert
+}
+
+// raisesGo reports whether a go.mod's go line forces the main module's go
+// line (below) up: from go 1.21 on the go line is a minimum requirement.
+func raisesGo(dep, main string) bool {
+	return compareVersions(dep, "1.21") >= 0 && (main == "" || compareVersions(dep, main) > 0)
+}
+
+func isDir(r *modfile.Replace) bool { return r != nil && r.New.Version == "" }
+
+func requiredIn(l *lock, path string) string {
+	if r := l.req[path]; r != nil {
+		return r.Mod.Version
+	}
+	return ""
+}
+
+// mover is a change that moves a go.mod within the module graph: a
+// required module's old and new version, an in-tree module's old and new
+// go.mod, the module a replace directive redirects. Its names say which
+// go.mod in reasons.
+type mover struct {
+	path             string // the module it is
+	old, new         *modfile.File
+	oldName, newName string
+}
+
+// mover returns what c moves in the module graph, nil for a change that
+// moves no go.mod.
+func (r *modReader) mover(ctx context.Context, old, new *lock, c *change) *mover {
+	switch c.what {
+	case requireChange:
+		m := &mover{path: c.path, oldName: c.path + " " + c.From, newName: c.path + " " + c.To}
+		if c.From != "" {
+			m.old = r.goModOf(ctx, old, c.path, c.From)
+		}
+		if c.To != "" {
+			m.new = r.goModOf(ctx, new, c.path, c.To)
+		}
+		return m
+	case inTreeChange:
+		name := "./" + c.inTree[1].rel + "/go.mod"
+		return &mover{path: c.path, old: c.inTree[0].file, new: c.inTree[1].file,
+			oldName: name + " of " + old.ref, newName: name + " of " + new.ref}
+	case replaceChange:
+		mod, _, _ := strings.Cut(c.path, "@")
+		m := &mover{path: mod, oldName: c.Package + " => " + c.From, newName: c.Package + " => " + c.To}
+		if c.oldRepl != nil {
+			if v := requiredIn(old, mod); v != "" && old.replacement(mod, v) == c.oldRepl {
+				m.old = r.goModOf(ctx, old, mod, v)
+			}
+		}
+		if c.newRepl != nil {
+			if v := requiredIn(new, mod); v != "" && new.replacement(mod, v) == c.newRepl {
+				m.new = r.goModOf(ctx, new, mod, v)
+			}
+		}
+		return m
+	}
+	return nil
 }
 
 // modReader fetches go.mod files of module versions: through the GOPROXY
@@ -148,6 +246,9 @@ func (r *modReader) goModOf(ctx context.Context, l *lock, path, version string) 
 	if rep := l.replacement(path, version); rep != nil {
 		if rep.New.Version != "" {
 			return r.goMod(ctx, rep.New)
+		}
+		if it := l.inTree[path]; it != nil {
+			return it.file
 		}
 		if l.dir == "" {
 			r.log.Warn("go.mod of a directory replacement is not readable from a git revision; coupling through it is left to validation", "module", path, "dir", rep.New.Path)

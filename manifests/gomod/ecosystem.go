@@ -40,16 +40,25 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		return nil, fmt.Errorf("%s is module %s but %s is module %s: compare two versions of one module",
 			old.Ref, o.file.Module.Mod.Path, new.Ref, n.file.Module.Mod.Path)
 	}
+	for _, u := range append(o.unread, n.unread...) {
+		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
+	}
 	changes := diff(o, n)
-	fs := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger))
+	fs, inert := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	plain := make([]manifests.Change, len(changes))
+	var searched []manifests.Change
 	for i, c := range changes {
 		plain[i] = c.Change
+		plain[i].Inert = inert[c.Package]
+		changes[i].Change = plain[i]
+		if plain[i].Inert == "" {
+			searched = append(searched, plain[i])
+		}
 	}
-	units, edges := manifests.Couple(plain, fs)
+	units, edges := manifests.Couple(searched, fs)
 	return &Set{
 		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},

@@ -166,7 +166,11 @@ func TestForces(t *testing.T) {
 		{"replacement's go.mod is read",
 			head + "require (\n\texample.com/r v1.0.0\n\texample.com/p v1.0.0\n)\n",
 			head + "require (\n\texample.com/r v1.2.0\n\texample.com/p v1.1.0\n)\n\nreplace example.com/r v1.2.0 => example.com/fork v1.1.0\n",
-			[]manifests.Force{{From: "example.com/r", To: "example.com/p", Reason: "example.com/r v1.2.0 requires example.com/p v1.1.0"}}},
+			[]manifests.Force{
+				{From: "example.com/r", To: "example.com/p", Reason: "example.com/r v1.2.0 requires example.com/p v1.1.0"},
+				{From: "replace example.com/r@v1.2.0", To: "example.com/p", Reason: "replace example.com/r@v1.2.0 => example.com/fork v1.1.0 requires example.com/p v1.1.0"},
+				{From: "replace example.com/r@v1.2.0", To: "example.com/r", Reason: "replace example.com/r v1.2.0 applies only to the requirement example.com/r v1.2.0"},
+				{From: "example.com/r", To: "replace example.com/r@v1.2.0", Reason: "replace example.com/r v1.2.0 applies only to the requirement example.com/r v1.2.0"}}},
 		{"exclude moves with the requirement",
 			head + "require example.com/p v1.0.0\n",
 			head + "require example.com/p v1.1.0\n\nexclude example.com/p v1.0.0\n",
@@ -183,7 +187,7 @@ func TestForces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)))
+			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("forces = %+v, want %+v", got, tt.want)
 			}
@@ -225,6 +229,9 @@ replace example.com/b => example.com/bfork v1.0.1
 		t.Fatal(err)
 	}
 	d := set.Diff()
+	if c := d.Change("exclude example.com/a@v0.9.0"); c == nil || !strings.Contains(c.Inert, "changes no selection") || len(d.Units) != 4 {
+		t.Errorf("exclude of an unrequired version: %+v in %d units, want it inert and in none of 4", c, len(d.Units))
+	}
 	unit := func(pkg string) string { return unitOf(t, d, pkg) }
 	tests := []struct {
 		name    string
@@ -263,7 +270,9 @@ require example.com/c v1.0.0 // indirect
 
 exclude example.com/a v0.9.0
 `},
-		{"replace, exclude and go directive", []string{unit("replace example.com/b"), unit("exclude example.com/a@v0.9.0"), unit("go")}, `// The app.
+		// The exclude of a version nothing requires is inert: listed,
+		// in no unit, kept as in the old file.
+		{"replace and go directive", []string{unit("replace example.com/b"), unit("go")}, `// The app.
 module m
 
 go 1.22
@@ -274,6 +283,8 @@ require (
 )
 
 require example.com/c v1.0.0 // indirect
+
+exclude example.com/a v0.9.0
 
 replace example.com/b => example.com/bfork v1.0.1
 `},

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"go/version"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -25,6 +27,20 @@ type lock struct {
 	req  map[string]*modfile.Require // module path → requirement
 	repl map[string]*modfile.Replace // replaceKey → replacement
 	excl map[string]bool             // "path@version" → excluded
+
+	// inTree holds the modules of the project itself: directory
+	// replacements that stay inside the lock's directory, by module path,
+	// read from the same state (work tree or revision) as go.mod. Their
+	// go.mod files are part of the module graph like any dependency's.
+	inTree map[string]*inTreeMod
+	unread []string // in-tree go.mod files that could not be read, with why
+}
+
+// inTreeMod is a module of the project behind a directory replace.
+type inTreeMod struct {
+	rel  string // slash-separated directory relative to the lock's, such as "internal/tools"
+	data []byte // its go.mod
+	file *modfile.File
 }
 
 // load parses the snapshot's go.mod and, when present, its go.sum.
@@ -38,6 +54,7 @@ func load(s *manifests.Snapshot) (*lock, error) {
 		return nil, err
 	}
 	l.dir = s.Dir
+	l.inTree, l.unread = inTree(l, s)
 	if sum, ok := s.Files["go.sum"]; ok {
 		if l.sum, err = parseGoSum(sumName(s.Ref), sum); err != nil {
 			return nil, err
@@ -59,18 +76,75 @@ func parseGoMod(name string, data []byte) (*lock, error) {
 	l := &lock{ref: name, data: data, file: f,
 		req: map[string]*modfile.Require{}, repl: map[string]*modfile.Replace{}, excl: map[string]bool{}}
 	for _, r := range f.Require {
+		if err := module.CheckPath(r.Mod.Path); err != nil {
+			return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, r.Syntax.Start.Line, err)
+		}
 		if prev, dup := l.req[r.Mod.Path]; dup && prev.Mod.Version != r.Mod.Version {
 			return nil, fmt.Errorf("parse go.mod: %s:%d: %s required twice (%s and %s)", name, r.Syntax.Start.Line, r.Mod.Path, prev.Mod.Version, r.Mod.Version)
 		}
 		l.req[r.Mod.Path] = r
 	}
 	for _, r := range f.Replace {
+		if err := module.CheckPath(r.Old.Path); err != nil {
+			return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, r.Syntax.Start.Line, err)
+		}
+		if r.New.Version != "" {
+			if err := module.Check(r.New.Path, r.New.Version); err != nil {
+				return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, r.Syntax.Start.Line, err)
+			}
+		}
 		l.repl[replaceKey(r.Old)] = r
 	}
 	for _, e := range f.Exclude {
+		if err := module.Check(e.Mod.Path, e.Mod.Version); err != nil {
+			return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, e.Syntax.Start.Line, err)
+		}
 		l.excl[e.Mod.String()] = true
 	}
 	return l, nil
+}
+
+// inTree reads the go.mod of every directory replacement inside the lock's
+// directory from the snapshot's own state. One that cannot be read is left
+// out: the candidate then uses the project's copy, and validation names
+// what that moves.
+func inTree(l *lock, s *manifests.Snapshot) (map[string]*inTreeMod, []string) {
+	out := map[string]*inTreeMod{}
+	var unread []string
+	if s.ReadFile == nil {
+		return out, nil
+	}
+	for _, r := range l.file.Replace {
+		rel, ok := inTreeDir(r)
+		if !ok {
+			continue
+		}
+		data, err := s.ReadFile(path.Join(rel, "go.mod"))
+		if err != nil {
+			unread = append(unread, fmt.Sprintf("%s: %s/go.mod: %v", s.Ref, rel, err))
+			continue
+		}
+		f, err := modfile.ParseLax(s.Ref+": "+path.Join(rel, "go.mod"), data, nil)
+		if err != nil {
+			unread = append(unread, err.Error())
+			continue
+		}
+		out[r.Old.Path] = &inTreeMod{rel: rel, data: data, file: f}
+	}
+	return out, unread
+}
+
+// inTreeDir returns the directory of a directory replacement relative to
+// the lock's, when it stays inside it.
+func inTreeDir(r *modfile.Replace) (string, bool) {
+	if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) || filepath.IsAbs(r.New.Path) {
+		return "", false
+	}
+	rel := path.Clean(filepath.ToSlash(r.New.Path))
+	if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return rel, true
 }
 
 // parseGoSum checks every line's shape ("module version[/go.mod] hash") so
