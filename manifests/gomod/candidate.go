@@ -84,6 +84,11 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 		list = append(list, reqs[p])
 	}
 	f.SetRequireSeparateIndirect(list)
+	// The candidate is built in a copy of the project: a directory
+	// replacement that leaves it must still reach the original.
+	if err := absReplaces(f, s.new.dir); err != nil {
+		return nil, fmt.Errorf("candidate: %w", err)
+	}
 	f.SortBlocks()
 	f.Cleanup()
 	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": unionSum(s.old.sum, s.new.sum)}
@@ -178,9 +183,65 @@ func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) 
 		return err
 	}
 	if msgs := mismatches(intended, selected); len(msgs) > 0 {
-		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
+		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(s.why(ctx, dir, "", intended, selected, msgs), "; "))
 	}
 	return nil
+}
+
+// why adds to each mismatch the modules whose go.mod requires the version
+// the go command selects instead (from `go mod graph`, read-only or
+// against the temporary go.mod), which is what a user has to look at.
+func (s *Set) why(ctx context.Context, dir, modfileFlag string, intended, selected map[string]string, msgs []string) []string {
+	args := []string{"mod", "graph"}
+	if modfileFlag != "" {
+		args = append(args, "-modfile="+modfileFlag)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = s.goEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		return msgs
+	}
+	by := map[string][]string{} // "path@version" → requirers
+	for _, line := range strings.Split(string(out), "\n") {
+		from, to, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if ok {
+			by[to] = append(by[to], from)
+		}
+	}
+	var paths []string
+	for p := range intended {
+		if v, ok := selected[p]; ok && v != intended[p] {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	out2 := append([]string(nil), msgs...)
+	for i, m := range out2 {
+		for _, p := range paths {
+			if !strings.HasPrefix(m, p+": ") {
+				continue
+			}
+			req := by[p+"@"+selected[p]]
+			sort.Strings(req)
+			switch {
+			case len(req) == 1:
+				out2[i] += " (required by " + req[0] + ")"
+			case len(req) > 1:
+				out2[i] += fmt.Sprintf(" (required by %s and %d more)", req[0], len(req)-1)
+			}
+		}
+	}
+	return out2
+}
+
+// goEnv is the environment of the go commands the set runs in a
+// candidate: the process's, GOWORK=off (a go.work beside go.mod would put
+// the listing in workspace mode, where the workspace's other modules move
+// the selection), then the options' environment, whose GOWORK wins.
+func (s *Set) goEnv() []string {
+	return append(append(os.Environ(), "GOWORK=off"), s.env...)
 }
 
 // explain turns the read-only refusal into a verdict that names what the go
@@ -205,7 +266,7 @@ func (s *Set) explain(ctx context.Context, dir string, intended map[string]strin
 	if err != nil {
 		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
 	}
-	msgs := mismatches(intended, selected)
+	msgs := s.why(ctx, dir, filepath.Join(tmp, "go.mod"), intended, selected, mismatches(intended, selected))
 	if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
 		msgs = append(msgs, msg)
 	}
@@ -274,7 +335,7 @@ func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[stri
 	args = append(args, "-m", "-json", "all")
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = s.goEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -47,7 +47,18 @@ import (
 // it replaces, a directory replace with the requirement on its module, and
 // an exclude with the requirement it excludes; an exclude of a version no
 // go.mod here requires changes nothing.
-func forces(ctx context.Context, old, new *lock, changes []change, r *modReader) ([]manifests.Force, map[string]string) {
+//
+// A force is claimed only when it changes the selection. sel holds what
+// the go command selects for the old and the new lock (nil when unknown):
+// an added p that the old lock already selects at its new version or
+// above (through another path), or a removed p that the new lock still
+// selects at its old version or above, is selected the same whether its
+// line moves or not, so nothing forces it.
+func forces(ctx context.Context, old, new *lock, changes []change, r *modReader, sel [2]selection) ([]manifests.Force, map[string]string) {
+	stays := func(s selection, path, version string) bool {
+		v, ok := s[path]
+		return ok && compareVersions(v, version) >= 0
+	}
 	byPath := map[string]*change{}
 	var goDir, tcDir *change
 	for i := range changes {
@@ -71,7 +82,7 @@ func forces(ctx context.Context, old, new *lock, changes []change, r *modReader)
 		if m.new != nil {
 			for _, req := range m.new.Require {
 				required[req.Mod.String()] = true
-				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.From == "" || compareVersions(req.Mod.Version, p.From) > 0) {
+				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.From == "" && !stays(sel[0], p.path, p.To) || p.From != "" && compareVersions(req.Mod.Version, p.From) > 0) {
 					out = append(out, manifests.Force{From: c.Package, To: p.Package,
 						Reason: fmt.Sprintf("%s requires %s %s", m.newName, req.Mod.Path, req.Mod.Version)})
 				}
@@ -84,7 +95,7 @@ func forces(ctx context.Context, old, new *lock, changes []change, r *modReader)
 		if m.old != nil {
 			for _, req := range m.old.Require {
 				required[req.Mod.String()] = true
-				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.To == "" || compareVersions(req.Mod.Version, p.To) > 0) {
+				if p := byPath[req.Mod.Path]; p != nil && p.path != m.path && (p.To == "" && !stays(sel[1], p.path, p.From) || p.To != "" && compareVersions(req.Mod.Version, p.To) > 0) {
 					out = append(out, manifests.Force{From: p.Package, To: c.Package,
 						Reason: fmt.Sprintf("%s requires %s %s", m.oldName, req.Mod.Path, req.Mod.Version)})
 				}
@@ -250,11 +261,14 @@ func (r *modReader) goModOf(ctx context.Context, l *lock, path, version string) 
 		if it := l.inTree[path]; it != nil {
 			return it.file
 		}
-		if l.dir == "" {
-			r.log.Warn("go.mod of a directory replacement is not readable from a git revision; coupling through it is left to validation", "module", path, "dir", rep.New.Path)
-			return nil
+		name := filepath.Join(filepath.FromSlash(rep.New.Path), "go.mod")
+		if !filepath.IsAbs(name) {
+			if l.dir == "" {
+				r.log.Warn("go.mod of a directory replacement outside the lock's directory is not readable from a git revision; coupling through it is left to validation", "module", path, "dir", rep.New.Path)
+				return nil
+			}
+			name = filepath.Join(l.dir, name)
 		}
-		name := filepath.Join(l.dir, filepath.FromSlash(rep.New.Path), "go.mod")
 		data, err := os.ReadFile(name)
 		if err != nil {
 			r.log.Warn("read go.mod of a directory replacement", "module", path, "err", err)

@@ -44,7 +44,13 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
 	}
 	changes := diff(o, n)
-	fs, inert := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger))
+	var sel [2]selection
+	for i, l := range []*lock{o, n} {
+		if sel[i], err = selected(ctx, l, opts.Env); err != nil {
+			opts.Logger.Warn("the go command cannot list the selection; every requirement on an added or removed module is taken as forcing", "err", err)
+		}
+	}
+	fs, inert := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger), sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

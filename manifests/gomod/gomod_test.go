@@ -187,7 +187,7 @@ func TestForces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)))
+			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)), [2]selection{})
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("forces = %+v, want %+v", got, tt.want)
 			}

@@ -1,0 +1,87 @@
+package gomod
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/mod/modfile"
+)
+
+// selection is the version of every module minimal version selection
+// picks for one lock, as the go command reports it read-only: module path
+// → version.
+type selection map[string]string
+
+// selected asks the go command which versions l selects: `go list
+// -mod=readonly -m -json all` in a scratch module holding l's go.mod,
+// go.sum and in-tree go.mod files (directory replacements outside the tree
+// made absolute against l's directory), so that a lock read from a
+// revision is listed as it was committed.
+func selected(ctx context.Context, l *lock, env []string) (selection, error) {
+	tmp, err := os.MkdirTemp("", "bisect-graph-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	f, err := modfile.Parse(l.ref, l.data, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := absReplaces(f, l.dir); err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": unionSum(l.sum, nil)}
+	for _, it := range l.inTree {
+		files[filepath.Join(filepath.FromSlash(it.rel), "go.mod")] = it.data
+	}
+	for name, data := range files {
+		p := filepath.Join(tmp, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	s := &Set{env: env}
+	mods, err := s.goList(ctx, tmp, "-mod=readonly", "-m", "-json", "all")
+	if err != nil {
+		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
+	}
+	sel := selection{}
+	for _, m := range mods {
+		if !m.Main {
+			sel[m.Path] = m.Version
+		}
+	}
+	return sel, nil
+}
+
+// absReplaces makes every relative directory replacement that leaves dir
+// (../lib) absolute, joined to dir, so that a copy of the project elsewhere
+// (a candidate's work directory, a scratch module) still reaches it. An
+// absolute one stays as it is; dir "" (a lock read from a revision) leaves
+// them all alone.
+func absReplaces(f *modfile.File, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for _, r := range append([]*modfile.Replace(nil), f.Replace...) {
+		if r.New.Version != "" || filepath.IsAbs(r.New.Path) || !modfile.IsDirectoryPath(r.New.Path) {
+			continue
+		}
+		if _, inside := inTreeDir(r); inside {
+			continue
+		}
+		if err := f.AddReplace(r.Old.Path, r.Old.Version, filepath.Join(abs, filepath.FromSlash(r.New.Path)), ""); err != nil {
+			return fmt.Errorf("replace %s => %s: %w", r.Old.Path, r.New.Path, err)
+		}
+	}
+	return nil
+}
