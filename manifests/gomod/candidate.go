@@ -56,6 +56,11 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 	if ok, e := manifests.Closed(ids, s.diff.Edges); !ok {
 		return nil, fmt.Errorf("%w: applying %s needs %s: %s", manifests.ErrInfeasible, e.From, e.To, e.Reason)
 	}
+	return s.write(ids, on)
+}
+
+// write renders the candidate of the applied packages (on), closed or not.
+func (s *Set) write(ids []string, on map[string]bool) (*manifests.Candidate, error) {
 
 	// A fresh parse: the old lock's tree stays untouched for the next call.
 	f, err := modfile.Parse(s.old.ref, s.old.data, nil)
@@ -262,13 +267,14 @@ func (s *Set) explain(ctx context.Context, dir string, intended map[string]strin
 			return fmt.Errorf("validate candidate: %w", err)
 		}
 	}
-	selected, err := s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
-	if err != nil {
-		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
-	}
-	msgs := s.why(ctx, dir, filepath.Join(tmp, "go.mod"), intended, selected, mismatches(intended, selected))
-	if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
+	var msgs []string
+	if msg := toolchainBelowGo(filepath.Join(dir, "go.mod")); msg != "" {
 		msgs = append(msgs, msg)
+	}
+	selected, err := s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
+	if err == nil {
+		msgs = append(s.why(ctx, dir, filepath.Join(tmp, "go.mod"), intended, selected, mismatches(intended, selected)), msgs...)
+		msgs = append(msgs, linesMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod"))...)
 	}
 	if len(msgs) == 0 {
 		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
@@ -367,23 +373,48 @@ func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[stri
 	return selected, nil
 }
 
-// goLineMoved compares the go directive of the candidate's go.mod with the
-// one the go command wrote under -mod=mod: a dependency that needs a newer
-// language version raises it.
-func goLineMoved(candidate, updated string) string {
-	version := func(name string) string {
+// linesMoved compares the go and toolchain directives of the candidate's
+// go.mod with the ones the go command wrote under -mod=mod: a dependency
+// that needs a newer language version raises the go line, and a toolchain
+// line not above the go line is dropped.
+func linesMoved(candidate, updated string) []string {
+	read := func(name string) *modfile.File {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return ""
+			return nil
 		}
-		f, err := modfile.ParseLax(name, data, nil)
-		if err != nil || f.Go == nil {
-			return ""
+		f, err := modfile.Parse(name, data, nil)
+		if err != nil {
+			return nil
 		}
-		return f.Go.Version
+		return f
 	}
-	if a, b := version(candidate), version(updated); a != b && b != "" {
-		return fmt.Sprintf("go directive: intended %s, the go command needs %s", a, b)
+	a, b := read(candidate), read(updated)
+	if a == nil || b == nil {
+		return nil
+	}
+	var msgs []string
+	if ga, gb := (&lock{file: a}).goVersion(), (&lock{file: b}).goVersion(); ga != gb && gb != "" {
+		msgs = append(msgs, fmt.Sprintf("go directive: intended %s, the go command needs %s", ga, gb))
+	}
+	return msgs
+}
+
+// toolchainBelowGo names a toolchain line the go command refuses because
+// it is not above the go line ("" when there is none). go.mod is parsed
+// strictly: modfile's lax parser skips the toolchain line.
+func toolchainBelowGo(name string) string {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	f, err := modfile.Parse(name, data, nil)
+	if err != nil {
+		return ""
+	}
+	l := &lock{file: f}
+	if tc, g := l.toolchain(), l.goVersion(); tc != "" && g != "" && strings.HasPrefix(tc, "go") && compareVersions(tc, g) <= 0 {
+		return fmt.Sprintf("toolchain %s: the go command refuses a toolchain line that is not above the go line (go %s)", tc, g)
 	}
 	return ""
 }

@@ -125,8 +125,8 @@ func (s *scenario) open(t testing.TB, env []string) manifests.Set {
 // candidate's files written, as the local runner does.
 func (s *scenario) project(t testing.TB, c *manifests.Candidate) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(s.main), 0o644); err != nil {
+	dir := filepath.Join(t.TempDir(), "project")
+	if err := os.CopyFS(dir, os.DirFS(s.newDir)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Write(dir); err != nil {

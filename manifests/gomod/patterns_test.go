@@ -1,0 +1,272 @@
+package gomod
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/internal/testenv"
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// pattern is one shape of real go.mod histories, as a project at an old
+// and a new state tidied by the real go command.
+type pattern struct {
+	name     string
+	mods     []goproxy.Module
+	old, new map[string]string // project files; go.mod is tidied
+	env      func(env []string) []string
+	// wantRefused and wantFeasible count the subsets of units the
+	// coupling refuses and accepts; every one is checked with the go
+	// command (checkEverySubset).
+	wantRefused, wantFeasible int
+	check                     func(t *testing.T, s *scenario, set manifests.Set)
+}
+
+func (p pattern) run(t *testing.T) {
+	testenv.NeedTools(t, "go")
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir()}
+	s.env = goproxy.Env(s.proxy, t.TempDir())
+	if p.env != nil {
+		s.env = p.env(s.env)
+	}
+	goproxy.Write(t, s.proxy, p.mods...)
+	for dir, files := range map[string]map[string]string{s.oldDir: p.old, s.newDir: p.new} {
+		for name, content := range files {
+			path := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.goCmd(t, dir, "mod", "tidy")
+	}
+	set := s.open(t, s.env)
+	if p.check != nil {
+		p.check(t, s, set)
+	}
+	checkEverySubset(t, s, set, p.wantRefused, p.wantFeasible)
+}
+
+// mainImporting is a main package printing the versions of the packages it
+// imports.
+func mainImporting(imports ...string) string {
+	var b strings.Builder
+	b.WriteString("package main\n\nimport (\n\t\"fmt\"\n")
+	for _, imp := range imports {
+		b.WriteString("\n\t\"" + imp + "\"")
+	}
+	b.WriteString("\n)\n\nfunc main() { fmt.Println(")
+	for i, imp := range imports {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(imp[strings.LastIndex(imp, "/")+1:] + ".Version()")
+	}
+	b.WriteString(") }\n")
+	return b.String()
+}
+
+func edgeReasons(d *manifests.Diff) []string {
+	var out []string
+	for _, e := range d.Edges {
+		out = append(out, e.Reason)
+	}
+	for _, u := range d.Units {
+		if u.Reason != "" {
+			out = append(out, u.Reason)
+		}
+	}
+	return out
+}
+
+func TestPatterns(t *testing.T) {
+	x110 := pkg("example.com/x", "v1.1.0", nil)
+	x110.Go = "1.24"
+	y100, y110 := pkg("example.com/y", "v1.0.0", nil), pkg("example.com/y", "v1.1.0", nil)
+	y100.Go, y110.Go = "1.19", "1.20"
+	withoutGOWORK := func(env []string) []string {
+		return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "GOWORK=") })
+	}
+	patterns := []pattern{{
+		// go 1.22.0 / toolchain go1.22.5 → go 1.24.0 / toolchain go1.24.3:
+		// the new go line needs the toolchain line moved (the go command
+		// refuses a toolchain line that is not above the go line), and x
+		// v1.1.0 declares go 1.24. y moves freely.
+		name: "go and toolchain lines",
+		mods: []goproxy.Module{pkg("example.com/x", "v1.0.0", nil), x110, pkg("example.com/y", "v1.0.0", nil), pkg("example.com/y", "v1.1.0", nil)},
+		old: map[string]string{"main.go": mainImporting("example.com/x", "example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.22.0\n\ntoolchain go1.22.5\n\nrequire (\n\texample.com/x v1.0.0\n\texample.com/y v1.0.0\n)\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/x", "example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.24.0\n\ntoolchain go1.24.3\n\nrequire (\n\texample.com/x v1.1.0\n\texample.com/y v1.1.0\n)\n"},
+		// x needs go needs toolchain: of {x, go, toolchain} 4 sets are
+		// closed, 4 not; y doubles both.
+		wantRefused: 8, wantFeasible: 8,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			d := set.Diff()
+			want := []string{"example.com/x v1.1.0 requires go 1.24", "go 1.24.0 needs a toolchain line above it, not toolchain go1.22.5"}
+			if got := edgeReasons(d); !slices.Equal(got, want) {
+				t.Errorf("reasons = %q, want %q", got, want)
+			}
+			// Written anyway, go without toolchain is refused, and the
+			// message says the toolchain line is why.
+			c, err := set.(*Set).write([]string{unitOf(t, d, "go")}, map[string]bool{"go": true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = set.Validate(context.Background(), s.project(t, c), c)
+			if !errors.Is(err, manifests.ErrInfeasible) || !strings.Contains(err.Error(), "toolchain go1.22.5: the go command refuses a toolchain line that is not above the go line (go 1.24.0)") {
+				t.Errorf("Validate(go alone) = %v, want ErrInfeasible naming the toolchain line", err)
+			}
+		},
+	}, {
+		// A dependency's go 1.20 does not raise a go 1.19 main module
+		// (before go 1.21 the go line is advisory): y moves alone.
+		name: "advisory go line",
+		mods: []goproxy.Module{y100, y110},
+		old: map[string]string{"main.go": mainImporting("example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.19\n\nrequire example.com/y v1.0.0\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.20\n\nrequire example.com/y v1.1.0\n"},
+		wantRefused: 0, wantFeasible: 4,
+	}, {
+		// replace M v1.8.0 => M v1.7.0 beside require M v1.8.0: the
+		// replace and the require are one unit.
+		name: "version-pinned replace",
+		mods: []goproxy.Module{pkg("example.com/m", "v1.7.0", nil), pkg("example.com/m", "v1.8.0", nil),
+			pkg("example.com/y", "v1.0.0", nil), pkg("example.com/y", "v1.1.0", nil)},
+		old: map[string]string{"main.go": mainImporting("example.com/m", "example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/m v1.7.0\n\texample.com/y v1.0.0\n)\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/m", "example.com/y"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/m v1.8.0\n\texample.com/y v1.1.0\n)\n\nreplace example.com/m v1.8.0 => example.com/m v1.7.0\n"},
+		wantRefused: 0, wantFeasible: 4,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			d := set.Diff()
+			if u := unitOf(t, d, "example.com/m"); u != unitOf(t, d, "replace example.com/m@v1.8.0") {
+				t.Errorf("the require and its version-pinned replace are in different units: %+v", d.Units)
+			}
+		},
+	}, {
+		// A monorepo: the in-tree module example.com/app/tools (replace
+		// => ./tools) requires a newer a in the new state, so its go.mod
+		// moves with a; the new in-tree module extra comes with its
+		// require and its replace as one unit. Before the in-tree go.mod
+		// was part of the candidate, even the old lock was infeasible.
+		name: "monorepo in-tree modules",
+		mods: []goproxy.Module{pkg("example.com/a", "v1.0.0", nil), pkg("example.com/a", "v1.1.0", nil),
+			pkg("example.com/b", "v1.0.0", nil), pkg("example.com/b", "v1.1.0", nil)},
+		old: map[string]string{"main.go": mainImporting("example.com/app/tools", "example.com/b"),
+			"tools/go.mod":   "module example.com/app/tools\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n",
+			"tools/tools.go": "package tools\n\nimport \"example.com/a\"\n\nfunc Version() string { return a.Version() }\n",
+			"go.mod":         "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/app/tools v0.0.0-00010101000000-000000000000\n\texample.com/b v1.0.0\n)\n\nreplace example.com/app/tools => ./tools\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/app/tools", "example.com/app/extra", "example.com/b"),
+			"tools/go.mod":   "module example.com/app/tools\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n",
+			"tools/tools.go": "package tools\n\nimport \"example.com/a\"\n\nfunc Version() string { return a.Version() }\n",
+			"extra/go.mod":   "module example.com/app/extra\n\ngo 1.21\n",
+			"extra/extra.go": "package extra\n\nfunc Version() string { return \"extra\" }\n",
+			"go.mod":         "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/app/extra v0.0.0-00010101000000-000000000000\n\texample.com/app/tools v0.0.0-00010101000000-000000000000\n\texample.com/b v1.1.0\n)\n\nreplace (\n\texample.com/app/extra => ./extra\n\texample.com/app/tools => ./tools\n)\n"},
+		// units a, b, extra (require + replace), ./tools/go.mod; the
+		// in-tree go.mod needs a: 4 of 16 refused.
+		wantRefused: 4, wantFeasible: 12,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			d := set.Diff()
+			if len(d.Units) != 4 || unitOf(t, d, "example.com/app/extra") != unitOf(t, d, "replace example.com/app/extra") {
+				t.Errorf("units = %+v, want a, b, tools/go.mod and extra with its replace", d.Units)
+			}
+			want := manifests.Edge{From: unitOf(t, d, "./tools/go.mod"), To: unitOf(t, d, "example.com/a"),
+				Reason: "./tools/go.mod of " + filepath.Join(s.newDir, "go.mod") + " requires example.com/a v1.1.0"}
+			if !slices.Contains(d.Edges, want) {
+				t.Errorf("edges = %+v, want %+v", d.Edges, want)
+			}
+			c, err := set.Candidate(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(c.Files["tools/go.mod"]); !strings.Contains(got, "example.com/a v1.0.0") {
+				t.Errorf("the old lock's candidate writes tools/go.mod = %q, want the old one", got)
+			}
+		},
+	}, {
+		// A go.work beside go.mod uses ./other, which requires a newer a:
+		// in workspace mode the go command selects a v1.1.0 for the old
+		// lock too. Validation runs with GOWORK=off, so every subset is
+		// feasible, unless the user's environment sets GOWORK.
+		name: "go.work beside go.mod",
+		mods: []goproxy.Module{pkg("example.com/a", "v1.0.0", nil), pkg("example.com/a", "v1.1.0", nil),
+			pkg("example.com/b", "v1.0.0", nil), pkg("example.com/b", "v1.1.0", nil)},
+		env: withoutGOWORK,
+		old: map[string]string{"main.go": mainImporting("example.com/a", "example.com/b"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.0.0\n)\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/a", "example.com/b"),
+			"go.mod":       "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.1.0\n\texample.com/b v1.1.0\n)\n",
+			"go.work":      "go 1.21\n\nuse (\n\t.\n\t./other\n)\n",
+			"other/go.mod": "module example.com/other\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n",
+			"other/o.go":   "package other\n\nimport _ \"example.com/a\"\n"},
+		wantRefused: 0, wantFeasible: 4,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			workspace := s.open(t, append(slices.Clone(s.env), "GOWORK="+filepath.Join(s.newDir, "go.work")))
+			c, err := workspace.Candidate(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := s.project(t, c)
+			err = workspace.Validate(context.Background(), dir, c)
+			if !errors.Is(err, manifests.ErrInfeasible) || !strings.Contains(err.Error(), "example.com/a: intended v1.0.0, the go command selects v1.1.0") {
+				t.Errorf("Validate(old lock) with the user's GOWORK = %v, want ErrInfeasible naming example.com/a", err)
+			}
+		},
+	}, {
+		// n is required by q (go.mod only) in both states; old r imports
+		// it, so the old go.mod lists n, and new r does not, so the new
+		// one drops it. The new lock still selects n v1.1.0 through q: the
+		// removal of n's line forces nothing.
+		name: "removed module stays selected",
+		mods: []goproxy.Module{pkg("example.com/n", "v1.1.0", nil),
+			pkg("example.com/q", "v1.0.0", map[string]string{"example.com/n": "v1.1.0"}),
+			pkg("example.com/r", "v1.0.0", map[string]string{"example.com/n": "v1.1.0"}, "example.com/n"),
+			pkg("example.com/r", "v1.1.0", nil)},
+		old: map[string]string{"main.go": mainImporting("example.com/q", "example.com/r"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/q v1.0.0\n\texample.com/r v1.0.0\n)\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/q", "example.com/r"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/q v1.0.0\n\texample.com/r v1.1.0\n)\n"},
+		wantRefused: 0, wantFeasible: 4,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			d := set.Diff()
+			if c := d.Change("example.com/n"); c == nil || c.Kind != manifests.Removed {
+				t.Fatalf("change of n = %+v, want a removal", c)
+			}
+			if len(d.Edges) != 0 {
+				t.Errorf("edges = %+v, want none: n stays selected through q", d.Edges)
+			}
+		},
+	}, {
+		// A removed exclude of a version nothing requires is inert:
+		// listed, not searched.
+		name: "exclude removal",
+		mods: []goproxy.Module{pkg("example.com/a", "v1.0.0", nil), pkg("example.com/a", "v1.1.0", nil), pkg("example.com/a", "v1.2.0", nil)},
+		old: map[string]string{"main.go": mainImporting("example.com/a"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n\nexclude (\n\texample.com/a v0.9.0\n)\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/a"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.2.0\n"},
+		wantRefused: 0, wantFeasible: 2,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			d := set.Diff()
+			if c := d.Change("exclude example.com/a@v0.9.0"); c == nil || c.Inert == "" {
+				t.Errorf("exclude of v0.9.0 = %+v, want listed and inert", c)
+			}
+			if len(d.Units) != 1 {
+				t.Errorf("units = %+v, want only a's", d.Units)
+			}
+		},
+	}}
+	for _, p := range patterns {
+		t.Run(p.name, p.run)
+	}
+}
