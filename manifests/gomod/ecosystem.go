@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
 )
@@ -40,6 +41,11 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		return nil, fmt.Errorf("%s is module %s but %s is module %s: compare two versions of one module",
 			old.Ref, o.file.Module.Mod.Path, new.Ref, n.file.Module.Mod.Path)
 	}
+	if new.ReadFile != nil && !hasKey(opts.Env, "GOWORK") {
+		if _, err := new.ReadFile("go.work"); err == nil {
+			opts.Logger.Warn("go.work beside go.mod: validation lists each candidate's module alone (GOWORK=off); set runner.env GOWORK=off for the builds too, or GOWORK to validate in workspace mode", "lock", new.Ref)
+		}
+	}
 	for _, u := range append(o.unread, n.unread...) {
 		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
 	}
@@ -69,4 +75,14 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
 	}, nil
+}
+
+// hasKey reports whether the environment list sets key.
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }
