@@ -50,13 +50,20 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
 	}
 	changes := diff(o, n)
+	reader := newModReader(opts.Env, opts.Logger)
 	var sel [2]selection
 	for i, l := range []*lock{o, n} {
+		// In process first (the go.mod files are mostly read already
+		// for the coupling); the go command where that falls short.
+		if sel[i], err = mvs(ctx, l, reader); err == nil {
+			continue
+		}
+		opts.Logger.Debug("in-process selection falls short; asking the go command", "lock", l.ref, "err", err)
 		if sel[i], err = selected(ctx, l, opts.Env); err != nil {
 			opts.Logger.Warn("the go command cannot list the selection; every requirement on an added or removed module is taken as forcing", "err", err)
 		}
 	}
-	fs, inert := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger), sel)
+	fs, inert := forces(ctx, o, n, changes, reader, sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

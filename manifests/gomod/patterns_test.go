@@ -3,6 +3,8 @@ package gomod
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +51,20 @@ func (p pattern) run(t *testing.T) {
 		s.goCmd(t, dir, "mod", "tidy")
 	}
 	set := s.open(t, s.env)
+	// The in-process selection agrees with the go command's.
+	for _, l := range []*lock{set.(*Set).old, set.(*Set).new} {
+		want, err := selected(context.Background(), l, s.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := mvs(context.Background(), l, newModReader(s.env, slog.New(slog.DiscardHandler)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: in-process selection %v, the go command's %v", l.ref, got, want)
+		}
+	}
 	if p.check != nil {
 		p.check(t, s, set)
 	}
