@@ -41,6 +41,9 @@ type Change struct {
 	// nothing the build sees (a Go exclude of a version nothing requires).
 	// Candidates keep it at its old state; "" for every searched change.
 	Inert string `json:"inert,omitempty"`
+	// Retracted is the retraction's rationale when a version of this
+	// change (from or to) is retracted by its module's author, "" when not.
+	Retracted string `json:"retracted,omitempty"`
 }
 
 // Unit is a group of changes that can only be applied together.
@@ -220,6 +223,14 @@ type Pin struct {
 	Entry   json.RawMessage // composer: the complete lock entry to install
 	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
 	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Set.PinSums)
+}
+
+// Reproducer is a Set that can name the command that takes the new lock
+// back to good by rolling back exactly the given units and nothing else,
+// checked with the ecosystem's own tool to give what the search's
+// candidate gave. An error says why there is no such command.
+type Reproducer interface {
+	Reproduce(ctx context.Context, units []string) (string, error)
 }
 
 // Pinner is a Set that can write a candidate with one package pinned to a

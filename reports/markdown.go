@@ -138,6 +138,10 @@ func (m *md) reproduce() {
 	}
 	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n```sh\n")
 	for _, c := range r.Culprits {
+		if c.Reproduce != "" {
+			m.p("%s\n", c.Reproduce)
+			continue
+		}
 		m.p("%s\n", rollback(r.Ecosystem, c.Changes))
 	}
 	m.p("```\n\nSee the failing check against a server built from the new lock:\n\n```sh\n")

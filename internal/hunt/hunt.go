@@ -179,6 +179,16 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		return nil, err
 	}
 	fill(rep, d, res, time.Since(start))
+	if rp, ok := set.(manifests.Reproducer); ok {
+		for i := range rep.Culprits {
+			cmd, err := rp.Reproduce(ctx, rep.Culprits[i].Units)
+			if err != nil {
+				log.Warn("no checked command rolls back only the culprit; the report names the ecosystem's usual one", "culprit", rep.Culprits[i].Packages, "err", err)
+				continue
+			}
+			rep.Culprits[i].Reproduce = cmd
+		}
+	}
 	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
 		dr := &driller{p: p, o: o, log: log, env: l.Env, project: project, journal: journal, replay: replay}
 		rep.Drill = dr.run(ctx, rep, res)

@@ -20,20 +20,31 @@ type selection map[string]string
 // made absolute against l's directory), so that a lock read from a
 // revision is listed as it was committed.
 func selected(ctx context.Context, l *lock, env []string) (selection, error) {
-	tmp, err := os.MkdirTemp("", "bisect-graph-")
+	sel, err := (&Set{env: env}).scratch(ctx, l.data, unionSum(l.sum, nil), l.inTree, l.dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
+	}
+	return sel, nil
+}
+
+// scratch writes gomod, go.sum and the in-tree go.mod files into a scratch
+// module (directory replacements that leave dir made absolute), runs edit
+// there (if not nil), and lists what the go command selects read-only.
+func (s *Set) scratch(ctx context.Context, gomod, sum []byte, inTree map[string]*inTreeMod, dir string, edit func(dir string) error) (selection, error) {
+	tmp, err := os.MkdirTemp("", "bisect-scratch-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	f, err := modfile.Parse(l.ref, l.data, nil)
+	f, err := modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := absReplaces(f, l.dir); err != nil {
+	if err := absReplaces(f, dir); err != nil {
 		return nil, err
 	}
-	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": unionSum(l.sum, nil)}
-	for _, it := range l.inTree {
+	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": sum}
+	for _, it := range inTree {
 		files[filepath.Join(filepath.FromSlash(it.rel), "go.mod")] = it.data
 	}
 	for name, data := range files {
@@ -45,10 +56,14 @@ func selected(ctx context.Context, l *lock, env []string) (selection, error) {
 			return nil, err
 		}
 	}
-	s := &Set{env: env}
+	if edit != nil {
+		if err := edit(tmp); err != nil {
+			return nil, err
+		}
+	}
 	mods, err := s.goList(ctx, tmp, "-mod=readonly", "-m", "-json", "all")
 	if err != nil {
-		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
+		return nil, err
 	}
 	sel := selection{}
 	for _, m := range mods {

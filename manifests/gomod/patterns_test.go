@@ -286,3 +286,34 @@ func TestPatterns(t *testing.T) {
 		t.Run(p.name, p.run)
 	}
 }
+
+// TestReproduce: the rollback command edits only the culprit's lines, and
+// the go command confirms it selects what the candidate without the
+// culprit selects; a rollback the coupling forbids has no command.
+func TestReproduce(t *testing.T) {
+	s := newScenario(t)
+	set := s.open(t, s.env).(*Set)
+	d := set.Diff()
+	ctx := context.Background()
+	tests := []struct {
+		pkg, want, wantErr string
+	}{
+		{pkg: "example.com/c", want: "go mod edit -require=example.com/c@v1.0.0"},
+		{pkg: "example.com/b", want: "go mod edit -require=example.com/b@v1.0.0"},
+		{pkg: "example.com/a", wantErr: "applying"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			got, err := set.Reproduce(ctx, []string{unitOf(t, d, tt.pkg)})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Reproduce(%s) = %q, %v; want an error mentioning %q", tt.pkg, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("Reproduce(%s) = %q, %v; want %q", tt.pkg, got, err, tt.want)
+			}
+		})
+	}
+}
