@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
@@ -74,8 +75,13 @@ func (m *md) culprits() {
 			title = fmt.Sprintf("Culprit %d of %d", i+1, len(r.Culprits))
 		}
 		m.p("### %s: %s\n\n", title, changeList(c.Changes))
-		if len(c.Changes) > 1 {
-			m.p("These changes break the server only together: each one alone passes.\n\n")
+		if len(c.Units) > 1 {
+			m.p("These changes break the server only together. Each unit alone:\n\n")
+			for _, id := range c.Units {
+				pkgs := unitPackages(r.Units, id)
+				m.p("- %s: alone %s\n", code(pkgs), alone(r.Probes, pkgs))
+			}
+			m.p("\n")
 		}
 		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
 		for _, ch := range c.Changes {
@@ -105,6 +111,35 @@ func (m *md) culprits() {
 			}
 		}
 	}
+}
+
+// unitPackages lists the packages of the unit with the given id.
+func unitPackages(units []manifests.Unit, id string) []string {
+	for _, u := range units {
+		if u.ID == id {
+			return u.Packages
+		}
+	}
+	return []string{id}
+}
+
+// alone says how the candidate with exactly these packages applied was
+// judged: good, untestable (which proves nothing), or not tried at all.
+func alone(probes []Probe, pkgs []string) string {
+	want := slices.Sorted(slices.Values(pkgs))
+	verdict := "not tried"
+	for i, p := range probes {
+		if !slices.Equal(slices.Sorted(slices.Values(p.Applied)), want) {
+			continue
+		}
+		switch p.Outcome {
+		case "good", "bad":
+			return fmt.Sprintf("%s (probe #%d)", p.Outcome, i+1)
+		case "untestable":
+			verdict = fmt.Sprintf("untestable (probe #%d): could not be built or judged", i+1)
+		}
+	}
+	return verdict
 }
 
 func (m *md) oldFails() {
