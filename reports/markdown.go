@@ -88,6 +88,11 @@ func (m *md) culprits() {
 			m.p("| `%s` | %s | %s | %s | %s | %s |\n", ch.Package, dash(ch.From), dash(ch.To), ch.Kind, dependency(ch), compareLink(r.Ecosystem, ch))
 		}
 		m.p("\n")
+		for _, ch := range c.Changes {
+			if ch.Retracted != "" {
+				m.p("`%s`: %s (its author's retraction).\n\n", ch.Package, ch.Retracted)
+			}
+		}
 		for _, id := range c.Units {
 			for _, u := range r.Units {
 				if u.ID == id && len(u.Packages) > 1 {

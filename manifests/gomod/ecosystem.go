@@ -67,11 +67,16 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	retracted, err := retractions(ctx, opts.Env, changes)
+	if err != nil {
+		opts.Logger.Warn("the go command cannot say which versions are retracted; none is flagged", "err", err)
+	}
 	plain := make([]manifests.Change, len(changes))
 	var searched []manifests.Change
 	for i, c := range changes {
 		plain[i] = c.Change
 		plain[i].Inert = inert[c.Package]
+		plain[i].Retracted = retractedNote(c.Change, retracted)
 		changes[i].Change = plain[i]
 		if plain[i].Inert == "" {
 			searched = append(searched, plain[i])

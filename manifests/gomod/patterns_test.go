@@ -281,6 +281,23 @@ func TestPatterns(t *testing.T) {
 				t.Errorf("units = %+v, want only a's", d.Units)
 			}
 		},
+	}, {
+		// The new lock requires a version its author retracted (v1.2.0's
+		// go.mod retracts v1.1.0): the change says so.
+		name: "retracted version",
+		mods: []goproxy.Module{pkg("example.com/a", "v1.0.0", nil), pkg("example.com/a", "v1.1.0", nil),
+			{Path: "example.com/a", Version: "v1.2.0", GoMod: "module example.com/a\n\ngo 1.21\n\nretract v1.1.0 // corrupts the cache\n",
+				Files: map[string]string{"a.go": "package a\n\nfunc Version() string { return \"a@v1.2.0\" }\n"}}},
+		old: map[string]string{"main.go": mainImporting("example.com/a"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n"},
+		new: map[string]string{"main.go": mainImporting("example.com/a"),
+			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n"},
+		wantRefused: 0, wantFeasible: 2,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			if c := set.Diff().Change("example.com/a"); c == nil || c.Retracted != "v1.1.0 is retracted: corrupts the cache" {
+				t.Errorf("change of a = %+v, want v1.1.0 flagged as retracted", c)
+			}
+		},
 	}}
 	for _, p := range patterns {
 		t.Run(p.name, p.run)
