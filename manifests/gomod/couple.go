@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
+	"github.com/lockbisect/lockbisect/internal/goenv"
 	"github.com/lockbisect/lockbisect/internal/urlread"
 	"github.com/lockbisect/lockbisect/manifests"
 )
@@ -226,19 +227,25 @@ func (r *modReader) mover(ctx context.Context, old, new *lock, c *change) *mover
 	return nil
 }
 
-// modReader fetches go.mod files of module versions: through the GOPROXY
-// of the environment (file:// and http(s):// entries), else from the module
-// cache, else with `go mod download`. What it cannot read is logged and
+// modReader fetches go.mod files of module versions: from the proxy the go
+// command would ask (GOPROXY, GONOPROXY and GOPRIVATE as `go env` reports
+// them with the options' environment; never a proxy for a private module),
+// else from the module cache, else with `go mod download`. What it cannot read is logged and
 // skipped: Validate still catches a candidate whose coupling was missed.
 type modReader struct {
 	env    []string // os.Environ() with the options' environment appended
+	extra  []string // the options' environment alone
 	log    *slog.Logger
 	client *http.Client
 	memo   map[module.Version]*modfile.File
+
+	goenvRead bool
+	goenv     goenv.Env
+	goenvErr  error
 }
 
 func newModReader(env []string, log *slog.Logger) *modReader {
-	return &modReader{env: append(os.Environ(), env...), log: log, client: &http.Client{}, memo: map[module.Version]*modfile.File{}}
+	return &modReader{env: append(os.Environ(), env...), extra: env, log: log, client: &http.Client{}, memo: map[module.Version]*modfile.File{}}
 }
 
 // getenv returns the last value of key in the environment, as exec does.
@@ -311,8 +318,12 @@ func (r *modReader) fetch(ctx context.Context, m module.Version) ([]byte, error)
 	}
 	rel := escPath + "/@v/" + escVersion + ".mod"
 	var tried []string
-	for _, proxy := range strings.FieldsFunc(r.getenv("GOPROXY"), func(c rune) bool { return c == ',' || c == '|' }) {
-		data, err := r.fromProxy(ctx, proxy, rel)
+	proxies, err := r.proxies(ctx, m.Path)
+	if err != nil {
+		tried = append(tried, err.Error())
+	}
+	for _, base := range proxies {
+		data, err := urlread.Read(ctx, r.client, base+"/"+rel)
 		if err == nil {
 			return data, nil
 		}
@@ -333,17 +344,18 @@ func (r *modReader) fetch(ctx context.Context, m module.Version) ([]byte, error)
 	return nil, fmt.Errorf("%s: %s", m, strings.Join(tried, "; "))
 }
 
-func (r *modReader) fromProxy(ctx context.Context, proxy, rel string) ([]byte, error) {
-	switch proxy {
-	case "direct", "off":
-		// The go command's business; the download fallback covers direct.
-		return nil, fmt.Errorf("GOPROXY entry %s is not a proxy", proxy)
+// proxies are the proxies the go command would ask for path, from `go
+// env` with the reader's environment (read once); an error says why none
+// is asked (a private module, GOPROXY=off or direct).
+func (r *modReader) proxies(ctx context.Context, path string) ([]string, error) {
+	if !r.goenvRead {
+		r.goenv, r.goenvErr = goenv.Read(ctx, r.extra)
+		r.goenvRead = true
 	}
-	if !strings.Contains(proxy, "://") {
-		// As the go command does: an entry without a scheme is https.
-		proxy = "https://" + proxy
+	if r.goenvErr != nil {
+		return nil, r.goenvErr
 	}
-	return urlread.Read(ctx, r.client, strings.TrimSuffix(proxy, "/")+"/"+rel)
+	return r.goenv.Proxies(path)
 }
 
 func (r *modReader) modCache(ctx context.Context) string {

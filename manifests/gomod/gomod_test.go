@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/testenv"
@@ -374,7 +375,12 @@ func TestModReaderSources(t *testing.T) {
 	testenv.NeedTools(t, "go")
 	proxy := t.TempDir()
 	goproxy.Write(t, proxy, goproxy.Module{Path: "example.com/Upper", Version: "v1.0.0", Require: map[string]string{"example.com/p": "v1.2.3"}})
-	srv := httptest.NewServer(http.FileServer(http.Dir(proxy)))
+	var requests atomic.Int32
+	files := http.FileServer(http.Dir(proxy))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		files.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 
 	cache := t.TempDir()
@@ -396,10 +402,12 @@ func TestModReaderSources(t *testing.T) {
 		{"file proxy", goproxy.Env(proxy, t.TempDir())},
 		{"http proxy after one that fails", []string{"GOPROXY=" + srv.URL + "/missing," + srv.URL, "GOMODCACHE=" + t.TempDir()}},
 		{"module cache", []string{"GOPROXY=off", "GOMODCACHE=" + cache}},
-		// The proxy is known to the go command only through its config
-		// file: the reader finds no GOPROXY and no cached copy, so only
-		// go mod download can answer.
-		{"go mod download", append(goproxy.Env(proxy, t.TempDir()), "GOPROXY=", "GOENV="+goenv)},
+		// The proxy is known only through the go command's config file,
+		// which go env reads.
+		{"go env file", append(goproxy.Env(proxy, t.TempDir()), "GOPROXY=", "GOENV="+goenv)},
+		// A private module is never asked of a proxy (the server counts
+		// requests below): it comes from the module cache.
+		{"private: module cache", []string{"GOPROXY=" + srv.URL, "GOPRIVATE=example.com/Upper", "GOMODCACHE=" + cache, "GOFLAGS=-mod=mod"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,7 +418,20 @@ func TestModReaderSources(t *testing.T) {
 			}
 		})
 	}
-	r := newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, slog.New(slog.DiscardHandler))
+	before := requests.Load()
+	// The go command's own direct fetch of the private module (go mod
+	// download, the last resort) meets a closed local port, not the
+	// internet.
+	r := newModReader([]string{"GOPROXY=" + srv.URL, "GOPRIVATE=example.com", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod",
+		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "GOVCS=*:off"}, slog.New(slog.DiscardHandler))
+	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
+		!strings.Contains(err.Error(), "matches GONOPROXY/GOPRIVATE") {
+		t.Errorf("fetch of a private module with nothing cached = %v, want an error naming GOPRIVATE", err)
+	}
+	if n := requests.Load() - before; n != 0 {
+		t.Errorf("the proxy was asked %d times for a private module", n)
+	}
+	r = newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, slog.New(slog.DiscardHandler))
 	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
 		!strings.Contains(err.Error(), "example.com/Upper@v1.0.0") || !strings.Contains(err.Error(), "module cache") {
 		t.Errorf("fetch with no source = %v, want an error naming the module and each source tried", err)
