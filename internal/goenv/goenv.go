@@ -1,11 +1,13 @@
-// Package goenv reads the go command's own settings for module downloads
-// (GOPROXY, GONOPROXY and GOPRIVATE, GOINSECURE, GOFLAGS) as `go env`
-// reports them for a given environment: the process environment with the
-// tool's additions (runner.env) on top, the user's go env file and the
-// go command's defaults beneath. The tool's own proxy requests (the go.mod
+// Package goenv reads the go command's own settings for proxy requests
+// (GOPROXY, and GONOPROXY as GOPRIVATE fills it) as `go env` reports them
+// for a given environment: the process environment with the tool's
+// additions (runner.env) on top, the user's go env file and the go
+// command's defaults beneath. The tool's own proxy requests (the go.mod
 // files of the coupling, the drill-down's release lists and origins) then
 // go where the go command's would, and a private module is never
-// requested from a proxy.
+// requested from a proxy. GOINSECURE and GOFLAGS need no reading: the
+// first applies only to the go command's direct fetches, the second
+// reaches every go command the tool runs through the same environment.
 package goenv
 
 import (
@@ -20,19 +22,17 @@ import (
 	"golang.org/x/mod/module"
 )
 
-// Env is what `go env` says about module downloads.
+// Env is what `go env` says about proxy requests.
 type Env struct {
-	GOPROXY    string
-	GONOPROXY  string // go env fills it from GOPRIVATE when unset
-	GOPRIVATE  string
-	GOINSECURE string
-	GOFLAGS    string
+	GOPROXY   string
+	GONOPROXY string // go env fills it from GOPRIVATE when unset
+	GOPRIVATE string
 }
 
 // Read runs `go env -json` with env appended to the process environment
 // (later entries win, as for the go commands the tool runs).
 func Read(ctx context.Context, env []string) (Env, error) {
-	cmd := exec.CommandContext(ctx, "go", "env", "-json", "GOPROXY", "GONOPROXY", "GOPRIVATE", "GOINSECURE", "GOFLAGS")
+	cmd := exec.CommandContext(ctx, "go", "env", "-json", "GOPROXY", "GONOPROXY", "GOPRIVATE")
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
