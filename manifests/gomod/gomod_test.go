@@ -39,6 +39,9 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"old/go.mod:5", "unknown directive: frobnicate"}},
 		{"bad version", "module m\n\nrequire example.com/a 1.0\n", "", []string{"old/go.mod:3", "1.0"}},
 		{"no module", "go 1.21\n", "", []string{"old/go.mod", "no module directive"}},
+		{"module path without a dot", "module m\n\nrequire (\n\texample.com/a v1.0.0\n\tlocalmod v1.0.0\n)\n", "",
+			[]string{"old/go.mod:5", "localmod", "missing dot in first path element"}},
+		{"replace of a bad path", "module m\n\nreplace example.com/a/../b => ./x\n", "", []string{"old/go.mod:3", "example.com/a/../b"}},
 		{"required twice", "module m\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/a v1.1.0\n)\n", "",
 			[]string{"old/go.mod:5", "example.com/a required twice"}},
 		{"go.sum two fields", "module m\n", "example.com/a v1.0.0 h1:x=\nexample.com/a v1.0.0\n",
@@ -58,6 +61,14 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadLocalModule: a module path without a dot is fine where a
+// directory replace provides it, as the go command accepts it.
+func TestLoadLocalModule(t *testing.T) {
+	if _, err := load(snap("old/go.mod", "module m\n\nrequire localmod v0.0.0\n\nreplace localmod => ./x\n", "")); err != nil {
+		t.Errorf("load: %v", err)
 	}
 }
 

@@ -75,8 +75,19 @@ func parseGoMod(name string, data []byte) (*lock, error) {
 	}
 	l := &lock{ref: name, data: data, file: f,
 		req: map[string]*modfile.Require{}, repl: map[string]*modfile.Replace{}, excl: map[string]bool{}}
+	replaced := map[string]bool{}
+	for _, r := range f.Replace {
+		replaced[r.Old.Path] = true
+	}
 	for _, r := range f.Require {
-		if err := module.CheckPath(r.Mod.Path); err != nil {
+		// A replaced module is never downloaded by its path, and the go
+		// command accepts any import path there (require localmod v0.0.0
+		// beside replace localmod => ./x); the others must be fetchable.
+		check := module.CheckPath
+		if replaced[r.Mod.Path] {
+			check = module.CheckImportPath
+		}
+		if err := check(r.Mod.Path); err != nil {
 			return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, r.Syntax.Start.Line, err)
 		}
 		if prev, dup := l.req[r.Mod.Path]; dup && prev.Mod.Version != r.Mod.Version {
@@ -85,7 +96,7 @@ func parseGoMod(name string, data []byte) (*lock, error) {
 		l.req[r.Mod.Path] = r
 	}
 	for _, r := range f.Replace {
-		if err := module.CheckPath(r.Old.Path); err != nil {
+		if err := module.CheckImportPath(r.Old.Path); err != nil {
 			return nil, fmt.Errorf("parse go.mod: %s:%d: %w", name, r.Syntax.Start.Line, err)
 		}
 		if r.New.Version != "" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -332,5 +333,48 @@ func TestReproduce(t *testing.T) {
 				t.Errorf("Reproduce(%s) = %q, %v; want %q", tt.pkg, got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestInTreeFromRevision: with REV:PATH the in-tree module's go.mod is
+// read from the same revision as the lock, not from the work tree.
+func TestInTreeFromRevision(t *testing.T) {
+	testenv.NeedTools(t, "git")
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q")
+	write("app/go.mod", "module example.com/app\n\ngo 1.21\n\nrequire example.com/app/tools v0.0.0-00010101000000-000000000000\n\nreplace example.com/app/tools => ./tools\n")
+	write("app/tools/go.mod", "module example.com/app/tools\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n")
+	git("add", ".")
+	git("commit", "-q", "-m", "old")
+	write("app/tools/go.mod", "module example.com/app/tools\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n")
+
+	s, err := manifests.Read(context.Background(), "HEAD:app/go.mod", dir, Ecosystem{}.Siblings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := load(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := l.inTree["example.com/app/tools"]
+	if it == nil || it.rel != "tools" || !strings.Contains(string(it.data), "example.com/a v1.0.0") {
+		t.Errorf("in-tree module = %+v, want tools/go.mod as committed", it)
 	}
 }
