@@ -378,3 +378,34 @@ func TestInTreeFromRevision(t *testing.T) {
 		t.Errorf("in-tree module = %+v, want tools/go.mod as committed", it)
 	}
 }
+
+// TestCandidateOutsideReplaces: the candidate is built in a copy of the
+// project, so a relative directory replacement that leaves the project is
+// made absolute against the original; an absolute one and one inside the
+// project stay as written. The bytes are the same on every call.
+func TestCandidateOutsideReplaces(t *testing.T) {
+	dir := t.TempDir()
+	newDir := filepath.Join(dir, "app")
+	gomod := "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.0.0\n\texample.com/c v1.0.0\n)\n\n" +
+		"replace (\n\texample.com/a => ../lib\n\texample.com/b => /opt/b\n\texample.com/c => ./c\n)\n"
+	old := &manifests.Snapshot{Ref: "old/go.mod", Path: "go.mod", Files: map[string][]byte{"go.mod": []byte(gomod)}}
+	new := &manifests.Snapshot{Ref: "app/go.mod", Dir: newDir, Path: "go.mod", Files: map[string][]byte{"go.mod": []byte(gomod + "\nrequire example.com/d v1.0.0\n")}}
+	set, err := Ecosystem{}.Open(context.Background(), old, new, manifests.Options{Env: []string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := set.Candidate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(c.Files["go.mod"])
+	for _, want := range []string{"example.com/a => " + filepath.Join(dir, "lib"), "example.com/b => /opt/b", "example.com/c => ./c"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("candidate go.mod lacks %q:\n%s", want, got)
+		}
+	}
+	again, err := set.Candidate(nil)
+	if err != nil || again.Hash() != c.Hash() {
+		t.Errorf("a second candidate of the same set differs (%v)", err)
+	}
+}
