@@ -141,9 +141,12 @@ func (c *Candidate) Hash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Write writes the candidate's files below dir.
+// Write writes the candidate's files below dir, and nowhere else.
 func (c *Candidate) Write(dir string) error {
 	for _, name := range c.names() {
+		if !filepath.IsLocal(filepath.FromSlash(name)) {
+			return fmt.Errorf("write candidate %s: the path leaves the directory it is written into", name)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -188,6 +191,10 @@ func (s *Snapshot) Lock() string { return filepath.Base(s.Path) }
 type Options struct {
 	Env    []string     // environment for the go and composer commands the tool runs itself
 	Logger *slog.Logger // never nil when passed by Load
+	// LockDir is the new lock's directory within the project (the build
+	// context the runner copies), slash-separated; "" = the project root.
+	// A path a lock names beyond the project leaves what candidates carry.
+	LockDir string
 }
 
 // Ecosystem is one kind of lock file.

@@ -94,7 +94,7 @@ func generated(b testing.TB, n int) (old, new *manifests.Snapshot, env []string)
 func BenchmarkSelection(b *testing.B) {
 	testenv.NeedTools(b, "go")
 	_, new, env := generated(b, 300)
-	l, err := load(new)
+	l, err := load(new, "")
 	if err != nil {
 		b.Fatal(err)
 	}

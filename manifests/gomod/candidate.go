@@ -91,7 +91,7 @@ func (s *Set) write(ids []string, on map[string]bool) (*manifests.Candidate, err
 	f.SetRequireSeparateIndirect(list)
 	// The candidate is built in a copy of the project: a directory
 	// replacement that leaves it must still reach the original.
-	if err := absReplaces(f, s.new.dir); err != nil {
+	if err := absReplaces(f, s.new.dir, s.new.lockDir); err != nil {
 		return nil, fmt.Errorf("candidate: %w", err)
 	}
 	f.SortBlocks()

@@ -29,11 +29,11 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	o, err := load(old)
+	o, err := load(old, opts.LockDir)
 	if err != nil {
 		return nil, err
 	}
-	n, err := load(new)
+	n, err := load(new, opts.LockDir)
 	if err != nil {
 		return nil, err
 	}

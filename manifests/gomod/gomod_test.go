@@ -51,7 +51,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := load(snap("old/go.mod", tt.gomod, tt.gosum))
+			_, err := load(snap("old/go.mod", tt.gomod, tt.gosum), "")
 			if err == nil {
 				t.Fatal("load succeeded, want an error")
 			}
@@ -67,7 +67,7 @@ func TestLoadErrors(t *testing.T) {
 // TestLoadLocalModule: a module path without a dot is fine where a
 // directory replace provides it, as the go command accepts it.
 func TestLoadLocalModule(t *testing.T) {
-	if _, err := load(snap("old/go.mod", "module m\n\nrequire localmod v0.0.0\n\nreplace localmod => ./x\n", "")); err != nil {
+	if _, err := load(snap("old/go.mod", "module m\n\nrequire localmod v0.0.0\n\nreplace localmod => ./x\n", ""), ""); err != nil {
 		t.Errorf("load: %v", err)
 	}
 }
@@ -348,7 +348,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("module \"m\"\nrequire (\n\texample.com/a v1.0.0\n)\n"), []byte("example.com/a v1.0.0/go.mod h1:y=\n\n"))
 	f.Fuzz(func(t *testing.T, gomod, gosum []byte) {
 		s := snap("fuzz/go.mod", string(gomod), string(gosum))
-		l, err := load(s)
+		l, err := load(s, "")
 		if err != nil {
 			return
 		}

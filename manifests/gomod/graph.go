@@ -20,31 +20,34 @@ type selection map[string]string
 // made absolute against l's directory), so that a lock read from a
 // revision is listed as it was committed.
 func selected(ctx context.Context, l *lock, env []string) (selection, error) {
-	sel, err := (&Set{env: env}).scratch(ctx, l.data, unionSum(l.sum, nil), l.inTree, l.dir, nil)
+	sel, err := (&Set{env: env}).scratch(ctx, l, l.data, unionSum(l.sum, nil), nil)
 	if err != nil {
 		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
 	}
 	return sel, nil
 }
 
-// scratch writes gomod, go.sum and the in-tree go.mod files into a scratch
-// module (directory replacements that leave dir made absolute), runs edit
-// there (if not nil), and lists what the go command selects read-only.
-func (s *Set) scratch(ctx context.Context, gomod, sum []byte, inTree map[string]*inTreeMod, dir string, edit func(dir string) error) (selection, error) {
-	tmp, err := os.MkdirTemp("", "bisect-scratch-")
+// scratch writes gomod, go.sum and l's in-tree go.mod files into a scratch
+// project laid out as l's (the module at l's directory within it, so that
+// a sibling module ../lib lands inside; directory replacements that leave
+// the project made absolute), runs edit there (if not nil), and lists what
+// the go command selects read-only.
+func (s *Set) scratch(ctx context.Context, l *lock, gomod, sum []byte, edit func(dir string) error) (selection, error) {
+	root, err := os.MkdirTemp("", "bisect-scratch-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer os.RemoveAll(root)
+	tmp := filepath.Join(root, filepath.FromSlash(l.lockDir))
 	f, err := modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := absReplaces(f, dir); err != nil {
+	if err := absReplaces(f, l.dir, l.lockDir); err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": sum}
-	for _, it := range inTree {
+	for _, it := range l.inTree {
 		files[filepath.Join(filepath.FromSlash(it.rel), "go.mod")] = it.data
 	}
 	for name, data := range files {
@@ -74,12 +77,13 @@ func (s *Set) scratch(ctx context.Context, gomod, sum []byte, inTree map[string]
 	return sel, nil
 }
 
-// absReplaces makes every relative directory replacement that leaves dir
-// (../lib) absolute, joined to dir, so that a copy of the project elsewhere
+// absReplaces makes every relative directory replacement that leaves the
+// project absolute, joined to the lock's directory dir (lockDir is that
+// directory within the project), so that a copy of the project elsewhere
 // (a candidate's work directory, a scratch module) still reaches it. An
-// absolute one stays as it is; dir "" (a lock read from a revision) leaves
-// them all alone.
-func absReplaces(f *modfile.File, dir string) error {
+// absolute one, and one inside the project, stay as they are; dir "" (a
+// lock read from a revision) leaves them all alone.
+func absReplaces(f *modfile.File, dir, lockDir string) error {
 	if dir == "" {
 		return nil
 	}
@@ -91,7 +95,7 @@ func absReplaces(f *modfile.File, dir string) error {
 		if r.New.Version != "" || filepath.IsAbs(r.New.Path) || !modfile.IsDirectoryPath(r.New.Path) {
 			continue
 		}
-		if _, inside := inTreeDir(r); inside {
+		if _, inside := inTreeDir(r, lockDir); inside {
 			continue
 		}
 		if err := f.AddReplace(r.Old.Path, r.Old.Version, filepath.Join(abs, filepath.FromSlash(r.New.Path)), ""); err != nil {

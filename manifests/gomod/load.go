@@ -18,18 +18,19 @@ import (
 
 // lock is one parsed side: go.mod and go.sum.
 type lock struct {
-	ref  string // go.mod's reference, for messages
-	dir  string // directory on disk; "" for REV:PATH (local replacements unreadable)
-	data []byte // go.mod bytes
-	file *modfile.File
-	sum  []string // go.sum lines, as read (without newline)
+	ref     string // go.mod's reference, for messages
+	dir     string // directory on disk; "" for REV:PATH
+	lockDir string // the lock's directory within the project ("" = its root)
+	data    []byte // go.mod bytes
+	file    *modfile.File
+	sum     []string // go.sum lines, as read (without newline)
 
 	req  map[string]*modfile.Require // module path → requirement
 	repl map[string]*modfile.Replace // replaceKey → replacement
 	excl map[string]bool             // "path@version" → excluded
 
 	// inTree holds the modules of the project itself: directory
-	// replacements that stay inside the lock's directory, by module path,
+	// replacements that stay inside the project, by module path,
 	// read from the same state (work tree or revision) as go.mod. Their
 	// go.mod files are part of the module graph like any dependency's.
 	inTree map[string]*inTreeMod
@@ -43,8 +44,9 @@ type inTreeMod struct {
 	file *modfile.File
 }
 
-// load parses the snapshot's go.mod and, when present, its go.sum.
-func load(s *manifests.Snapshot) (*lock, error) {
+// load parses the snapshot's go.mod and, when present, its go.sum;
+// lockDir is the lock's directory within the project.
+func load(s *manifests.Snapshot, lockDir string) (*lock, error) {
 	data, ok := s.Files["go.mod"]
 	if !ok {
 		return nil, fmt.Errorf("%s: no go.mod in the snapshot", s.Ref)
@@ -53,7 +55,7 @@ func load(s *manifests.Snapshot) (*lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.dir = s.Dir
+	l.dir, l.lockDir = s.Dir, lockDir
 	l.inTree, l.unread = inTree(l, s)
 	if sum, ok := s.Files["go.sum"]; ok {
 		if l.sum, err = parseGoSum(sumName(s.Ref), sum); err != nil {
@@ -126,7 +128,7 @@ func inTree(l *lock, s *manifests.Snapshot) (map[string]*inTreeMod, []string) {
 		return out, nil
 	}
 	for _, r := range l.file.Replace {
-		rel, ok := inTreeDir(r)
+		rel, ok := inTreeDir(r, l.lockDir)
 		if !ok {
 			continue
 		}
@@ -146,13 +148,16 @@ func inTree(l *lock, s *manifests.Snapshot) (map[string]*inTreeMod, []string) {
 }
 
 // inTreeDir returns the directory of a directory replacement relative to
-// the lock's, when it stays inside it.
-func inTreeDir(r *modfile.Replace) (string, bool) {
+// the lock's, when it stays inside the project (lockDir is the lock's
+// directory within it): a sibling module of a monorepo (../lib) is in the
+// tree as much as a subdirectory (./tools).
+func inTreeDir(r *modfile.Replace, lockDir string) (string, bool) {
 	if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) || filepath.IsAbs(r.New.Path) {
 		return "", false
 	}
 	rel := path.Clean(filepath.ToSlash(r.New.Path))
-	if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+	inProject := path.Join(lockDir, rel)
+	if inProject == "." || inProject == ".." || strings.HasPrefix(inProject, "../") {
 		return "", false
 	}
 	return rel, true

@@ -23,6 +23,7 @@ type pattern struct {
 	name     string
 	mods     []goproxy.Module
 	old, new map[string]string // project files; go.mod is tidied
+	lockDir  string            // go.mod's directory within the project
 	env      func(env []string) []string
 	// wantRefused and wantFeasible count the subsets of units the
 	// coupling refuses and accepts; every one is checked with the go
@@ -33,7 +34,7 @@ type pattern struct {
 
 func (p pattern) run(t *testing.T) {
 	testenv.NeedTools(t, "go")
-	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir()}
+	s := &scenario{proxy: t.TempDir(), oldDir: t.TempDir(), newDir: t.TempDir(), lockDir: p.lockDir}
 	s.env = goproxy.Env(s.proxy, t.TempDir())
 	if p.env != nil {
 		s.env = p.env(s.env)
@@ -49,7 +50,7 @@ func (p pattern) run(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		s.goCmd(t, dir, "mod", "tidy")
+		s.goCmd(t, filepath.Join(dir, p.lockDir), "mod", "tidy")
 	}
 	set := s.open(t, s.env)
 	// The in-process selection agrees with the go command's.
@@ -211,6 +212,33 @@ func TestPatterns(t *testing.T) {
 			}
 		},
 	}, {
+		// A monorepo whose go.mod lives in app/ beside the sibling module
+		// lib/ (replace => ../lib): lib is inside the project, so its
+		// go.mod is read from each side and moves with what it requires.
+		name:    "monorepo sibling module",
+		lockDir: "app",
+		mods: []goproxy.Module{pkg("example.com/a", "v1.0.0", nil), pkg("example.com/a", "v1.1.0", nil),
+			pkg("example.com/b", "v1.0.0", nil), pkg("example.com/b", "v1.1.0", nil)},
+		old: map[string]string{"app/main.go": mainImporting("example.com/lib", "example.com/b"),
+			"lib/go.mod": "module example.com/lib\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n",
+			"lib/lib.go": "package lib\n\nimport \"example.com/a\"\n\nfunc Version() string { return a.Version() }\n",
+			"app/go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/lib v0.0.0-00010101000000-000000000000\n\texample.com/b v1.0.0\n)\n\nreplace example.com/lib => ../lib\n"},
+		new: map[string]string{"app/main.go": mainImporting("example.com/lib", "example.com/b"),
+			"lib/go.mod": "module example.com/lib\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n",
+			"lib/lib.go": "package lib\n\nimport \"example.com/a\"\n\nfunc Version() string { return a.Version() }\n",
+			"app/go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/lib v0.0.0-00010101000000-000000000000\n\texample.com/b v1.1.0\n)\n\nreplace example.com/lib => ../lib\n"},
+		// units a, b, ../lib/go.mod; lib needs a: 2 of 8 refused.
+		wantRefused: 2, wantFeasible: 6,
+		check: func(t *testing.T, s *scenario, set manifests.Set) {
+			c, err := set.Candidate(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(c.Files["../lib/go.mod"]); !strings.Contains(got, "example.com/a v1.0.0") {
+				t.Errorf("the old lock's candidate writes ../lib/go.mod = %q, want the old one", got)
+			}
+		},
+	}, {
 		// A go.work beside go.mod uses ./other, which requires a newer a:
 		// in workspace mode the go command selects a v1.1.0 for the old
 		// lock too. Validation runs with GOWORK=off, so every subset is
@@ -369,7 +397,7 @@ func TestInTreeFromRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := load(s)
+	l, err := load(s, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func (s *Set) Reproduce(ctx context.Context, units []string) (string, error) {
 		return "", fmt.Errorf("rolling back %s alone: %w", strings.Join(units, ", "), err)
 	}
 	sum := unionSum(s.old.sum, s.new.sum)
-	edited, err := s.scratch(ctx, s.new.data, sum, s.new.inTree, s.new.dir, func(dir string) error {
+	edited, err := s.scratch(ctx, s.new, s.new.data, sum, func(dir string) error {
 		cmd := exec.CommandContext(ctx, "go", append([]string{"mod", "edit"}, args...)...)
 		cmd.Dir = dir
 		cmd.Env = s.goEnv()
@@ -66,7 +66,7 @@ func (s *Set) Reproduce(ctx context.Context, units []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	intended, err := s.scratch(ctx, want.Files["go.mod"], sum, s.new.inTree, s.new.dir, nil)
+	intended, err := s.scratch(ctx, s.new, want.Files["go.mod"], sum, nil)
 	if err != nil {
 		return "", err
 	}
