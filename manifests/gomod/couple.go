@@ -206,7 +206,7 @@ func (r *modReader) mover(ctx context.Context, old, new *lock, c *change) *mover
 		}
 		return m
 	case inTreeChange:
-		name := "./" + c.inTree[1].rel + "/go.mod"
+		name := inTreeName(c.inTree[1].rel)
 		return &mover{path: c.path, old: c.inTree[0].file, new: c.inTree[1].file,
 			oldName: name + " of " + old.ref, newName: name + " of " + new.ref}
 	case replaceChange:

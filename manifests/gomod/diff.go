@@ -27,7 +27,8 @@ const (
 
 // Package names of the directive changes. Module paths cannot collide with
 // them: "go" and "toolchain" have no dot, the others contain a space, and
-// an in-tree module's go.mod is named by its file, "./DIR/go.mod".
+// an in-tree module's go.mod is named by its file, "./DIR/go.mod" or
+// "../DIR/go.mod".
 const (
 	goPackage        = "go"
 	toolchainPackage = "toolchain"
@@ -124,7 +125,7 @@ func diff(old, new *lock) []change {
 			continue
 		}
 		out = append(out, change{
-			Change: manifests.Change{Package: "./" + n.rel + "/go.mod", From: digest(o.data), To: digest(n.data), Kind: manifests.Upgrade, Direct: true},
+			Change: manifests.Change{Package: inTreeName(n.rel), From: digest(o.data), To: digest(n.data), Kind: manifests.Upgrade, Direct: true},
 			what:   inTreeChange, path: p, inTree: [2]*inTreeMod{o, n},
 		})
 	}
@@ -142,6 +143,15 @@ func diff(old, new *lock) []change {
 		})
 	}
 	return out
+}
+
+// inTreeName names an in-tree module's go.mod by its path from the lock's
+// directory: "./tools/go.mod", "../lib/go.mod".
+func inTreeName(rel string) string {
+	if strings.HasPrefix(rel, "../") {
+		return rel + "/go.mod"
+	}
+	return "./" + rel + "/go.mod"
 }
 
 // digest names one state of an in-tree go.mod.
