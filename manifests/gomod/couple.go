@@ -132,6 +132,10 @@ func forces(ctx context.Context, old, new *lock, changes []change, r *modReader,
 		switch {
 		case version != "" && (p.From == version || p.To == version):
 			reason = fmt.Sprintf("replace %s %s applies only to the requirement %s %s", mod, version, mod, version)
+			if r := c.newRepl; r != nil && p.To == version && r.New.Path == mod && r.New.Version == p.From {
+				// A report naming this unit must not suggest new code.
+				reason += fmt.Sprintf(" (together they keep the code of %s %s: no code change)", mod, p.From)
+			}
 		case version == "" && (isDir(c.oldRepl) || isDir(c.newRepl)):
 			reason = fmt.Sprintf("%s is the module in directory %s: its requirement and its replace go together", mod, c.From+c.To)
 			if c.From != "" && c.To != "" {

@@ -167,8 +167,12 @@ func TestPatterns(t *testing.T) {
 		wantRefused: 0, wantFeasible: 4,
 		check: func(t *testing.T, s *scenario, set manifests.Set) {
 			d := set.Diff()
-			if u := unitOf(t, d, "example.com/m"); u != unitOf(t, d, "replace example.com/m@v1.8.0") {
+			u := unitOf(t, d, "example.com/m")
+			if u != unitOf(t, d, "replace example.com/m@v1.8.0") {
 				t.Errorf("the require and its version-pinned replace are in different units: %+v", d.Units)
+			}
+			if r := d.Unit(u).Reason; !strings.Contains(r, "no code change") {
+				t.Errorf("unit reason %q does not say the unit changes no code", r)
 			}
 		},
 	}, {
