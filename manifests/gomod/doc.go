@@ -14,11 +14,12 @@
 //   - replace directive, named "replace PATH" or "replace PATH@VERSION";
 //   - exclude directive, named "exclude PATH@VERSION";
 //   - go and toolchain directive, named "go" and "toolchain";
-//   - go.mod of an in-tree module, named "./DIR/go.mod": a directory
-//     replace that stays inside the lock's directory is a module of the
+//   - go.mod of an in-tree module, named "./DIR/go.mod" or "../DIR/go.mod":
+//     a directory replace that stays inside the project is a module of the
 //     project, whose go.mod is read from the same state as the lock (the
-//     work tree, or the same revision for REV:PATH) and is part of the
-//     module graph like any dependency's.
+//     work tree, or the same revision for REV:PATH), is part of the module
+//     graph like any dependency's, and is written into every candidate
+//     from the side its change is on.
 //
 // Kinds follow semver order (a pseudo-version sorts before its release).
 // An exclude of a version that no go.mod of either lock or of a changed
@@ -95,6 +96,31 @@
 // the listing is repeated with -mod=mod on a temporary copy (-modfile) to
 // name what the go command would have moved; the candidate's directory is
 // never written.
+//
+// # Retractions
+//
+// A version of either lock that its module's author retracts is flagged on
+// its change (Retracted, the author's rationale), from `go list -m -json
+// -retracted` outside any module, through the user's proxy settings.
+//
+// # Reproduce
+//
+// [Set.Reproduce] names the `go mod edit` that moves only a culprit's lines
+// of the new go.mod back (-require, -droprequire, -replace, -dropreplace,
+// -exclude, -dropexclude, -go, -toolchain): unlike `go get`, it moves no
+// other module and not the go line. It is checked: run on a copy of the
+// new go.mod, the go command must select what the candidate of every other
+// unit selects.
+//
+// # Proxies
+//
+// The go.mod reader asks the proxies `go env` names with the options'
+// environment (internal/goenv), in order, and none for a module matching
+// GOPRIVATE or GONOPROXY, which comes from the module cache or `go mod
+// download`. A directory replacement that leaves the project
+// ([manifests.Options.LockDir] says where the lock sits in it) is made
+// absolute in every candidate, so that the copy the runner builds reaches
+// the same directory as the original.
 //
 // # Pins (drill-down)
 //
