@@ -211,7 +211,9 @@ func (s *Set) why(ctx context.Context, dir, modfileFlag string, intended, select
 	by := map[string][]string{} // "path@version" → requirers
 	for _, line := range strings.Split(string(out), "\n") {
 		from, to, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if ok {
+		// The main module is left out: under -mod=mod its go.mod already
+		// holds what the go command moved.
+		if ok && from != s.new.file.Module.Mod.Path {
 			by[to] = append(by[to], from)
 		}
 	}

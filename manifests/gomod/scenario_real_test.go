@@ -210,7 +210,7 @@ func TestScenarioSilentBump(t *testing.T) {
 	if !errors.Is(err, manifests.ErrInfeasible) {
 		t.Fatalf("Validate = %v, want ErrInfeasible", err)
 	}
-	if want := "example.com/a: intended v1.0.0, the go command selects v1.1.0"; !strings.Contains(err.Error(), want) {
+	if want := "example.com/a: intended v1.0.0, the go command selects v1.1.0 (required by example.com/b@v1.2.0)"; !strings.Contains(err.Error(), want) {
 		t.Errorf("Validate error %q does not say %q", err, want)
 	}
 }
