@@ -101,7 +101,7 @@ func (m *md) culprits() {
 			}
 		}
 		if len(c.Untestable) > 0 {
-			m.p("The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", code(c.Untestable))
+			m.p("The culprit could only be narrowed to this group: whether it needs %s is not shown, because the probe that would show it could not be built or judged.\n\n", code(c.Untestable))
 		}
 		if ev := c.Evidence; ev != nil {
 			if ev.Check != nil {
