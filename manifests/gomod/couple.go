@@ -76,7 +76,7 @@ func forces(ctx context.Context, old, new *lock, changes []change, r *modReader,
 	required := map[string]bool{} // "path@version" required by a go.mod that moves
 	for i := range changes {
 		c := &changes[i]
-		m := r.mover(ctx, old, new, c)
+		m := r.mover(ctx, old, new, c, sel)
 		if m == nil {
 			continue
 		}
@@ -198,7 +198,7 @@ type mover struct {
 
 // mover returns what c moves in the module graph, nil for a change that
 // moves no go.mod.
-func (r *modReader) mover(ctx context.Context, old, new *lock, c *change) *mover {
+func (r *modReader) mover(ctx context.Context, old, new *lock, c *change, sel [2]selection) *mover {
 	switch c.what {
 	case requireChange:
 		m := &mover{path: c.path, oldName: c.path + " " + c.From, newName: c.path + " " + c.To}
@@ -214,17 +214,23 @@ func (r *modReader) mover(ctx context.Context, old, new *lock, c *change) *mover
 		return &mover{path: c.path, old: c.inTree[0].file, new: c.inTree[1].file,
 			oldName: name + " of " + old.ref, newName: name + " of " + new.ref}
 	case replaceChange:
-		mod, _, _ := strings.Cut(c.path, "@")
+		// The replacement's go.mod stands for the module's wherever the
+		// graph holds it (any version for a path-wide replace, required
+		// by main or not), so it moves in and out with the directive.
+		mod, version, _ := strings.Cut(c.path, "@")
 		m := &mover{path: mod, oldName: c.Package + " => " + c.From, newName: c.Package + " => " + c.To}
-		if c.oldRepl != nil {
-			if v := requiredIn(old, mod); v != "" && old.replacement(mod, v) == c.oldRepl {
-				m.old = r.goModOf(ctx, old, mod, v)
+		used := func(l *lock, s selection) bool {
+			if version != "" {
+				return requiredIn(l, mod) == version || s[mod] == version
 			}
+			_, selected := s[mod]
+			return requiredIn(l, mod) != "" || selected || s == nil
 		}
-		if c.newRepl != nil {
-			if v := requiredIn(new, mod); v != "" && new.replacement(mod, v) == c.newRepl {
-				m.new = r.goModOf(ctx, new, mod, v)
-			}
+		if c.oldRepl != nil && used(old, sel[0]) {
+			m.old = r.replaced(ctx, old, mod, c.oldRepl)
+		}
+		if c.newRepl != nil && used(new, sel[1]) {
+			m.new = r.replaced(ctx, new, mod, c.newRepl)
 		}
 		return m
 	}
@@ -266,33 +272,40 @@ func (r *modReader) getenv(key string) string {
 // replacements, or nil when it cannot be read.
 func (r *modReader) goModOf(ctx context.Context, l *lock, path, version string) *modfile.File {
 	if rep := l.replacement(path, version); rep != nil {
-		if rep.New.Version != "" {
-			return r.goMod(ctx, rep.New)
-		}
-		if it := l.inTree[path]; it != nil {
-			return it.file
-		}
-		name := filepath.Join(filepath.FromSlash(rep.New.Path), "go.mod")
-		if !filepath.IsAbs(name) {
-			if l.dir == "" {
-				r.log.Warn("go.mod of a directory replacement outside the lock's directory is not readable from a git revision; coupling through it is left to validation", "module", path, "dir", rep.New.Path)
-				return nil
-			}
-			name = filepath.Join(l.dir, name)
-		}
-		data, err := os.ReadFile(name)
-		if err != nil {
-			r.log.Warn("read go.mod of a directory replacement", "module", path, "err", err)
-			return nil
-		}
-		f, err := modfile.ParseLax(name, data, nil)
-		if err != nil {
-			r.log.Warn("parse go.mod of a directory replacement", "module", path, "err", err)
-			return nil
-		}
-		return f
+		return r.replaced(ctx, l, path, rep)
 	}
 	return r.goMod(ctx, module.Version{Path: path, Version: version})
+}
+
+// replaced returns the go.mod of rep's right-hand side, which stands for
+// path's: a module version's, an in-tree module's, or a directory's on
+// disk; nil when it cannot be read.
+func (r *modReader) replaced(ctx context.Context, l *lock, path string, rep *modfile.Replace) *modfile.File {
+	if rep.New.Version != "" {
+		return r.goMod(ctx, rep.New)
+	}
+	if it := l.inTree[path]; it != nil {
+		return it.file
+	}
+	name := filepath.Join(filepath.FromSlash(rep.New.Path), "go.mod")
+	if !filepath.IsAbs(name) {
+		if l.dir == "" {
+			r.log.Warn("go.mod of a directory replacement outside the project is not readable from a git revision; coupling through it is left to validation", "module", path, "dir", rep.New.Path)
+			return nil
+		}
+		name = filepath.Join(l.dir, name)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		r.log.Warn("read go.mod of a directory replacement", "module", path, "err", err)
+		return nil
+	}
+	f, err := modfile.ParseLax(name, data, nil)
+	if err != nil {
+		r.log.Warn("parse go.mod of a directory replacement", "module", path, "err", err)
+		return nil
+	}
+	return f
 }
 
 func (r *modReader) goMod(ctx context.Context, m module.Version) *modfile.File {
