@@ -8,7 +8,10 @@
 // A reference is a file path (composer.lock or go.mod; the sibling
 // composer.json or go.sum in the same directory is read too when present) or
 // REV:PATH, read through go-git from a repository without touching its work
-// tree. See [Read].
+// tree. See [Read]. A [Snapshot] can read other files of the same state
+// (Snapshot.ReadFile: from disk, or from the same revision), and a
+// repository go-git cannot open (extensions such as worktreeConfig) is read
+// with the git command.
 //
 // # Ecosystems
 //

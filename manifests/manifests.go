@@ -37,6 +37,13 @@ type Change struct {
 	// Source is the package's repository URL where the lock records it
 	// (composer source.url); "" when unknown. Reports link to it.
 	Source string `json:"source,omitempty"`
+	// Inert says why a change is listed but never searched: it changes
+	// nothing the build sees (a Go exclude of a version nothing requires).
+	// Candidates keep it at its old state; "" for every searched change.
+	Inert string `json:"inert,omitempty"`
+	// Retracted is the retraction's rationale when a version of this
+	// change (from or to) is retracted by its module's author, "" when not.
+	Retracted string `json:"retracted,omitempty"`
 }
 
 // Unit is a group of changes that can only be applied together.
@@ -134,9 +141,12 @@ func (c *Candidate) Hash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Write writes the candidate's files below dir.
+// Write writes the candidate's files below dir, and nowhere else.
 func (c *Candidate) Write(dir string) error {
 	for _, name := range c.names() {
+		if !filepath.IsLocal(filepath.FromSlash(name)) {
+			return fmt.Errorf("write candidate %s: the path leaves the directory it is written into", name)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -164,6 +174,13 @@ type Snapshot struct {
 	Dir   string            // directory of the lock file on disk; empty for REV:PATH
 	Path  string            // path of the lock file within the project (for REV:PATH the PATH part)
 	Files map[string][]byte // base name → content (e.g. "composer.lock", "composer.json")
+	// ReadFile reads another file of the same state of the project, by a
+	// slash-separated path relative to the lock's directory: from disk for
+	// a file reference, from the same revision for REV:PATH (an ecosystem
+	// whose lock points at files in the tree, such as Go's in-tree modules
+	// behind directory replaces). Nil when nothing else can be read; the
+	// error wraps fs.ErrNotExist when the file is absent.
+	ReadFile func(rel string) ([]byte, error)
 }
 
 // Lock returns the lock file's base name.
@@ -174,6 +191,10 @@ func (s *Snapshot) Lock() string { return filepath.Base(s.Path) }
 type Options struct {
 	Env    []string     // environment for the go and composer commands the tool runs itself
 	Logger *slog.Logger // never nil when passed by Load
+	// LockDir is the new lock's directory within the project (the build
+	// context the runner copies), slash-separated; "" = the project root.
+	// A path a lock names beyond the project leaves what candidates carry.
+	LockDir string
 }
 
 // Ecosystem is one kind of lock file.
@@ -209,6 +230,14 @@ type Pin struct {
 	Entry   json.RawMessage // composer: the complete lock entry to install
 	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
 	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Set.PinSums)
+}
+
+// Reproducer is a Set that can name the command that takes the new lock
+// back to good by rolling back exactly the given units and nothing else,
+// checked with the ecosystem's own tool to give what the search's
+// candidate gave. An error says why there is no such command.
+type Reproducer interface {
+	Reproduce(ctx context.Context, units []string) ([]string, error)
 }
 
 // Pinner is a Set that can write a candidate with one package pinned to a

@@ -2,7 +2,10 @@ package manifests
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/lockbisect/lockbisect/internal/testenv"
 )
 
 func changesOf(pkgs ...string) []Change {
@@ -162,5 +167,49 @@ func TestReadRev(t *testing.T) {
 	}
 	if _, err := Read(ctx, "HEAD:app/composer.lock", t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "open git repository") {
 		t.Errorf("outside a repository: %v", err)
+	}
+}
+
+// TestReadRevWorktreeConfig: a repository with extensions.worktreeConfig
+// (set by `git worktree` and sparse checkouts) is read all the same, the
+// lock's siblings and other files of the same revision included, and an
+// error names the repository without "(pass --repo)" when --repo was given.
+func TestReadRevWorktreeConfig(t *testing.T) {
+	testenv.NeedTools(t, "git")
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	os.MkdirAll(filepath.Join(dir, "app", "tools"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app", "go.mod"), []byte("module m\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "app", "tools", "go.mod"), []byte("module m/tools\n"), 0o644)
+	git("add", ".")
+	git("commit", "-q", "-m", "c")
+	git("config", "core.repositoryformatversion", "1")
+	git("config", "extensions.worktreeConfig", "true")
+	os.WriteFile(filepath.Join(dir, "app", "tools", "go.mod"), []byte("work tree"), 0o644)
+
+	ctx := context.Background()
+	s, err := Read(ctx, "HEAD:app/go.mod", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.Files["go.mod"]) != "module m\n" {
+		t.Errorf("go.mod = %q", s.Files["go.mod"])
+	}
+	if b, err := s.ReadFile("tools/go.mod"); err != nil || string(b) != "module m/tools\n" {
+		t.Errorf("ReadFile(tools/go.mod) = %q, %v; want the committed file", b, err)
+	}
+	if _, err := s.ReadFile("nosuch/go.mod"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	_, err = Read(ctx, "nosuch:app/go.mod", dir, nil)
+	if err == nil || strings.Contains(err.Error(), "pass --repo") || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("unknown revision with --repo given: %v", err)
 	}
 }

@@ -76,14 +76,24 @@ func (m *md) culprits() {
 			title = fmt.Sprintf("Culprit %d of %d", i+1, len(r.Culprits))
 		}
 		m.p("### %s: %s\n\n", title, text(changeList(c.Changes)))
-		if len(c.Changes) > 1 {
-			m.p("These changes break the server only together: each one alone passes.\n\n")
+		if len(c.Units) > 1 {
+			m.p("These changes break the server only together. Each unit alone:\n\n")
+			for _, id := range c.Units {
+				pkgs := unitPackages(r.Units, id)
+				m.p("- %s: alone %s\n", codeList(pkgs), alone(r.Probes, pkgs))
+			}
+			m.p("\n")
 		}
 		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
 		for _, ch := range c.Changes {
 			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(r.Ecosystem, ch))
 		}
 		m.p("\n")
+		for _, ch := range c.Changes {
+			if ch.Retracted != "" {
+				m.p("%s: %s (its author's retraction).\n\n", code(ch.Package), text(ch.Retracted))
+			}
+		}
 		for _, id := range c.Units {
 			for _, u := range r.Units {
 				if u.ID == id && len(u.Packages) > 1 {
@@ -92,7 +102,7 @@ func (m *md) culprits() {
 			}
 		}
 		if len(c.Untestable) > 0 {
-			m.p("The culprit could only be narrowed to this group: %s could not be built or judged.\n\n", codeList(c.Untestable))
+			m.p("The culprit could only be narrowed to this group: whether it needs %s is not shown, because the probe that would show it could not be built or judged.\n\n", codeList(c.Untestable))
 		}
 		if ev := c.Evidence; ev != nil {
 			if ev.Check != nil {
@@ -110,6 +120,35 @@ func (m *md) culprits() {
 			}
 		}
 	}
+}
+
+// unitPackages lists the packages of the unit with the given id.
+func unitPackages(units []manifests.Unit, id string) []string {
+	for _, u := range units {
+		if u.ID == id {
+			return u.Packages
+		}
+	}
+	return []string{id}
+}
+
+// alone says how the candidate with exactly these packages applied was
+// judged: good, untestable (which proves nothing), or not tried at all.
+func alone(probes []Probe, pkgs []string) string {
+	want := slices.Sorted(slices.Values(pkgs))
+	verdict := "not tried"
+	for i, p := range probes {
+		if !slices.Equal(slices.Sorted(slices.Values(p.Applied)), want) {
+			continue
+		}
+		switch p.Outcome {
+		case "good", "bad":
+			return fmt.Sprintf("%s (probe #%d)", p.Outcome, i+1)
+		case "untestable":
+			verdict = fmt.Sprintf("untestable (probe #%d): could not be built or judged", i+1)
+		}
+	}
+	return verdict
 }
 
 func (m *md) oldFails() {
@@ -143,6 +182,10 @@ func (m *md) reproduce() {
 	}
 	var cmds []string
 	for _, c := range r.Culprits {
+		if c.Reproduce != "" {
+			cmds = append(cmds, c.Reproduce)
+			continue
+		}
 		for _, argv := range rollback(r.Ecosystem, c.Changes) {
 			cmds = append(cmds, quote.Shell(argv...))
 		}

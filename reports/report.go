@@ -50,6 +50,9 @@ type Culprit struct {
 	// narrowed to a group that contains them.
 	Untestable []string  `json:"untestable,omitempty"`
 	Evidence   *Evidence `json:"evidence,omitempty"`
+	// Reproduce is the ecosystem's checked command that rolls back only
+	// the culprit's lines of the new lock; "" = none, the usual one is shown.
+	Reproduce string `json:"reproduce,omitempty"`
 }
 
 // Evidence is why the culprit's candidate was judged bad.

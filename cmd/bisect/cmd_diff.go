@@ -107,6 +107,14 @@ func printDiff(w io.Writer, d *manifests.Diff) error {
 	for _, e := range d.Edges {
 		fmt.Fprintf(w, "applying %s needs %s: %s\n", e.From, e.To, quote.Terminal(e.Reason))
 	}
+	for _, c := range d.Changes {
+		if c.Inert != "" {
+			fmt.Fprintf(w, "not searched: %s: %s\n", c.Package, c.Inert)
+		}
+		if c.Retracted != "" {
+			fmt.Fprintf(w, "retracted: %s: %s\n", c.Package, c.Retracted)
+		}
+	}
 	return nil
 }
 

@@ -28,7 +28,8 @@
 // every other package as in the largest good probe and pins the culprit
 // (manifests.Pinner) to each release between its two versions (composer:
 // p2 metadata from search.composer_repo or the project's composer
-// repository; Go: the module proxy of runner.env's GOPROXY), bisecting
+// repository; Go: the proxy `go env` names with runner.env on top, never
+// one for a GOPRIVATE/GONOPROXY module, which stays undrilled), bisecting
 // them with drill.Linear; then, unless search.drill is "release", to the
 // upstream commits between the last good and the first bad release
 // (repository from --repo-map, composer's source.url or the proxy's

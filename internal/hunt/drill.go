@@ -3,7 +3,6 @@ package hunt
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/goenv"
 	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
@@ -56,8 +56,9 @@ type driller struct {
 	replay  []bisect.Record
 	client  *http.Client
 
-	base   []string // units applied in every drill probe: the last good candidate's
-	probes int      // drill probes run (not replayed)
+	goenv  *goenv.Env // the go command's download settings, read on first use
+	base   []string   // units applied in every drill probe: the last good candidate's
+	probes int        // drill probes run (not replayed)
 }
 
 // run drills every culprit it can and returns the report section.
@@ -213,7 +214,11 @@ func (dr *driller) releases(ctx context.Context, ch manifests.Change) ([]release
 	var cmp func(a, b string) int
 	switch dr.p.diff.Ecosystem {
 	case "gomod":
-		list, err := drill.GoReleases(ctx, dr.client, dr.goproxy(), ch.Package)
+		proxy, err := dr.goproxy(ctx, ch.Package)
+		if err != nil {
+			return nil, err
+		}
+		list, err := drill.GoReleases(ctx, dr.client, proxy, ch.Package)
 		if err != nil {
 			return nil, err
 		}
@@ -261,18 +266,19 @@ func (dr *driller) releases(ctx context.Context, ch manifests.Change) ([]release
 	return out, nil
 }
 
-// goproxy is the GOPROXY the tool's go commands see: runner.env rendered
-// for the project, else the process environment, else the default proxy.
-func (dr *driller) goproxy() string {
-	for i := len(dr.env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(dr.env[i], "GOPROXY="); ok {
-			return v
+// goproxy is the proxy the go command would ask for mod, as `go env`
+// reports it with the tool environment (runner.env rendered for the
+// project); an error says why none is asked (a GOPRIVATE/GONOPROXY module,
+// GOPROXY=off or direct), and the drill-down then stays at the package.
+func (dr *driller) goproxy(ctx context.Context, mod string) (string, error) {
+	if dr.goenv == nil {
+		e, err := goenv.Read(ctx, dr.env)
+		if err != nil {
+			return "", err
 		}
+		dr.goenv = &e
 	}
-	if v := os.Getenv("GOPROXY"); v != "" {
-		return v
-	}
-	return "https://proxy.golang.org"
+	return dr.goenv.Proxy(mod)
 }
 
 // composerRepo is search.composer_repo (a URL, or a directory relative to
@@ -651,15 +657,9 @@ type goOrigin struct {
 
 // origin reads $GOPROXY/<module>/@v/<version>.info and returns its Origin.
 func (dr *driller) origin(ctx context.Context, mod, version string) (goOrigin, error) {
-	proxy := ""
-	for _, p := range strings.FieldsFunc(dr.goproxy(), func(r rune) bool { return r == ',' || r == '|' }) {
-		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") || strings.HasPrefix(p, "file://") {
-			proxy = strings.TrimSuffix(p, "/")
-			break
-		}
-	}
-	if proxy == "" {
-		return goOrigin{}, errors.New("GOPROXY names no proxy")
+	proxy, err := dr.goproxy(ctx, mod)
+	if err != nil {
+		return goOrigin{}, err
 	}
 	esc, err := module.EscapePath(mod)
 	if err != nil {

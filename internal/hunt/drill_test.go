@@ -13,6 +13,7 @@ import (
 	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -117,15 +118,23 @@ func TestComposerRepo(t *testing.T) {
 	}
 }
 
+// TestGoproxy: the drill-down asks the proxy `go env` names with
+// runner.env on top of the process environment, and no proxy for a
+// private module, saying why.
 func TestGoproxy(t *testing.T) {
+	testenv.NeedTools(t, "go")
 	t.Setenv("GOPROXY", "https://process.example")
-	dr := &driller{env: []string{"GOPROXY=file:///a", "GOFLAGS=-x", "GOPROXY=file:///b"}}
-	if got := dr.goproxy(); got != "file:///b" {
-		t.Errorf("goproxy = %q, want the last runner.env value", got)
+	ctx := context.Background()
+	dr := &driller{env: []string{"GOPROXY=file:///a", "GOFLAGS=-x", "GOPROXY=file:///b", "GOPRIVATE=corp.example"}}
+	if got, err := dr.goproxy(ctx, "example.com/m"); err != nil || got != "file:///b" {
+		t.Errorf("goproxy = %q, %v; want the last runner.env value", got, err)
 	}
-	dr.env = nil
-	if got := dr.goproxy(); got != "https://process.example" {
-		t.Errorf("goproxy = %q, want the process environment's", got)
+	if got, err := dr.goproxy(ctx, "corp.example/m"); err == nil || !strings.Contains(err.Error(), "never from a proxy") {
+		t.Errorf("goproxy of a private module = %q, %v; want an error saying it is never asked of a proxy", got, err)
+	}
+	dr = &driller{}
+	if got, err := dr.goproxy(ctx, "example.com/m"); err != nil || got != "https://process.example" {
+		t.Errorf("goproxy = %q, %v; want the process environment's", got, err)
 	}
 }
 

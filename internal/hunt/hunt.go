@@ -20,6 +20,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
@@ -202,6 +203,16 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		return nil, err
 	}
 	fill(rep, d, res, time.Since(start))
+	if rp, ok := set.(manifests.Reproducer); ok {
+		for i := range rep.Culprits {
+			argv, err := rp.Reproduce(ctx, rep.Culprits[i].Units)
+			if err != nil {
+				log.Warn("no checked command rolls back only the culprit; the report names the ecosystem's usual one", "culprit", rep.Culprits[i].Packages, "err", err)
+				continue
+			}
+			rep.Culprits[i].Reproduce = quote.Shell(argv...)
+		}
+	}
 	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
 		dr := &driller{p: p, o: o, log: log, env: l.Env, project: project, journal: journal, replay: replay}
 		rep.Drill = dr.run(ctx, rep, res)
@@ -240,7 +251,7 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log})
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir})
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,11 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 	if ok, e := manifests.Closed(ids, s.diff.Edges); !ok {
 		return nil, fmt.Errorf("%w: applying %s needs %s: %s", manifests.ErrInfeasible, e.From, e.To, e.Reason)
 	}
+	return s.write(ids, on)
+}
+
+// write renders the candidate of the applied packages (on), closed or not.
+func (s *Set) write(ids []string, on map[string]bool) (*manifests.Candidate, error) {
 
 	// A fresh parse: the old lock's tree stays untouched for the next call.
 	f, err := modfile.Parse(s.old.ref, s.old.data, nil)
@@ -84,14 +89,24 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 		list = append(list, reqs[p])
 	}
 	f.SetRequireSeparateIndirect(list)
+	// The candidate is built in a copy of the project: a directory
+	// replacement that leaves it must still reach the original.
+	if err := absReplaces(f, s.new.dir, s.new.lockDir); err != nil {
+		return nil, fmt.Errorf("candidate: %w", err)
+	}
 	f.SortBlocks()
 	f.Cleanup()
-	gomod := modfile.Format(f.Syntax)
-
-	return &manifests.Candidate{
-		Applied: ids,
-		Files:   map[string][]byte{"go.mod": gomod, "go.sum": unionSum(s.old.sum, s.new.sum)},
-	}, nil
+	files := map[string][]byte{"go.mod": modfile.Format(f.Syntax), "go.sum": unionSum(s.old.sum, s.new.sum)}
+	for _, c := range s.changes {
+		if c.what == inTreeChange {
+			side := c.inTree[0]
+			if on[c.Package] {
+				side = c.inTree[1]
+			}
+			files[side.rel+"/go.mod"] = side.data
+		}
+	}
+	return &manifests.Candidate{Applied: ids, Files: files}, nil
 }
 
 // apply moves one change of f (and of the requirement list reqs) to its new
@@ -173,9 +188,67 @@ func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) 
 		return err
 	}
 	if msgs := mismatches(intended, selected); len(msgs) > 0 {
-		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(msgs, "; "))
+		return fmt.Errorf("%w: %s", manifests.ErrInfeasible, strings.Join(s.why(ctx, dir, "", intended, selected, msgs), "; "))
 	}
 	return nil
+}
+
+// why adds to each mismatch the modules whose go.mod requires the version
+// the go command selects instead (from `go mod graph`, read-only or
+// against the temporary go.mod), which is what a user has to look at.
+func (s *Set) why(ctx context.Context, dir, modfileFlag string, intended, selected map[string]string, msgs []string) []string {
+	args := []string{"mod", "graph"}
+	if modfileFlag != "" {
+		args = append(args, "-modfile="+modfileFlag)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = s.goEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		return msgs
+	}
+	by := map[string][]string{} // "path@version" → requirers
+	for _, line := range strings.Split(string(out), "\n") {
+		from, to, ok := strings.Cut(strings.TrimSpace(line), " ")
+		// The main module is left out: under -mod=mod its go.mod already
+		// holds what the go command moved.
+		if ok && from != s.new.file.Module.Mod.Path {
+			by[to] = append(by[to], from)
+		}
+	}
+	var paths []string
+	for p := range intended {
+		if v, ok := selected[p]; ok && v != intended[p] {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	out2 := append([]string(nil), msgs...)
+	for i, m := range out2 {
+		for _, p := range paths {
+			if !strings.HasPrefix(m, p+": ") {
+				continue
+			}
+			req := by[p+"@"+selected[p]]
+			sort.Strings(req)
+			switch {
+			case len(req) == 1:
+				out2[i] += " (required by " + req[0] + ")"
+			case len(req) > 1:
+				out2[i] += fmt.Sprintf(" (required by %s and %d more)", req[0], len(req)-1)
+			}
+		}
+	}
+	return out2
+}
+
+// goEnv is the environment of the go commands the set runs in a
+// candidate: the process's, GOWORK=off (a go.work beside go.mod would put
+// the listing in workspace mode, where the workspace's other modules move
+// the selection), then the options' environment, whose GOWORK wins.
+func (s *Set) goEnv() []string {
+	return append(append(os.Environ(), "GOWORK=off"), s.env...)
 }
 
 // explain turns the read-only refusal into a verdict that names what the go
@@ -196,13 +269,14 @@ func (s *Set) explain(ctx context.Context, dir string, intended map[string]strin
 			return fmt.Errorf("validate candidate: %w", err)
 		}
 	}
-	selected, err := s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
-	if err != nil {
-		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
-	}
-	msgs := mismatches(intended, selected)
-	if msg := goLineMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod")); msg != "" {
+	var msgs []string
+	if msg := toolchainBelowGo(filepath.Join(dir, "go.mod")); msg != "" {
 		msgs = append(msgs, msg)
+	}
+	selected, err := s.list(ctx, dir, "-mod=mod", filepath.Join(tmp, "go.mod"))
+	if err == nil {
+		msgs = append(s.why(ctx, dir, filepath.Join(tmp, "go.mod"), intended, selected, mismatches(intended, selected)), msgs...)
+		msgs = append(msgs, linesMoved(filepath.Join(dir, "go.mod"), filepath.Join(tmp, "go.mod"))...)
 	}
 	if len(msgs) == 0 {
 		return fmt.Errorf("%w: %v", manifests.ErrInfeasible, refusal)
@@ -269,7 +343,7 @@ func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[stri
 	args = append(args, "-m", "-json", "all")
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = s.goEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -301,23 +375,48 @@ func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[stri
 	return selected, nil
 }
 
-// goLineMoved compares the go directive of the candidate's go.mod with the
-// one the go command wrote under -mod=mod: a dependency that needs a newer
-// language version raises it.
-func goLineMoved(candidate, updated string) string {
-	version := func(name string) string {
+// linesMoved compares the go and toolchain directives of the candidate's
+// go.mod with the ones the go command wrote under -mod=mod: a dependency
+// that needs a newer language version raises the go line, and a toolchain
+// line not above the go line is dropped.
+func linesMoved(candidate, updated string) []string {
+	read := func(name string) *modfile.File {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return ""
+			return nil
 		}
-		f, err := modfile.ParseLax(name, data, nil)
-		if err != nil || f.Go == nil {
-			return ""
+		f, err := modfile.Parse(name, data, nil)
+		if err != nil {
+			return nil
 		}
-		return f.Go.Version
+		return f
 	}
-	if a, b := version(candidate), version(updated); a != b && b != "" {
-		return fmt.Sprintf("go directive: intended %s, the go command needs %s", a, b)
+	a, b := read(candidate), read(updated)
+	if a == nil || b == nil {
+		return nil
+	}
+	var msgs []string
+	if ga, gb := (&lock{file: a}).goVersion(), (&lock{file: b}).goVersion(); ga != gb && gb != "" {
+		msgs = append(msgs, fmt.Sprintf("go directive: intended %s, the go command needs %s", ga, gb))
+	}
+	return msgs
+}
+
+// toolchainBelowGo names a toolchain line the go command refuses because
+// it is not above the go line ("" when there is none). go.mod is parsed
+// strictly: modfile's lax parser skips the toolchain line.
+func toolchainBelowGo(name string) string {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	f, err := modfile.Parse(name, data, nil)
+	if err != nil {
+		return ""
+	}
+	l := &lock{file: f}
+	if tc, g := l.toolchain(), l.goVersion(); tc != "" && g != "" && strings.HasPrefix(tc, "go") && compareVersions(tc, g) <= 0 {
+		return fmt.Sprintf("toolchain %s: the go command refuses a toolchain line that is not above the go line (go %s)", tc, g)
 	}
 	return ""
 }

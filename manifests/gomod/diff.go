@@ -1,6 +1,9 @@
 package gomod
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 
@@ -19,10 +22,13 @@ const (
 	excludeChange
 	goChange
 	toolchainChange
+	inTreeChange
 )
 
 // Package names of the directive changes. Module paths cannot collide with
-// them: "go" and "toolchain" have no dot, and the others contain a space.
+// them: "go" and "toolchain" have no dot, the others contain a space, and
+// an in-tree module's go.mod is named by its file, "./DIR/go.mod" or
+// "../DIR/go.mod".
 const (
 	goPackage        = "go"
 	toolchainPackage = "toolchain"
@@ -39,6 +45,7 @@ type change struct {
 	newRepl  *modfile.Replace // replaceChange: new directive, nil if removed
 	excluded string           // excludeChange: excluded version
 	newReq   *modfile.Require // requireChange: new requirement, nil if removed
+	inTree   [2]*inTreeMod    // inTreeChange: the module's old and new go.mod
 }
 
 // diff lists every require, replace, exclude, go and toolchain change
@@ -110,6 +117,19 @@ func diff(old, new *lock) []change {
 		out = append(out, c)
 	}
 
+	for _, p := range unionKeys(old.inTree, new.inTree) {
+		o, n := old.inTree[p], new.inTree[p]
+		if o == nil || n == nil || o.rel != n.rel || bytes.Equal(o.data, n.data) {
+			// Added or removed with its replace directive, whose change
+			// carries it.
+			continue
+		}
+		out = append(out, change{
+			Change: manifests.Change{Package: inTreeName(n.rel), From: digest(o.data), To: digest(n.data), Kind: manifests.Upgrade, Direct: true},
+			what:   inTreeChange, path: p, inTree: [2]*inTreeMod{o, n},
+		})
+	}
+
 	if o, n := old.goVersion(), new.goVersion(); o != n {
 		out = append(out, change{
 			Change: manifests.Change{Package: goPackage, From: o, To: n, Kind: kind(o, n), Direct: true},
@@ -123,6 +143,21 @@ func diff(old, new *lock) []change {
 		})
 	}
 	return out
+}
+
+// inTreeName names an in-tree module's go.mod by its path from the lock's
+// directory: "./tools/go.mod", "../lib/go.mod".
+func inTreeName(rel string) string {
+	if strings.HasPrefix(rel, "../") {
+		return rel + "/go.mod"
+	}
+	return "./" + rel + "/go.mod"
+}
+
+// digest names one state of an in-tree go.mod.
+func digest(data []byte) string {
+	h := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(h[:6])
 }
 
 // replTarget renders a replace directive's right-hand side.

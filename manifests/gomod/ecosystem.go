@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
 )
@@ -28,11 +29,11 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	o, err := load(old)
+	o, err := load(old, opts.LockDir)
 	if err != nil {
 		return nil, err
 	}
-	n, err := load(new)
+	n, err := load(new, opts.LockDir)
 	if err != nil {
 		return nil, err
 	}
@@ -40,18 +41,60 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		return nil, fmt.Errorf("%s is module %s but %s is module %s: compare two versions of one module",
 			old.Ref, o.file.Module.Mod.Path, new.Ref, n.file.Module.Mod.Path)
 	}
+	if new.ReadFile != nil && !hasKey(opts.Env, "GOWORK") {
+		if _, err := new.ReadFile("go.work"); err == nil {
+			opts.Logger.Warn("go.work beside go.mod: validation lists each candidate's module alone (GOWORK=off); set runner.env GOWORK=off for the builds too, or GOWORK to validate in workspace mode", "lock", new.Ref)
+		}
+	}
+	for _, u := range append(o.unread, n.unread...) {
+		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
+	}
 	changes := diff(o, n)
-	fs := forces(ctx, o, n, changes, newModReader(opts.Env, opts.Logger))
+	reader := newModReader(opts.Env, opts.Logger)
+	var sel [2]selection
+	for i, l := range []*lock{o, n} {
+		// In process first (the go.mod files are mostly read already
+		// for the coupling); the go command where that falls short.
+		if sel[i], err = mvs(ctx, l, reader); err == nil {
+			continue
+		}
+		opts.Logger.Debug("in-process selection falls short; asking the go command", "lock", l.ref, "err", err)
+		if sel[i], err = selected(ctx, l, opts.Env); err != nil {
+			opts.Logger.Warn("the go command cannot list the selection; every requirement on an added or removed module is taken as forcing", "err", err)
+		}
+	}
+	fs, inert := forces(ctx, o, n, changes, reader, sel)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	retracted, err := retractions(ctx, opts.Env, changes)
+	if err != nil {
+		opts.Logger.Warn("the go command cannot say which versions are retracted; none is flagged", "err", err)
+	}
 	plain := make([]manifests.Change, len(changes))
+	var searched []manifests.Change
 	for i, c := range changes {
 		plain[i] = c.Change
+		plain[i].Inert = inert[c.Package]
+		plain[i].Retracted = retractedNote(c.Change, retracted)
+		changes[i].Change = plain[i]
+		if plain[i].Inert == "" {
+			searched = append(searched, plain[i])
+		}
 	}
-	units, edges := manifests.Couple(plain, fs)
+	units, edges := manifests.Couple(searched, fs)
 	return &Set{
 		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
 	}, nil
+}
+
+// hasKey reports whether the environment list sets key.
+func hasKey(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
 }

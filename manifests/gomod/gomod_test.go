@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/testenv"
@@ -38,6 +39,9 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"old/go.mod:5", "unknown directive: frobnicate"}},
 		{"bad version", "module m\n\nrequire example.com/a 1.0\n", "", []string{"old/go.mod:3", "1.0"}},
 		{"no module", "go 1.21\n", "", []string{"old/go.mod", "no module directive"}},
+		{"module path without a dot", "module m\n\nrequire (\n\texample.com/a v1.0.0\n\tlocalmod v1.0.0\n)\n", "",
+			[]string{"old/go.mod:5", "localmod", "missing dot in first path element"}},
+		{"replace of a bad path", "module m\n\nreplace example.com/a/../b => ./x\n", "", []string{"old/go.mod:3", "example.com/a/../b"}},
 		{"required twice", "module m\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/a v1.1.0\n)\n", "",
 			[]string{"old/go.mod:5", "example.com/a required twice"}},
 		{"go.sum two fields", "module m\n", "example.com/a v1.0.0 h1:x=\nexample.com/a v1.0.0\n",
@@ -47,7 +51,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := load(snap("old/go.mod", tt.gomod, tt.gosum))
+			_, err := load(snap("old/go.mod", tt.gomod, tt.gosum), "")
 			if err == nil {
 				t.Fatal("load succeeded, want an error")
 			}
@@ -57,6 +61,14 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadLocalModule: a module path without a dot is fine where a
+// directory replace provides it, as the go command accepts it.
+func TestLoadLocalModule(t *testing.T) {
+	if _, err := load(snap("old/go.mod", "module m\n\nrequire localmod v0.0.0\n\nreplace localmod => ./x\n", ""), ""); err != nil {
+		t.Errorf("load: %v", err)
 	}
 }
 
@@ -166,7 +178,15 @@ func TestForces(t *testing.T) {
 		{"replacement's go.mod is read",
 			head + "require (\n\texample.com/r v1.0.0\n\texample.com/p v1.0.0\n)\n",
 			head + "require (\n\texample.com/r v1.2.0\n\texample.com/p v1.1.0\n)\n\nreplace example.com/r v1.2.0 => example.com/fork v1.1.0\n",
-			[]manifests.Force{{From: "example.com/r", To: "example.com/p", Reason: "example.com/r v1.2.0 requires example.com/p v1.1.0"}}},
+			[]manifests.Force{
+				{From: "example.com/r", To: "example.com/p", Reason: "example.com/r v1.2.0 requires example.com/p v1.1.0"},
+				{From: "replace example.com/r@v1.2.0", To: "example.com/p", Reason: "replace example.com/r@v1.2.0 => example.com/fork v1.1.0 requires example.com/p v1.1.0"},
+				{From: "replace example.com/r@v1.2.0", To: "example.com/r", Reason: "replace example.com/r v1.2.0 applies only to the requirement example.com/r v1.2.0"},
+				{From: "example.com/r", To: "replace example.com/r@v1.2.0", Reason: "replace example.com/r v1.2.0 applies only to the requirement example.com/r v1.2.0"}}},
+		{"a path-wide replacement moves its go.mod in, required by main or not",
+			head + "require example.com/p v1.0.0\n",
+			head + "require example.com/p v1.1.0\n\nreplace example.com/x => example.com/fork v1.1.0\n",
+			[]manifests.Force{{From: "replace example.com/x", To: "example.com/p", Reason: "replace example.com/x => example.com/fork v1.1.0 requires example.com/p v1.1.0"}}},
 		{"exclude moves with the requirement",
 			head + "require example.com/p v1.0.0\n",
 			head + "require example.com/p v1.1.0\n\nexclude example.com/p v1.0.0\n",
@@ -183,7 +203,7 @@ func TestForces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)))
+			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)), [2]selection{})
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("forces = %+v, want %+v", got, tt.want)
 			}
@@ -225,6 +245,9 @@ replace example.com/b => example.com/bfork v1.0.1
 		t.Fatal(err)
 	}
 	d := set.Diff()
+	if c := d.Change("exclude example.com/a@v0.9.0"); c == nil || !strings.Contains(c.Inert, "changes no selection") || len(d.Units) != 4 {
+		t.Errorf("exclude of an unrequired version: %+v in %d units, want it inert and in none of 4", c, len(d.Units))
+	}
 	unit := func(pkg string) string { return unitOf(t, d, pkg) }
 	tests := []struct {
 		name    string
@@ -263,7 +286,9 @@ require example.com/c v1.0.0 // indirect
 
 exclude example.com/a v0.9.0
 `},
-		{"replace, exclude and go directive", []string{unit("replace example.com/b"), unit("exclude example.com/a@v0.9.0"), unit("go")}, `// The app.
+		// The exclude of a version nothing requires is inert: listed,
+		// in no unit, kept as in the old file.
+		{"replace and go directive", []string{unit("replace example.com/b"), unit("go")}, `// The app.
 module m
 
 go 1.22
@@ -274,6 +299,8 @@ require (
 )
 
 require example.com/c v1.0.0 // indirect
+
+exclude example.com/a v0.9.0
 
 replace example.com/b => example.com/bfork v1.0.1
 `},
@@ -325,7 +352,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("module \"m\"\nrequire (\n\texample.com/a v1.0.0\n)\n"), []byte("example.com/a v1.0.0/go.mod h1:y=\n\n"))
 	f.Fuzz(func(t *testing.T, gomod, gosum []byte) {
 		s := snap("fuzz/go.mod", string(gomod), string(gosum))
-		l, err := load(s)
+		l, err := load(s, "")
 		if err != nil {
 			return
 		}
@@ -363,7 +390,12 @@ func TestModReaderSources(t *testing.T) {
 	testenv.NeedTools(t, "go")
 	proxy := t.TempDir()
 	goproxy.Write(t, proxy, goproxy.Module{Path: "example.com/Upper", Version: "v1.0.0", Require: map[string]string{"example.com/p": "v1.2.3"}})
-	srv := httptest.NewServer(http.FileServer(http.Dir(proxy)))
+	var requests atomic.Int32
+	files := http.FileServer(http.Dir(proxy))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		files.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 
 	cache := t.TempDir()
@@ -385,10 +417,12 @@ func TestModReaderSources(t *testing.T) {
 		{"file proxy", goproxy.Env(proxy, t.TempDir())},
 		{"http proxy after one that fails", []string{"GOPROXY=" + srv.URL + "/missing," + srv.URL, "GOMODCACHE=" + t.TempDir()}},
 		{"module cache", []string{"GOPROXY=off", "GOMODCACHE=" + cache}},
-		// The proxy is known to the go command only through its config
-		// file: the reader finds no GOPROXY and no cached copy, so only
-		// go mod download can answer.
-		{"go mod download", append(goproxy.Env(proxy, t.TempDir()), "GOPROXY=", "GOENV="+goenv)},
+		// The proxy is known only through the go command's config file,
+		// which go env reads.
+		{"go env file", append(goproxy.Env(proxy, t.TempDir()), "GOPROXY=", "GOENV="+goenv)},
+		// A private module is never asked of a proxy (the server counts
+		// requests below): it comes from the module cache.
+		{"private: module cache", []string{"GOPROXY=" + srv.URL, "GOPRIVATE=example.com/Upper", "GOMODCACHE=" + cache, "GOFLAGS=-mod=mod"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -399,7 +433,20 @@ func TestModReaderSources(t *testing.T) {
 			}
 		})
 	}
-	r := newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, slog.New(slog.DiscardHandler))
+	before := requests.Load()
+	// The go command's own direct fetch of the private module (go mod
+	// download, the last resort) meets a closed local port, not the
+	// internet.
+	r := newModReader([]string{"GOPROXY=" + srv.URL, "GOPRIVATE=example.com", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod",
+		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "GOVCS=*:off"}, slog.New(slog.DiscardHandler))
+	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
+		!strings.Contains(err.Error(), "matches GONOPROXY/GOPRIVATE") {
+		t.Errorf("fetch of a private module with nothing cached = %v, want an error naming GOPRIVATE", err)
+	}
+	if n := requests.Load() - before; n != 0 {
+		t.Errorf("the proxy was asked %d times for a private module", n)
+	}
+	r = newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, slog.New(slog.DiscardHandler))
 	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
 		!strings.Contains(err.Error(), "example.com/Upper@v1.0.0") || !strings.Contains(err.Error(), "module cache") {
 		t.Errorf("fetch with no source = %v, want an error naming the module and each source tried", err)

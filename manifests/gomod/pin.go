@@ -255,7 +255,7 @@ func (s *Set) goList(ctx context.Context, dir string, args ...string) ([]listed,
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "go", append([]string{"list"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = s.goEnv()
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

@@ -123,7 +123,9 @@ func TestScenarioGoDirective(t *testing.T) {
 }
 
 // checkEverySubset writes every subset of units: unclosed ones must be
-// refused with ErrInfeasible, closed ones must pass Validate.
+// refused with ErrInfeasible and, written anyway, fail Validate (the real
+// go command selects other versions or refuses the go.mod); closed ones
+// must pass Validate.
 func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused, wantFeasible int) {
 	t.Helper()
 	units := set.Diff().Units
@@ -144,6 +146,21 @@ func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused,
 					t.Fatalf("Candidate(%v) on an unclosed set: err = %v, want ErrInfeasible", applied, err)
 				}
 				refused++
+				// The refusal is the go command's: written anyway, the
+				// set does not select what it names.
+				on := map[string]bool{}
+				for _, id := range applied {
+					for _, p := range set.Diff().Unit(id).Packages {
+						on[p] = true
+					}
+				}
+				c, err := set.(*Set).write(applied, on)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := set.Validate(ctx, s.project(t, c), c); !errors.Is(err, manifests.ErrInfeasible) {
+					t.Errorf("Validate(%v) of a refused set = %v, want ErrInfeasible: the coupling claims a force the go command does not make", applied, err)
+				}
 				return
 			}
 			if err != nil {
@@ -193,7 +210,7 @@ func TestScenarioSilentBump(t *testing.T) {
 	if !errors.Is(err, manifests.ErrInfeasible) {
 		t.Fatalf("Validate = %v, want ErrInfeasible", err)
 	}
-	if want := "example.com/a: intended v1.0.0, the go command selects v1.1.0"; !strings.Contains(err.Error(), want) {
+	if want := "example.com/a: intended v1.0.0, the go command selects v1.1.0 (required by example.com/b@v1.2.0)"; !strings.Contains(err.Error(), want) {
 		t.Errorf("Validate error %q does not say %q", err, want)
 	}
 }

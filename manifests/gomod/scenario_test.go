@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ type scenario struct {
 	proxy, oldDir, newDir string
 	env                   []string // goproxy.Env, to append to os.Environ()
 	main                  string   // main.go of the project
+	lockDir               string   // go.mod's directory within the project ("" = its root)
 }
 
 const scenarioMain = `package main
@@ -106,15 +108,15 @@ func (s *scenario) goCmd(t testing.TB, dir string, args ...string) string {
 func (s *scenario) open(t testing.TB, env []string) manifests.Set {
 	t.Helper()
 	ctx := context.Background()
-	old, err := manifests.Read(ctx, filepath.Join(s.oldDir, "go.mod"), "", Ecosystem{}.Siblings())
+	old, err := manifests.Read(ctx, filepath.Join(s.oldDir, s.lockDir, "go.mod"), "", Ecosystem{}.Siblings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	new, err := manifests.Read(ctx, filepath.Join(s.newDir, "go.mod"), "", Ecosystem{}.Siblings())
+	new, err := manifests.Read(ctx, filepath.Join(s.newDir, s.lockDir, "go.mod"), "", Ecosystem{}.Siblings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := Ecosystem{}.Open(ctx, old, new, manifests.Options{Env: env})
+	set, err := Ecosystem{}.Open(ctx, old, new, manifests.Options{Env: env, LockDir: s.lockDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +124,24 @@ func (s *scenario) open(t testing.TB, env []string) manifests.Set {
 }
 
 // project copies the project (new side) into a fresh directory with the
-// candidate's files written, as the local runner does.
+// candidate's files written, as the local runner does, and returns the
+// lock's directory in it.
 func (s *scenario) project(t testing.TB, c *manifests.Candidate) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(s.main), 0o644); err != nil {
+	dir := filepath.Join(t.TempDir(), "project")
+	if err := os.CopyFS(dir, os.DirFS(s.newDir)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Write(dir); err != nil {
+	// As the hunt places them: the candidate's files are relative to the
+	// lock's directory.
+	placed := &manifests.Candidate{Applied: c.Applied, Files: map[string][]byte{}}
+	for name, data := range c.Files {
+		placed.Files[path.Join(s.lockDir, name)] = data
+	}
+	if err := placed.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return filepath.Join(dir, filepath.FromSlash(s.lockDir))
 }
 
 // unitOf returns the id of the unit holding pkg.
