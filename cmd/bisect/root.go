@@ -23,6 +23,7 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/gomod"
+	"github.com/lockbisect/lockbisect/manifests/npm"
 )
 
 // globals are the flags every command shares.
@@ -310,5 +311,5 @@ var configKeys = []string{
 
 // ecosystems are the lock formats bisect knows, registered in this one place.
 func ecosystems() []manifests.Ecosystem {
-	return []manifests.Ecosystem{composer.Ecosystem{}, gomod.Ecosystem{}}
+	return []manifests.Ecosystem{composer.Ecosystem{}, gomod.Ecosystem{}, npm.Ecosystem{}}
 }
