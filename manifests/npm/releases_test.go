@@ -1,0 +1,111 @@
+package npm
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
+
+// TestReleasesAndPin: the releases between two versions come from the
+// packument in semver order without prereleases; a pin written by our
+// own writer is what npm install a@x --package-lock-only writes for the
+// package, and npm ci installs it.
+func TestReleasesAndPin(t *testing.T) {
+	p := makeProject(t)
+	p.reg.Publish(t,
+		pkg{Name: "acme-http", Version: "1.0.5", Dependencies: map[string]string{"acme-util": "^1.0.0"}},
+		pkg{Name: "acme-http", Version: "1.0.2-beta.1", Dependencies: map[string]string{"acme-util": "^1.0.0"}},
+		pkg{Name: "acme-http", Version: "1.0.1", Dependencies: map[string]string{"acme-util": "^1.0.0"}},
+	)
+	s := p.open(t)
+	rels, err := s.Releases(t.Context(), http.DefaultClient, "acme-http", "1.0.0", "1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	for _, r := range rels {
+		vs = append(vs, r.Version)
+	}
+	if len(vs) != 2 || vs[0] != "1.0.1" || vs[1] != "1.0.5" {
+		t.Fatalf("releases between 1.0.0 and 1.1.0: %q, want 1.0.1 1.0.5", vs)
+	}
+	if rels[1].Time.IsZero() {
+		t.Errorf("release 1.0.5 has no time")
+	}
+	repo, err := s.Repository(t.Context(), http.DefaultClient, "acme-http")
+	if err != nil || repo != "https://example.invalid/acme-http.git" {
+		t.Errorf("repository %q, %v", repo, err)
+	}
+
+	var all []string
+	for _, u := range s.Diff().Units {
+		all = append(all, u.ID)
+	}
+	c, err := s.Pin(all, manifests.Pin{Package: "acme-http", Version: "1.0.5", Entry: rels[1].Entry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(p.dir, "pin")
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	// What npm itself writes for the same pin.
+	ref := filepath.Join(p.dir, "ref")
+	os.MkdirAll(ref, 0o755)
+	for _, f := range []string{"package.json", "package-lock.json"} {
+		write(t, filepath.Join(ref, f), string(p.new.Files[f]))
+	}
+	npmRun(t, p.env, ref, "install", "acme-http@1.0.5", "--package-lock-only", "--ignore-scripts", "--save-exact")
+	refLock, _ := os.ReadFile(filepath.Join(ref, "package-lock.json"))
+	got, _ := parseLock("pin", c.Files["package-lock.json"])
+	want, _ := parseLock("npm", refLock)
+	g, w := got.entries["node_modules/acme-http"], want.entries["node_modules/acme-http"]
+	if g == nil || w == nil || g.Version != w.Version || g.Resolved != w.Resolved || g.Integrity != w.Integrity || !sameMap(g.Dependencies, w.Dependencies) {
+		t.Errorf("pinned entry %+v, npm writes %+v", g, w)
+	}
+	cmd := exec.Command("npm", "ci", "--ignore-scripts")
+	cmd.Dir, cmd.Env = dir, p.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci of the pin: %v\n%s", err, out)
+	}
+	if bad := installedAsLocked(dir, c.Files["package-lock.json"]); bad != "" {
+		t.Error(bad)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "node_modules", "acme-http", "package.json"))
+	var m struct{ Version string }
+	json.Unmarshal(b, &m)
+	if m.Version != "1.0.5" {
+		t.Errorf("npm ci installed acme-http %q, want the pin 1.0.5", m.Version)
+	}
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRepositoryURL(t *testing.T) {
+	for in, want := range map[string]string{
+		`"github:acme/x"`: "https://github.com/acme/x",
+		`"acme/x"`:        "https://github.com/acme/x",
+		`{"type":"git","url":"git+https://github.com/acme/x.git"}`: "https://github.com/acme/x.git",
+		`{"url":"git://github.com/acme/x.git"}`:                    "https://github.com/acme/x.git",
+		`null`:                                                     "",
+	} {
+		if got := repositoryURL(json.RawMessage(in)); got != want {
+			t.Errorf("repositoryURL(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
