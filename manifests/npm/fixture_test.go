@@ -95,7 +95,7 @@ func npmRun(t testing.TB, env []string, dir string, args ...string) {
 
 // makeProject installs oldPackageJSON, publishes the new releases and
 // updates to newPackageJSON, with the real npm.
-func makeProject(t testing.TB) *project {
+func makeProject(t testing.TB, flags ...string) *project {
 	t.Helper()
 	testenv.NeedTools(t, "node", "npm")
 	p := &project{dir: t.TempDir()}
@@ -108,7 +108,7 @@ func makeProject(t testing.TB) *project {
 		}
 	}
 	write(t, filepath.Join(oldDir, "package.json"), oldPackageJSON)
-	npmRun(t, p.env, oldDir, "install", "--package-lock-only", "--ignore-scripts")
+	npmRun(t, p.env, oldDir, append([]string{"install", "--package-lock-only", "--ignore-scripts"}, flags...)...)
 	p.reg.Publish(t, newReleases...)
 	write(t, filepath.Join(newDir, "package.json"), newPackageJSON)
 	lock, err := os.ReadFile(filepath.Join(oldDir, "package-lock.json"))
@@ -116,8 +116,8 @@ func makeProject(t testing.TB) *project {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(newDir, "package-lock.json"), string(lock))
-	npmRun(t, p.env, newDir, "install", "--package-lock-only", "--ignore-scripts")
-	npmRun(t, p.env, newDir, "update", "--package-lock-only", "--ignore-scripts")
+	npmRun(t, p.env, newDir, append([]string{"install", "--package-lock-only", "--ignore-scripts"}, flags...)...)
+	npmRun(t, p.env, newDir, append([]string{"update", "--package-lock-only", "--ignore-scripts"}, flags...)...)
 	ctx := context.Background()
 	eco := Ecosystem{}
 	if p.old, err = manifests.Read(ctx, filepath.Join(oldDir, "package-lock.json"), "", eco.Siblings()); err != nil {
