@@ -62,8 +62,16 @@
 // satisfy makes it reach for a packument and fail; nothing is written or
 // fetched. The every-subset test holds both checks to the real npm ci.
 //
-// # Reports
+// # Drill-down and reports
 //
-// Rollback names the npm commands that take changes back (npm install
-// a@1.0.0 for a direct dependency, overrides for a transitive one).
+// Releases lists the versions between a change's two from the registry's
+// packument (versions, time; the registry is npm_config_registry from the
+// run's environment, else npm's default), Repository reads its repository
+// field as a URL git can clone, ReleaseEntry and CommitEntry build the
+// lock entry of a release or of a checkout at a commit (packed by npm
+// pack), and Pin writes the candidate holding it, as npm install a@x
+// --package-lock-only would, through the same checks. Rollback names the
+// npm commands that take changes back (npm install a@1.0.0 for a direct
+// dependency, overrides for a transitive one). These are methods for the
+// drill-down and the reports to call; bisect run does not call them yet.
 package npm

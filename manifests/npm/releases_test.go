@@ -109,3 +109,42 @@ func TestRepositoryURL(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitPin: a package packed from a checkout of its repository is
+// installed by npm ci in place of the release it stands in for.
+func TestCommitPin(t *testing.T) {
+	p := makeProject(t)
+	s := p.open(t)
+	src := filepath.Join(p.dir, "acme-http-src")
+	os.MkdirAll(src, 0o755)
+	write(t, filepath.Join(src, "package.json"), `{"name": "acme-http", "version": "1.0.9-dev", "main": "index.js", "dependencies": {"acme-util": "^1.0.0"}}`)
+	write(t, filepath.Join(src, "index.js"), "module.exports = 'from the commit';\n")
+	entry, err := CommitEntry(t.Context(), p.env, src, filepath.Join(p.dir, "packed"), "1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, u := range s.Diff().Units {
+		all = append(all, u.ID)
+	}
+	c, err := s.Pin(all, manifests.Pin{Package: "acme-http", Version: "1.1.0", Entry: entry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(p.dir, "commit")
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(t.Context(), dir, c); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	cmd := exec.Command("npm", "ci", "--ignore-scripts")
+	cmd.Dir, cmd.Env = dir, p.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm ci of the commit pin: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "acme-http", "index.js"))
+	if err != nil || string(b) != "module.exports = 'from the commit';\n" {
+		t.Errorf("installed acme-http/index.js: %q, %v", b, err)
+	}
+}
