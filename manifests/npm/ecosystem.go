@@ -364,15 +364,16 @@ func (s *set) forces() []manifests.Force {
 			}
 		}
 		for _, side := range []struct {
-			mine, host map[string]*entry
-			isNew      bool
-		}{{p.new, nil, true}, {p.old, nil, false}} {
+			mine  map[string]*entry
+			lock  *lockFile
+			isNew bool
+		}{{p.new, s.new, true}, {p.old, s.old, false}} {
 			for _, path := range sortedPaths(side.mine) {
 				par := parent(path)
 				if par == "" {
 					continue
 				}
-				h := s.byName[owner(map[bool]*lockFile{true: s.new, false: s.old}[side.isNew], par)]
+				h := s.byName[owner(side.lock, par)]
 				if h == nil || !h.changed || h == p {
 					continue
 				}

@@ -336,10 +336,6 @@ func inc(n string) string {
 	return strconv.FormatInt(k+1, 10)
 }
 
-// num is +n in JavaScript for a component: leading zeros cannot occur
-// (the patterns refuse them), so the digits stand as they are.
-func num(n string) string { return n }
-
 func parseComparator(c string) string {
 	c = mapWords(c, replaceCaret)
 	c = mapWords(c, replaceTilde)
@@ -355,6 +351,8 @@ func mapWords(c string, f func(string) string) string {
 	return strings.Join(words, " ")
 }
 
+// mapWordsRaw is mapWords without the first trim: node-semver's
+// replaceXRanges splits the untrimmed string.
 func mapWordsRaw(c string, f func(string) string) string {
 	words := reSpaces.Split(c, -1)
 	for i, w := range words {
@@ -460,7 +458,7 @@ func replaceXRange(c string) string {
 		if op == "<" {
 			pr = "-0"
 		}
-		return op + num(M) + "." + num(mi) + "." + p + pr
+		return op + M + "." + mi + "." + p + pr
 	case xm:
 		return ">=" + M + ".0.0 <" + inc(M) + ".0.0-0"
 	case xp:
