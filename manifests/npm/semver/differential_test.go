@@ -3,6 +3,7 @@ package semver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -75,14 +76,11 @@ func genRange(r *rand.Rand) string {
 // thousands of (range, version) pairs.
 func TestDifferential(t *testing.T) {
 	testenv.NeedTools(t, "node", "npm")
-	root, err := exec.Command("npm", "root", "-g").Output()
+	mod, err := npmSemver()
 	if err != nil {
-		testenv.Missing(t, "npm root -g", err)
-	}
-	mod := filepath.Join(strings.TrimSpace(string(root)), "npm", "node_modules", "semver")
-	if _, err := os.Stat(mod); err != nil {
 		testenv.Missing(t, "npm's semver package", err)
 	}
+	t.Logf("npm's semver: %s", mod)
 	r := rand.New(rand.NewPCG(17, 1))
 	type pair struct{ R, V string }
 	var ps []pair
@@ -133,4 +131,32 @@ let s = ''; process.stdin.on('data', d => s += d).on('end', () => {
 	if yes < len(ps)/10 {
 		t.Errorf("only %d of %d pairs satisfied: the generator is too one-sided to test much", yes, len(ps))
 	}
+}
+
+// npmSemver finds the semver package npm itself loads: inside npm's own
+// node_modules (node's official builds), else resolved from npm's
+// directory (distributions such as Debian ship it beside npm, in node's
+// global folders).
+func npmSemver() (string, error) {
+	root, err := exec.Command("npm", "root", "-g").Output()
+	if err != nil {
+		return "", err
+	}
+	mod := filepath.Join(strings.TrimSpace(string(root)), "npm", "node_modules", "semver")
+	if _, err := os.Stat(mod); err == nil {
+		return mod, nil
+	}
+	bin, err := exec.LookPath("npm")
+	if err != nil {
+		return "", err
+	}
+	cli, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command("node", "-p", "require('path').dirname(require.resolve('semver/package.json', {paths: [process.argv[1]]}))", filepath.Dir(filepath.Dir(cli))).Output()
+	if err != nil {
+		return "", fmt.Errorf("semver not beside npm (%s): %w", cli, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
