@@ -3,9 +3,11 @@ package docker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,4 +201,79 @@ func benchDockerfile(b *testing.B, file, nonce string, mounts bool) string {
 		b.Fatal(err)
 	}
 	return out
+}
+
+// BenchmarkParallelBuilds starts an example's candidates two at a time
+// (search.parallel 2), on BuildKit with the cache mounts, with
+// runner.build_parallel 1 (builds take turns, containers run side by side)
+// and 2 (two builds at once), and reports the wall time per candidate
+// (s/candidate, all candidates). It chose build_parallel's default. Like
+// BenchmarkCandidates it takes minutes: -benchtime 1x.
+func BenchmarkParallelBuilds(b *testing.B) {
+	cli := needDocker(b)
+	examples := []struct {
+		name, base string
+		eco        manifests.Ecosystem
+		lock       string
+	}{
+		{"go-mcp", "lockbisect/go:1.26.8", gomod.Ecosystem{}, "go.mod"},
+		{"composer-mcp", "lockbisect/php:bookworm", composer.Ecosystem{}, "composer.lock"},
+	}
+	for _, ex := range examples {
+		b.Run(ex.name, func(b *testing.B) {
+			if _, err := cli.ImageInspect(context.Background(), ex.base); err != nil {
+				testenv.Missing(b, ex.base+" (run scripts/images.sh)", err)
+			}
+			dir, err := filepath.Abs(filepath.Join("..", "..", "examples", ex.name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cands := exampleCandidates(b, ex.eco, dir, ex.lock)
+			for _, builds := range []int{1, 2} {
+				b.Run("build_parallel="+strconv.Itoa(builds), func(b *testing.B) {
+					var wall time.Duration
+					for range b.N {
+						nonce := newRunID()
+						cfg := config.Runner{
+							Kind:          "docker",
+							Dockerfile:    benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, true),
+							Port:          8080,
+							Ready:         config.Ready{Path: "/healthz", Timeout: 120 * time.Second},
+							Builder:       "buildkit",
+							BuildParallel: builds,
+						}
+						r := newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-parallel-" + nonce})
+						start := time.Now()
+						next := make(chan *manifests.Candidate, len(cands))
+						for _, c := range cands {
+							next <- c
+						}
+						close(next)
+						errs := make(chan error, 2)
+						for range 2 {
+							go func() {
+								for c := range next {
+									logs := &testenv.Buffer{}
+									inst, err := r.Start(context.Background(), runners.Probe{Candidate: c, Logs: logs})
+									if err != nil {
+										errs <- fmt.Errorf("%w\n%s", err, logs)
+										return
+									}
+									inst.Stop(context.Background())
+								}
+								errs <- nil
+							}()
+						}
+						for range 2 {
+							if err := <-errs; err != nil {
+								b.Fatal(err)
+							}
+						}
+						wall += time.Since(start)
+					}
+					b.ReportMetric(wall.Seconds()/float64(b.N)/float64(len(cands)), "s/candidate")
+				})
+			}
+		})
+	}
 }
