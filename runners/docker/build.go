@@ -120,7 +120,7 @@ func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
 		if v.name != "" {
 			step.name = v.name
 		}
-		if !step.shown && (v.started || v.cached || v.completed) {
+		if !step.shown && (!v.started.IsZero() || v.cached || !v.completed.IsZero()) {
 			step.shown = true
 			fmt.Fprintf(out, "#%d %s\n", step.n, step.name)
 		}
@@ -132,9 +132,9 @@ func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
 			step.err = v.err
 			s.failing = step
 			fmt.Fprintf(out, "#%d ERROR: %s\n", step.n, v.err)
-		} else if v.completed && !step.done && !step.cached && step.err == "" {
+		} else if !v.completed.IsZero() && !step.done && !step.cached && step.err == "" {
 			step.done = true
-			fmt.Fprintf(out, "#%d DONE\n", step.n)
+			fmt.Fprintf(out, "#%d DONE %.1fs\n", step.n, v.completed.Sub(v.started).Seconds())
 		}
 	}
 	for _, l := range st.logs {

@@ -30,8 +30,9 @@ const benchCandidates = 6
 // on BuildKit without the examples' cache mounts, on BuildKit with them,
 // and with the local runner (the example's bisect.yaml: host processes,
 // the host's own Go caches). It reports first-s (the first candidate: the
-// caches may be cold) and s/candidate (the mean of the others: what each
-// further probe of a bisection costs). Every run starts with a fresh
+// caches may be cold), s/candidate (the mean of the others: what each
+// further probe of a bisection costs, from build to a removed container)
+// and build-s/candidate (the build's part of it, Instance.BuildSeconds). Every run starts with a fresh
 // builder layer cache for the candidates' steps (a nonce in the
 // Dockerfile's environment), but BuildKit's cache mounts are the engine's
 // and stay warm from run to run, as they do on a CI runner's engine. It
@@ -87,7 +88,7 @@ func BenchmarkCandidates(b *testing.B) {
 					if m.builder == "" {
 						testenv.NeedTools(b, ex.tools...)
 					}
-					var first, rest time.Duration
+					var first, rest, build time.Duration
 					for range b.N {
 						var r runners.Runner
 						if m.builder == "" {
@@ -121,12 +122,14 @@ func BenchmarkCandidates(b *testing.B) {
 								first += time.Since(start)
 							} else {
 								rest += time.Since(start)
+								build += time.Duration(inst.BuildSeconds * float64(time.Second))
 							}
 						}
 					}
 					n := float64(b.N)
 					b.ReportMetric(first.Seconds()/n, "first-s")
 					b.ReportMetric(rest.Seconds()/n/float64(len(cands)-1), "s/candidate")
+					b.ReportMetric(build.Seconds()/n/float64(len(cands)-1), "build-s/candidate")
 				})
 			}
 		})

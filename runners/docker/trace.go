@@ -2,6 +2,7 @@ package docker
 
 import (
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -25,12 +26,12 @@ type status struct {
 // vertex is a step of the build graph (a Dockerfile instruction, or an
 // internal step such as loading the context).
 type vertex struct {
-	digest    string // field 1: the step's identity across messages
-	name      string // field 3: "[2/5] RUN go mod download"
-	cached    bool   // field 4
-	started   bool   // field 5 present
-	completed bool   // field 6 present
-	err       string // field 7
+	digest    string    // field 1: the step's identity across messages
+	name      string    // field 3: "[2/5] RUN go mod download"
+	cached    bool      // field 4
+	started   time.Time // field 5 (google.protobuf.Timestamp); zero = not yet
+	completed time.Time // field 6; zero = not yet
+	err       string    // field 7
 }
 
 // vertexLog is output of a step's process.
@@ -77,16 +78,35 @@ func decodeVertex(b []byte) (vertex, error) {
 		case num == 4 && typ == protowire.VarintType:
 			n, _ := protowire.ConsumeVarint(v)
 			vx.cached = n != 0
-		case num == 5:
-			vx.started = true
-		case num == 6:
-			vx.completed = true
+		case num == 5 && typ == protowire.BytesType:
+			vx.started = decodeTimestamp(v)
+		case num == 6 && typ == protowire.BytesType:
+			vx.completed = decodeTimestamp(v)
 		case num == 7 && typ == protowire.BytesType:
 			vx.err = string(v)
 		}
 		return nil
 	})
 	return vx, err
+}
+
+// decodeTimestamp reads a google.protobuf.Timestamp (seconds 1, nanos 2).
+// Its zero value is still a time that was sent: the Unix epoch, not zero.
+func decodeTimestamp(b []byte) time.Time {
+	var sec, nsec int64
+	eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if typ == protowire.VarintType {
+			n, _ := protowire.ConsumeVarint(v)
+			switch num {
+			case 1:
+				sec = int64(n)
+			case 2:
+				nsec = int64(n) % 1e9
+			}
+		}
+		return nil
+	})
+	return time.Unix(sec, nsec)
 }
 
 func decodeLog(b []byte) (vertexLog, error) {

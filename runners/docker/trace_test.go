@@ -25,14 +25,18 @@ func traceVertex(digest, name string, cached, started, completed bool, errMsg st
 		v = protowire.AppendTag(v, 4, protowire.VarintType)
 		v = protowire.AppendVarint(v, 1)
 	}
-	timestamp := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 1700000000)
+	timestamp := func(sec, nanos uint64) []byte {
+		t := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), sec)
+		return protowire.AppendVarint(protowire.AppendTag(t, 2, protowire.VarintType), nanos)
+	}
 	if started {
 		v = protowire.AppendTag(v, 5, protowire.BytesType)
-		v = protowire.AppendBytes(v, timestamp)
+		v = protowire.AppendBytes(v, timestamp(1700000000, 0))
 	}
 	if completed {
+		// 1.5s after it started.
 		v = protowire.AppendTag(v, 6, protowire.BytesType)
-		v = protowire.AppendBytes(v, timestamp)
+		v = protowire.AppendBytes(v, timestamp(1700000001, 5e8))
 	}
 	if errMsg != "" {
 		v = protowire.AppendTag(v, 7, protowire.BytesType)
@@ -77,7 +81,7 @@ func TestDecodeBuildKit(t *testing.T) {
 				traceMessage(traceVertex("sha256:b", "[2/2] RUN go build", false, true, false, ""), traceLog("sha256:b", "compiling\n")) +
 				traceMessage(traceVertex("sha256:b", "[2/2] RUN go build", false, true, true, "")) +
 				`{"id":"moby.image.id","aux":{"ID":"sha256:1234"}}`,
-			wantLogs: "#1 [1/2] FROM lockbisect/go:1.26.8\n#1 CACHED\n#2 [2/2] RUN go build\n#2 compiling\n#2 DONE\n",
+			wantLogs: "#1 [1/2] FROM lockbisect/go:1.26.8\n#1 CACHED\n#2 [2/2] RUN go build\n#2 compiling\n#2 DONE 1.5s\n",
 		},
 		{
 			name: "failing step with its own tail",
@@ -102,12 +106,12 @@ func TestDecodeBuildKit(t *testing.T) {
 			name:     "error before any step: the stream's tail",
 			stream:   traceMessage(traceVertex("sha256:a", "[internal] load build definition from Dockerfile", false, true, true, "")) + `{"error":"dockerfile parse error line 3: unknown instruction: RUNN"}`,
 			wantErr:  []string{"unknown instruction: RUNN", "#1 [internal] load build definition"},
-			wantLogs: "#1 [internal] load build definition from Dockerfile\n#1 DONE\n",
+			wantLogs: "#1 [internal] load build definition from Dockerfile\n#1 DONE 1.5s\n",
 		},
 		{
 			name:     "undecodable trace is skipped",
 			stream:   `{"id":"moby.buildkit.trace","aux":"////"}` + traceMessage(traceVertex("sha256:a", "[1/1] RUN true", false, true, true, "")),
-			wantLogs: "(buildkit trace skipped: unexpected EOF)\n#1 [1/1] RUN true\n",
+			wantLogs: "(buildkit trace skipped: unexpected EOF)\n#1 [1/1] RUN true\n#1 DONE 1.5s\n",
 		},
 	}
 	for _, tt := range tests {
