@@ -39,8 +39,8 @@ type Runner struct {
 	Builder string `mapstructure:"builder"`
 	// BuildParallel bounds the docker runner's concurrent image builds
 	// (probes beyond it wait for a build slot; their containers still run
-	// in parallel). Unset = 1: on a small machine concurrent builds only
-	// share the same cores (see BenchmarkCandidates).
+	// in parallel). 0 = the engine's CPU count (BenchmarkParallelBuilds:
+	// on 2 CPUs, two builds at a time are as fast as one or faster).
 	BuildParallel int `mapstructure:"build_parallel"`
 	// CopyLimit bounds the project every candidate copies, so that a
 	// project: that names a home directory or a whole disk is refused
@@ -217,9 +217,6 @@ func (c *Config) Defaults(set func(key string) bool) {
 	if c.Runner.Builder == "" {
 		c.Runner.Builder = "auto"
 	}
-	if c.Runner.BuildParallel == 0 && unset("runner.build_parallel") {
-		c.Runner.BuildParallel = 1
-	}
 	if c.Oracle.Kind == "" {
 		c.Oracle.Kind = "mcp"
 	}
@@ -270,8 +267,8 @@ func (c *Config) Validate() error {
 	default:
 		return keyErr("runner.builder", "%q is not auto, buildkit or classic", c.Runner.Builder)
 	}
-	if c.Runner.BuildParallel < 1 {
-		return keyErr("runner.build_parallel", "%d: at least one image build must run at a time", c.Runner.BuildParallel)
+	if c.Runner.BuildParallel < 0 {
+		return keyErr("runner.build_parallel", "%d is negative (image builds at a time; 0 = the engine's CPU count)", c.Runner.BuildParallel)
 	}
 	if c.Runner.CopyLimit.Files <= 0 {
 		return keyErr("runner.copy_limit.files", "%d: the project must be allowed at least one file", c.Runner.CopyLimit.Files)

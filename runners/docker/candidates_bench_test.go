@@ -136,9 +136,10 @@ func BenchmarkCandidates(b *testing.B) {
 	}
 }
 
-// exampleCandidates opens an example's old and new lock and returns the
-// first benchCandidates feasible candidates of growing prefixes of its
-// units: from the old lock towards the new one, each a different install.
+// exampleCandidates opens an example's old and new lock and returns its
+// first benchCandidates feasible candidates: the subsets of its units in
+// the order of their bit masks (the old lock first), each a different
+// install, as a bisection's probes are.
 func exampleCandidates(b *testing.B, eco manifests.Ecosystem, dir, lock string) []*manifests.Candidate {
 	b.Helper()
 	env := append(os.Environ(), "GOPROXY=file://"+filepath.Join(dir, "server", "proxy"), "GOSUMDB=off", "GONOSUMDB=*",
@@ -148,13 +149,19 @@ func exampleCandidates(b *testing.B, eco manifests.Ecosystem, dir, lock string) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ids []string
-	for _, u := range set.Diff().Units {
-		ids = append(ids, u.ID)
+	units := set.Diff().Units
+	if len(units) > 16 {
+		units = units[:16]
 	}
 	var out []*manifests.Candidate
-	for k := 0; k <= len(ids) && len(out) < benchCandidates; k++ {
-		c, err := set.Candidate(ids[:k])
+	for mask := 0; mask < 1<<len(units) && len(out) < benchCandidates; mask++ {
+		var applied []string
+		for i, u := range units {
+			if mask&(1<<i) != 0 {
+				applied = append(applied, u.ID)
+			}
+		}
+		c, err := set.Candidate(applied)
 		if errors.Is(err, manifests.ErrInfeasible) {
 			continue
 		}
@@ -163,8 +170,8 @@ func exampleCandidates(b *testing.B, eco manifests.Ecosystem, dir, lock string) 
 		}
 		out = append(out, c)
 	}
-	if len(out) < 2 {
-		b.Fatalf("%d feasible candidates in %s", len(out), dir)
+	if len(out) < benchCandidates {
+		b.Fatalf("%d feasible candidates in %s, want %d", len(out), dir, benchCandidates)
 	}
 	return out
 }
@@ -210,8 +217,8 @@ func benchDockerfile(b *testing.B, file, nonce string, mounts bool) string {
 // (search.parallel 2), on BuildKit with the cache mounts, with
 // runner.build_parallel 1 (builds take turns, containers run side by side)
 // and 2 (two builds at once), and reports the wall time per candidate
-// (s/candidate, all candidates). It chose build_parallel's default. Like
-// BenchmarkCandidates it takes minutes: -benchtime 1x.
+// (s/candidate, all candidates). It chose build_parallel's default (the
+// engine's CPUs). Like BenchmarkCandidates it takes minutes: -benchtime 1x.
 func BenchmarkParallelBuilds(b *testing.B) {
 	cli := needDocker(b)
 	examples := []struct {
