@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
@@ -133,17 +134,11 @@ func baseImages(dockerfile []byte, buildArgs map[string]string) []baseImage {
 	return out
 }
 
-// chooseBuilder resolves runner.builder. auto takes the engine's word when
-// it gives one (the ping's Builder-Version, set where the daemon's
-// features.buildkit is); else BuildKit on Linux engines of API 1.39 or
-// later, which all have it built in, even where their default is the
-// classic builder (Docker 20.10 without that setting).
+// chooseBuilder resolves runner.builder, asking the engine for auto.
 func chooseBuilder(ctx context.Context, cli *client.Client, want string) (build.BuilderVersion, error) {
 	switch want {
-	case "classic":
-		return build.BuilderV1, nil
-	case "buildkit":
-		return build.BuilderBuildKit, nil
+	case "classic", "buildkit":
+		return pickBuilder(want, types.Ping{}, ""), nil
 	case "", "auto":
 	default:
 		return "", fmt.Errorf("runner.builder: %q is not auto, buildkit or classic", want)
@@ -152,13 +147,26 @@ func chooseBuilder(ctx context.Context, cli *client.Client, want string) (build.
 	if err != nil {
 		return "", fmt.Errorf("docker engine at %s does not answer: %w", cli.DaemonHost(), err)
 	}
-	if p.BuilderVersion != "" {
-		return p.BuilderVersion, nil
+	return pickBuilder(want, p, cli.ClientVersion()), nil
+}
+
+// pickBuilder is chooseBuilder's decision. auto takes the engine's word
+// when it gives one (the ping's Builder-Version, set where the daemon's
+// features.buildkit is); else BuildKit on Linux engines of API 1.39 or
+// later, which all have it built in, even where their default is the
+// classic builder (Docker 20.10 without that setting).
+func pickBuilder(want string, p types.Ping, api string) build.BuilderVersion {
+	switch {
+	case want == "classic":
+		return build.BuilderV1
+	case want == "buildkit":
+		return build.BuilderBuildKit
+	case p.BuilderVersion != "":
+		return p.BuilderVersion
+	case p.OSType == "linux" && versions.GreaterThanOrEqualTo(api, "1.39"):
+		return build.BuilderBuildKit
 	}
-	if p.OSType == "linux" && versions.GreaterThanOrEqualTo(cli.ClientVersion(), "1.39") {
-		return build.BuilderBuildKit, nil
-	}
-	return build.BuilderV1, nil
+	return build.BuilderV1
 }
 
 func builderName(v build.BuilderVersion) string {

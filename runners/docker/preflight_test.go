@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/build"
+
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -50,6 +53,32 @@ func FuzzMountLine(f *testing.F) {
 			t.Errorf("line %d %q is not a RUN instruction's first", n, lines[n-1])
 		}
 	})
+}
+
+func TestPickBuilder(t *testing.T) {
+	linux := types.Ping{OSType: "linux"}
+	tests := []struct {
+		name, want string
+		ping       types.Ping
+		api        string
+		builder    build.BuilderVersion
+	}{
+		{"classic asked", "classic", types.Ping{BuilderVersion: build.BuilderBuildKit}, "1.41", build.BuilderV1},
+		{"buildkit asked", "buildkit", types.Ping{BuilderVersion: build.BuilderV1}, "1.41", build.BuilderBuildKit},
+		{"engine says buildkit", "auto", types.Ping{OSType: "linux", BuilderVersion: build.BuilderBuildKit}, "1.41", build.BuilderBuildKit},
+		{"engine turned buildkit off", "auto", types.Ping{OSType: "linux", BuilderVersion: build.BuilderV1}, "1.41", build.BuilderV1},
+		{"engine silent, linux 1.41", "auto", linux, "1.41", build.BuilderBuildKit},
+		{"unset is auto", "", linux, "1.41", build.BuilderBuildKit},
+		{"engine silent, too old", "auto", linux, "1.38", build.BuilderV1},
+		{"engine silent, windows", "auto", types.Ping{OSType: "windows"}, "1.41", build.BuilderV1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pickBuilder(tt.want, tt.ping, tt.api); got != tt.builder {
+				t.Errorf("pickBuilder = %q, want %q", got, tt.builder)
+			}
+		})
+	}
 }
 
 func TestMountLine(t *testing.T) {
