@@ -34,11 +34,11 @@ var stepImage = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
 // decodeBuild reads the build stream to its end, copying the builder's
 // output to logs: the classic builder's text as it comes, BuildKit's trace
 // rendered as the docker CLI's plain progress ("#3 [2/4] RUN make",
-// "#3 CACHED", the step's output lines, "#3 DONE"). It returns the build's
-// own error (a failing RUN, a missing file) as buildError with the output's
-// tail (under BuildKit: the failing step and its own last lines, which
-// concurrent steps would otherwise interleave), and any other error (a
-// broken stream) as is; and the last image a classic step committed (""
+// "#3 CACHED", the step's output lines, "#3 DONE 0.4s"). It returns the
+// build's own error (a failing RUN, a missing file) as buildError with the
+// output's tail (under BuildKit: the failing step and its own last lines,
+// which concurrent steps would otherwise interleave), and any other error
+// (a broken stream) as is; and the last image a classic step committed (""
 // if none), which a failed build leaves behind untagged. BuildKit commits
 // no step images.
 func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
@@ -134,7 +134,11 @@ func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
 			fmt.Fprintf(out, "#%d ERROR: %s\n", step.n, v.err)
 		} else if !v.completed.IsZero() && !step.done && !step.cached && step.err == "" {
 			step.done = true
-			fmt.Fprintf(out, "#%d DONE %.1fs\n", step.n, v.completed.Sub(v.started).Seconds())
+			if v.started.IsZero() {
+				fmt.Fprintf(out, "#%d DONE\n", step.n)
+			} else {
+				fmt.Fprintf(out, "#%d DONE %.1fs\n", step.n, v.completed.Sub(v.started).Seconds())
+			}
 		}
 	}
 	for _, l := range st.logs {
