@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestErrorRetries: an Error trial is re-run Retries times, then counts as
@@ -176,6 +178,48 @@ func TestBaselines(t *testing.T) {
 			}
 			if err == nil && res.Verdict != tt.want {
 				t.Errorf("verdict %s (%s), want %s", res.Verdict, res.Detail, tt.want)
+			}
+		})
+	}
+}
+
+// TestBaselinesTogether: with two workers or more, the old and the new
+// lock are probed at the same time (the first probe does not wait for the
+// other baseline), whatever the runner. Each baseline's probe waits for
+// the other to start; run one after the other, the first would give up
+// waiting (a bound, not a timing claim) and report it.
+func TestBaselinesTogether(t *testing.T) {
+	for _, workers := range []int{2, 3, 8} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			arrived := map[bool]chan struct{}{false: make(chan struct{}), true: make(chan struct{})}
+			var alone atomic.Int32
+			res, err := Run(context.Background(), Config{
+				Units: letters(6), Workers: workers,
+				Probe: func(ctx context.Context, applied []string) Trial {
+					if len(applied) == 0 || len(applied) == 6 {
+						newer := len(applied) == 6
+						close(arrived[newer])
+						select {
+						case <-arrived[!newer]:
+						case <-time.After(30 * time.Second):
+							alone.Add(1)
+						case <-ctx.Done():
+						}
+					}
+					if slices.Contains(applied, "d") {
+						return Trial{Outcome: Bad}
+					}
+					return Trial{Outcome: Good}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := alone.Load(); n > 0 {
+				t.Errorf("%d baseline(s) ran alone with %d workers", n, workers)
+			}
+			if res.Verdict != Culprit {
+				t.Errorf("verdict %s (%s), want %s", res.Verdict, res.Detail, Culprit)
 			}
 		})
 	}

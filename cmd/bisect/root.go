@@ -306,6 +306,7 @@ var configKeys = []string{
 	"oracle.profile", "oracle.command", "search.repeat", "search.parallel",
 	"search.drill", "search.composer_repo", "search.retries", "oracle.timeout",
 	"runner.stop", "report.markdown", "report.json", "runner.build_timeout",
+	"runner.builder", "runner.build_parallel",
 	"search.build_failure", "oracle.timeout_is_untestable",
 }
 

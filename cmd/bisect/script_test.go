@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
@@ -9,11 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
 	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/runners/docker"
 )
 
 func TestMain(m *testing.M) {
@@ -24,8 +28,9 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the end-to-end scenarios in testdata/script through the
 // real binary. $REPO is the repository root (for the shipped examples).
-// Conditions: [php] and [composer] and [docker] say whether the tool is
-// there; with CI=true a missing tool fails the script that needs it.
+// Conditions: [php] and [composer] say whether the tool is there, [docker]
+// whether the engine answers and has the examples' base images; with
+// CI=true a missing tool or image fails the script that needs it.
 func TestScripts(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -56,7 +61,13 @@ func TestScripts(t *testing.T) {
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
-			case "php", "composer", "docker":
+			case "docker":
+				err := dockerReady(repo)
+				if err != nil && os.Getenv("CI") == "true" {
+					t.Fatalf("CI=true but the docker scripts cannot run (run scripts/images.sh for the base images): %v", err)
+				}
+				return err == nil, nil
+			case "php", "composer":
 				_, err := exec.LookPath(cond)
 				if err != nil && os.Getenv("CI") == "true" {
 					t.Fatalf("CI=true but %s is not installed: the scripts that need it must run", cond)
@@ -161,4 +172,24 @@ func cmdTreehash(ts *testscript.TestScript, neg bool, args []string) {
 	})
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(fmt.Sprintf("%x\n", h.Sum(nil))), 0o644))
+}
+
+// dockerReady checks what the docker scripts need, the way a run's
+// preflight does: the docker CLI (the scripts call it), an engine that
+// answers, and the base images of the examples' Dockerfiles (a missing one
+// would make a script fail with a misleading verdict, old-fails or
+// old-untestable).
+func dockerReady(repo string) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, ex := range []string{"go-mcp", "composer-mcp"} {
+		cfg := config.Runner{Kind: "docker", Dockerfile: "../Dockerfile"}
+		if err := docker.Preflight(ctx, cfg, filepath.Join(repo, "examples", ex, "server")); err != nil {
+			return err
+		}
+	}
+	return nil
 }

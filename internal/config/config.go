@@ -38,6 +38,15 @@ type Runner struct {
 	// BuildTimeout bounds each build (local: each command; docker: the image
 	// build); a build that runs longer is untestable. Unset = 10m.
 	BuildTimeout time.Duration `mapstructure:"build_timeout"`
+	// Builder is the docker runner's image builder: buildkit (cache mounts,
+	// no layer commit per step), classic, or auto (BuildKit where the
+	// engine has it). Unset = auto.
+	Builder string `mapstructure:"builder"`
+	// BuildParallel bounds the docker runner's concurrent image builds
+	// (probes beyond it wait for a build slot; their containers still run
+	// in parallel). 0 = the engine's CPU count (BenchmarkParallelBuilds:
+	// on 2 CPUs, two builds at a time are as fast as one or faster).
+	BuildParallel int `mapstructure:"build_parallel"`
 	// CopyLimit bounds the project every candidate copies, so that a
 	// project: that names a home directory or a whole disk is refused
 	// before the first copy rather than failing (or filling the disk)
@@ -216,6 +225,9 @@ func (c *Config) Defaults(set func(key string) bool) {
 	if c.Runner.Dockerfile == "" {
 		c.Runner.Dockerfile = "Dockerfile"
 	}
+	if c.Runner.Builder == "" {
+		c.Runner.Builder = "auto"
+	}
 	if c.Oracle.Kind == "" {
 		c.Oracle.Kind = "mcp"
 	}
@@ -260,6 +272,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Runner.BuildTimeout <= 0 {
 		return keyErr("runner.build_timeout", "%s is not a positive duration (how long a build may take, for example 10m)", c.Runner.BuildTimeout)
+	}
+	switch c.Runner.Builder {
+	case "", "auto", "buildkit", "classic":
+	default:
+		return keyErr("runner.builder", "%q is not auto, buildkit or classic", c.Runner.Builder)
+	}
+	if c.Runner.BuildParallel < 0 {
+		return keyErr("runner.build_parallel", "%d is negative (image builds at a time; 0 = the engine's CPU count)", c.Runner.BuildParallel)
 	}
 	if c.Runner.CopyLimit.Files <= 0 {
 		return keyErr("runner.copy_limit.files", "%d: the project must be allowed at least one file", c.Runner.CopyLimit.Files)

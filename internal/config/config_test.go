@@ -21,7 +21,8 @@ func TestExplicitZero(t *testing.T) {
 		{"defaults", "", func(*Config) {}, "", func(c *Config) bool {
 			return c.Search.Repeat == 1 && c.Search.Parallel == 1 && c.Search.Retries == 2 &&
 				c.Runner.Ready.Timeout == time.Minute && c.Oracle.Timeout == time.Minute &&
-				c.Runner.BuildTimeout == 10*time.Minute && c.Search.BuildFailure == "untestable"
+				c.Runner.BuildTimeout == 10*time.Minute && c.Search.BuildFailure == "untestable" &&
+				c.Runner.Builder == "auto" && c.Runner.BuildParallel == 0
 		}},
 		{"retries 0 means none", "search.retries", func(*Config) {}, "", func(c *Config) bool { return c.Search.Retries == 0 }},
 		{"retries -1", "search.retries", func(c *Config) { c.Search.Retries = -1 }, "search.retries", nil},
@@ -32,6 +33,10 @@ func TestExplicitZero(t *testing.T) {
 		{"build timeout 0", "runner.build_timeout", func(*Config) {}, "runner.build_timeout", nil},
 		{"copy limit 0", "runner.copy_limit.files", func(*Config) {}, "runner.copy_limit.files", nil},
 		{"port 70000", "", func(c *Config) { c.Runner.Port = 70000 }, "runner.port", nil},
+		{"builder", "", func(c *Config) { c.Runner.Builder = "kaniko" }, "runner.builder", nil},
+		{"builder classic", "", func(c *Config) { c.Runner.Builder = "classic" }, "", func(c *Config) bool { return c.Runner.Builder == "classic" }},
+		{"build parallel 0 is the engine's", "runner.build_parallel", func(*Config) {}, "", func(c *Config) bool { return c.Runner.BuildParallel == 0 }},
+		{"build parallel -1", "", func(c *Config) { c.Runner.BuildParallel = -1 }, "runner.build_parallel", nil},
 		{"build failure", "", func(c *Config) { c.Search.BuildFailure = "fatal" }, "search.build_failure", nil},
 	}
 	for _, tt := range tests {

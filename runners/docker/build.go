@@ -14,6 +14,7 @@ import (
 // of jsonmessage.JSONMessage the runner reads; that package would pull in
 // terminal libraries).
 type buildMessage struct {
+	ID          string `json:"id"`
 	Stream      string `json:"stream"`
 	Status      string `json:"status"`
 	Error       string `json:"error"`
@@ -31,14 +32,20 @@ const tailLines = 20
 var stepImage = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
 
 // decodeBuild reads the build stream to its end, copying the builder's
-// output to logs. It returns the build's own error (a failing RUN, a
-// missing file) as buildError with the output's tail, and any other error
-// (a broken stream) as is; and the last image a step committed ("" if
-// none), which a failed build leaves behind untagged.
+// output to logs: the classic builder's text as it comes, BuildKit's trace
+// rendered as the docker CLI's plain progress ("#3 [2/4] RUN make",
+// "#3 CACHED", the step's output lines, "#3 DONE 0.4s"). It returns the
+// build's own error (a failing RUN, a missing file) as buildError with the
+// output's tail (under BuildKit: the failing step and its own last lines,
+// which concurrent steps would otherwise interleave), and any other error
+// (a broken stream) as is; and the last image a classic step committed (""
+// if none), which a failed build leaves behind untagged. BuildKit commits
+// no step images.
 func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 	dec := json.NewDecoder(r)
 	tail := &lineTail{max: tailLines}
 	out := io.MultiWriter(logs, tail)
+	steps := &traceSteps{byDigest: map[string]*traceStep{}}
 	for {
 		var m buildMessage
 		err := dec.Decode(&m)
@@ -49,6 +56,8 @@ func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 			return last, fmt.Errorf("read build output: %w", err)
 		}
 		switch {
+		case m.ID == traceID:
+			steps.render(out, m.Aux)
 		case m.Stream != "":
 			io.WriteString(out, m.Stream)
 			for _, line := range strings.Split(m.Stream, "\n") {
@@ -68,9 +77,105 @@ func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 				msg = "build failed (the engine gave no message)"
 			}
 			io.WriteString(logs, msg+"\n")
-			return last, &buildError{msg: msg, tail: tail.String()}
+			t := steps.failed()
+			if t == "" {
+				t = tail.String()
+			}
+			return last, &buildError{msg: msg, tail: t}
 		}
 	}
+}
+
+// traceSteps renders BuildKit's trace messages. Steps are numbered in the
+// order they first appear, as the docker CLI does.
+type traceSteps struct {
+	byDigest map[string]*traceStep
+	failing  *traceStep // the last step that reported an error
+}
+
+type traceStep struct {
+	n                   int
+	name                string
+	shown, cached, done bool
+	err                 string
+	tail                *lineTail // the step's own output
+}
+
+// render writes what a trace message adds. A message that does not decode
+// is noted and skipped: it is progress only, the build's outcome comes in
+// the stream's error message.
+func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
+	var b []byte
+	if err := json.Unmarshal(aux, &b); err != nil {
+		fmt.Fprintf(out, "(buildkit trace skipped: %v)\n", err)
+		return
+	}
+	st, err := decodeStatus(b)
+	if err != nil {
+		fmt.Fprintf(out, "(buildkit trace skipped: %v)\n", err)
+		return
+	}
+	for _, v := range st.vertexes {
+		step := s.step(v.digest)
+		if v.name != "" {
+			step.name = v.name
+		}
+		if !step.shown && (!v.started.IsZero() || v.cached || !v.completed.IsZero()) {
+			step.shown = true
+			fmt.Fprintf(out, "#%d %s\n", step.n, step.name)
+		}
+		if v.cached && !step.cached {
+			step.cached = true
+			fmt.Fprintf(out, "#%d CACHED\n", step.n)
+		}
+		if v.err != "" && step.err == "" {
+			step.err = v.err
+			s.failing = step
+			fmt.Fprintf(out, "#%d ERROR: %s\n", step.n, v.err)
+		} else if !v.completed.IsZero() && !step.done && !step.cached && step.err == "" {
+			step.done = true
+			if v.started.IsZero() {
+				fmt.Fprintf(out, "#%d DONE\n", step.n)
+			} else {
+				fmt.Fprintf(out, "#%d DONE %.1fs\n", step.n, v.completed.Sub(v.started).Seconds())
+			}
+		}
+	}
+	for _, l := range st.logs {
+		step := s.step(l.vertex)
+		step.tail.Write(l.msg)
+		for _, line := range strings.SplitAfter(string(l.msg), "\n") {
+			if line != "" {
+				fmt.Fprintf(out, "#%d %s", step.n, line)
+			}
+		}
+		if !strings.HasSuffix(string(l.msg), "\n") && len(l.msg) > 0 {
+			io.WriteString(out, "\n")
+		}
+	}
+}
+
+func (s *traceSteps) step(digest string) *traceStep {
+	step, ok := s.byDigest[digest]
+	if !ok {
+		step = &traceStep{n: len(s.byDigest) + 1, tail: &lineTail{max: tailLines - 1}}
+		s.byDigest[digest] = step
+	}
+	return step
+}
+
+// failed is the tail of a failed BuildKit build: the failing step's name
+// and its last lines; "" when no step reported an error (the classic
+// builder, or an error before any step ran).
+func (s *traceSteps) failed() string {
+	if s.failing == nil {
+		return ""
+	}
+	t := fmt.Sprintf("failing step: %s", s.failing.name)
+	if out := s.failing.tail.String(); out != "" {
+		t += "\n" + out
+	}
+	return t
 }
 
 // buildError is a build the Dockerfile made fail.

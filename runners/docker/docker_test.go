@@ -16,6 +16,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
@@ -196,10 +197,16 @@ func TestStartStop(t *testing.T) {
 }
 
 func TestUntestable(t *testing.T) {
-	needDocker(t)
+	cli := needDocker(t)
 	ctx := context.Background()
+	const base = "lockbisect/go:1.26.8" // a shell for RUN
+	if _, err := cli.ImageInspect(ctx, base); err != nil {
+		testenv.Missing(t, base+" (run scripts/images.sh)", err)
+	}
+	failingRun := "FROM " + base + "\nCOPY deps.lock /deps.lock\nRUN echo resolving; echo 'error: alpha 1.0 needs beta 2' >&2; exit 3\n"
 	tests := []struct {
 		name       string
+		builder    string
 		dockerfile string
 		lock       string
 		want       []string // in the error
@@ -207,10 +214,35 @@ func TestUntestable(t *testing.T) {
 	}{
 		{
 			name:       "build fails",
+			builder:    "classic",
 			dockerfile: "FROM scratch\nCOPY server /server\nCOPY no-such-file /x\n",
 			lock:       "alpha 1.0\n",
 			want:       []string{"build of candidate", "no-such-file", "Step 3/"},
 			wantLogs:   "Step 1/",
+		},
+		{
+			name:       "run fails",
+			builder:    "classic",
+			dockerfile: failingRun,
+			lock:       "alpha 1.0\n",
+			want:       []string{"build failed", "Step 4/5 : RUN echo resolving", "error: alpha 1.0 needs beta 2"},
+			wantLogs:   "resolving",
+		},
+		{
+			name:       "buildkit build fails",
+			builder:    "buildkit",
+			dockerfile: "FROM scratch\nCOPY server /server\nCOPY no-such-file /x\n",
+			lock:       "alpha 1.0\n",
+			want:       []string{"build of candidate", "no-such-file", "failing step: [2/2] COPY no-such-file /x"},
+			wantLogs:   "[1/2] COPY server /server",
+		},
+		{
+			name:       "buildkit run fails",
+			builder:    "buildkit",
+			dockerfile: failingRun,
+			lock:       "alpha 1.0\n",
+			want:       []string{"build failed", "exit code: 3", "failing step: [3/3] RUN echo resolving", "error: alpha 1.0 needs beta 2"},
+			wantLogs:   "resolving",
 		},
 		{
 			name:       "container exits",
@@ -222,7 +254,9 @@ func TestUntestable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRunner(t, project(t, tt.dockerfile, nil), testConfig(), Options{})
+			cfg := testConfig()
+			cfg.Builder = tt.builder
+			r := newRunner(t, project(t, tt.dockerfile, nil), cfg, Options{})
 			logs := &testenv.Buffer{}
 			inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(tt.lock), Logs: logs})
 			if err == nil {
@@ -268,13 +302,16 @@ func TestFailedBuildLeavesNothing(t *testing.T) {
 		name, dockerfile string
 		cancelAt         string // "" = the build fails by itself
 	}{
-		{"build fails", "FROM scratch\nCOPY server /server\nCOPY no-such-file /x\n", ""},
+		{"build fails", "FROM scratch\nENV NONCE=" + newRunID() + "\nCOPY server /server\nCOPY no-such-file /x\n", ""},
 		// The server never exits: the step runs until the build is cancelled.
-		{"build interrupted", "FROM scratch\nCOPY server /server\nRUN [\"/server\"]\n", "listening on"},
+		{"build interrupted", "FROM scratch\nENV NONCE=" + newRunID() + "\nCOPY server /server\nRUN [\"/server\"]\n", "listening on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newRunner(t, project(t, tt.dockerfile, nil), testConfig(), Options{})
+			// Step images are the classic builder's; BuildKit commits none.
+			cfg := testConfig()
+			cfg.Builder = "classic"
+			r := newRunner(t, project(t, tt.dockerfile, nil), cfg, Options{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			logs := &cancelOn{marker: tt.cancelAt, cancel: cancel}
@@ -288,14 +325,20 @@ func TestFailedBuildLeavesNothing(t *testing.T) {
 			if tt.cancelAt != "" && !errors.Is(err, context.Canceled) {
 				t.Errorf("interrupted build: error %v, want context.Canceled", err)
 			}
+			// The steps this build made; those it took from the cache may
+			// be under images other builds tagged, and stay.
 			var found []string
+			cached := false
 			for _, line := range strings.Split(logs.String(), "\n") {
-				if m := stepImage.FindStringSubmatch(line); m != nil {
+				if m := stepImage.FindStringSubmatch(line); m != nil && !cached {
 					found = append(found, m[1])
+				}
+				if strings.HasPrefix(line, " ---> ") {
+					cached = line == " ---> Using cache"
 				}
 			}
 			if len(found) == 0 {
-				t.Fatalf("no step image in the build output:\n%s", logs.String())
+				t.Fatalf("no step image made by the build in its output:\n%s", logs.String())
 			}
 			for _, id := range found {
 				if _, err := cli.ImageInspect(context.Background(), id); err == nil {
@@ -494,7 +537,7 @@ func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[s
 	if err := writeContext(&buf, dir, entries, map[string][]byte{"Dockerfile": labelled(df, labels)}); err != nil {
 		t.Fatal(err)
 	}
-	opts := buildOptions(tag, "Dockerfile", nil)
+	opts := buildOptions(tag, "Dockerfile", nil, build.BuilderV1)
 	if tag == "" {
 		opts.Tags = nil
 	}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/build"
+
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -37,6 +40,70 @@ func TestBaseImages(t *testing.T) {
 	}
 }
 
+func FuzzMountLine(f *testing.F) {
+	f.Add("FROM x\nRUN --mount=type=cache,target=/c \\\n make\n")
+	f.Add("\\\n\\")
+	f.Fuzz(func(t *testing.T, dockerfile string) {
+		n := mountLine([]byte(dockerfile))
+		lines := strings.Split(dockerfile, "\n")
+		if n < 0 || n > len(lines) {
+			t.Fatalf("line %d of %d", n, len(lines))
+		}
+		if n > 0 && !strings.Contains(strings.ToUpper(lines[n-1]), "RUN") {
+			t.Errorf("line %d %q is not a RUN instruction's first", n, lines[n-1])
+		}
+	})
+}
+
+func TestPickBuilder(t *testing.T) {
+	linux := types.Ping{OSType: "linux"}
+	tests := []struct {
+		name, want string
+		ping       types.Ping
+		api        string
+		builder    build.BuilderVersion
+	}{
+		{"classic asked", "classic", types.Ping{BuilderVersion: build.BuilderBuildKit}, "1.41", build.BuilderV1},
+		{"buildkit asked", "buildkit", types.Ping{BuilderVersion: build.BuilderV1}, "1.41", build.BuilderBuildKit},
+		{"engine says buildkit", "auto", types.Ping{OSType: "linux", BuilderVersion: build.BuilderBuildKit}, "1.41", build.BuilderBuildKit},
+		{"engine turned buildkit off", "auto", types.Ping{OSType: "linux", BuilderVersion: build.BuilderV1}, "1.41", build.BuilderV1},
+		{"engine silent, linux 1.41", "auto", linux, "1.41", build.BuilderBuildKit},
+		{"unset is auto", "", linux, "1.41", build.BuilderBuildKit},
+		{"engine silent, too old", "auto", linux, "1.38", build.BuilderV1},
+		{"engine silent, windows", "auto", types.Ping{OSType: "windows"}, "1.41", build.BuilderV1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pickBuilder(tt.want, tt.ping, tt.api); got != tt.builder {
+				t.Errorf("pickBuilder = %q, want %q", got, tt.builder)
+			}
+		})
+	}
+}
+
+func TestMountLine(t *testing.T) {
+	tests := []struct {
+		name, dockerfile string
+		want             int
+	}{
+		{"none", "FROM x\nRUN make\n", 0},
+		{"cache mount", "FROM x\n# cache\nRUN --mount=type=cache,target=/c make\n", 3},
+		{"after another flag", "FROM x\nrun --network=none --mount=type=cache,target=/c make\n", 2},
+		{"in the command, not a flag", "FROM x\nRUN echo --mount\n", 0},
+		{"on a continuation line", "FROM x\nRUN make \\\n  --mount=x\n", 0},
+		{"continued flags", "FROM x\nRUN \\\n  --mount=type=cache,target=/c make\n", 2},
+		{"ends continued", "FROM x\nRUN --mount=x \\", 2},
+		{"lone continuation", "FROM x\n\\\n\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mountLine([]byte(tt.dockerfile)); got != tt.want {
+				t.Errorf("mountLine = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestPreflight: against the real engine, a Dockerfile whose base image is
 // there passes and one whose base image is missing is refused with its line.
 func TestPreflight(t *testing.T) {
@@ -45,17 +112,25 @@ func TestPreflight(t *testing.T) {
 	if _, err := cli.ImageInspect(context.Background(), base); err != nil {
 		testenv.Missing(t, base+" (run scripts/images.sh)", err)
 	}
+	const mounts = "FROM " + base + "\nRUN --mount=type=cache,target=/root/.cache/go-build \\\n  go build ./...\n"
 	tests := []struct {
 		name       string
+		builder    string
 		dockerfile string
 		want       string // "" = passes
 	}{
-		{"present", "FROM " + base + "\n", ""},
-		{"missing", "# base\nFROM lockbisect/no-such-base:1\n", "Dockerfile:2: base image lockbisect/no-such-base:1 is not on the docker engine"},
+		{"present", "", "FROM " + base + "\n", ""},
+		{"missing", "", "# base\nFROM lockbisect/no-such-base:1\n", "Dockerfile:2: base image lockbisect/no-such-base:1 is not on the docker engine"},
+		{"cache mount with buildkit", "buildkit", mounts, ""},
+		{"cache mount with auto", "auto", mounts, ""},
+		{"cache mount with classic", "classic", mounts, "Dockerfile:2: RUN --mount needs BuildKit, and runner.builder is classic"},
+		{"unknown builder", "kaniko", "FROM " + base + "\n", `runner.builder: "kaniko" is not auto, buildkit or classic`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Preflight(t.Context(), testConfig(), project(t, tt.dockerfile, nil))
+			cfg := testConfig()
+			cfg.Builder = tt.builder
+			err := Preflight(t.Context(), cfg, project(t, tt.dockerfile, nil))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("Preflight: %v", err)

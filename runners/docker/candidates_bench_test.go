@@ -1,0 +1,289 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/testenv"
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/composer"
+	"github.com/lockbisect/lockbisect/manifests/gomod"
+	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/local"
+)
+
+// benchCandidates is how many candidates of an example each mode builds
+// and starts, one after the other, as a bisection's probes would.
+const benchCandidates = 6
+
+// BenchmarkCandidates builds and starts the same sequence of candidates
+// of an example (go-mcp, composer-mcp) four ways: on the classic builder,
+// on BuildKit without the examples' cache mounts, on BuildKit with them,
+// and with the local runner (the example's bisect.yaml: host processes,
+// the host's own Go caches). It reports first-s (the first candidate: the
+// caches may be cold), s/candidate (the mean of the others: what each
+// further probe of a bisection costs, from build to a removed container)
+// and build-s/candidate (the build's part of it, Instance.BuildSeconds). Every run starts with a fresh
+// builder layer cache for the candidates' steps (a nonce in the
+// Dockerfile's environment), but BuildKit's cache mounts are the engine's
+// and stay warm from run to run, as they do on a CI runner's engine. It
+// needs the base images of scripts/images.sh, php and composer, and
+// minutes: run it alone, with -benchtime 1x.
+func BenchmarkCandidates(b *testing.B) {
+	cli := needDocker(b)
+	examples := []struct {
+		name, base string
+		eco        manifests.Ecosystem
+		lock       string
+		tools      []string // the local runner's
+		local      config.Runner
+	}{
+		{"go-mcp", "lockbisect/go:1.26.8", gomod.Ecosystem{}, "go.mod", []string{"go"}, config.Runner{
+			Build: []string{"go build -o server ."}, Start: "./server",
+			Env: map[string]string{
+				"PORT": "{{.Port}}", "GOPROXY": "file://{{.Dir}}/proxy", "GOSUMDB": "off", "GONOSUMDB": "*",
+				"GOFLAGS": "-modcacherw", "GOTOOLCHAIN": "local", "GOWORK": "off",
+			},
+		}},
+		{"composer-mcp", "lockbisect/php:bookworm", composer.Ecosystem{}, "composer.lock", []string{"php", "composer"}, config.Runner{
+			Build: []string{"composer install --no-interaction --no-progress"},
+			Start: "php -S 127.0.0.1:{{.Port}} public/index.php",
+			Env: map[string]string{
+				"COMPOSER_HOME": "{{.Dir}}/.composer", "COMPOSER_CACHE_DIR": "{{.Dir}}/.composer/cache",
+				"COMPOSER_ALLOW_SUPERUSER": "1",
+			},
+		}},
+	}
+	modes := []struct {
+		name    string
+		builder string // "" = the local runner
+		mounts  bool
+	}{
+		{"classic", "classic", false},
+		{"buildkit", "buildkit", false},
+		{"buildkit-cache", "buildkit", true},
+		{"local", "", false},
+	}
+	for _, ex := range examples {
+		b.Run(ex.name, func(b *testing.B) {
+			if _, err := cli.ImageInspect(context.Background(), ex.base); err != nil {
+				testenv.Missing(b, ex.base+" (run scripts/images.sh)", err)
+			}
+			dir, err := filepath.Abs(filepath.Join("..", "..", "examples", ex.name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cands := exampleCandidates(b, ex.eco, dir, ex.lock)
+			for _, m := range modes {
+				b.Run(m.name, func(b *testing.B) {
+					if m.builder == "" {
+						testenv.NeedTools(b, ex.tools...)
+					}
+					var first, rest, build time.Duration
+					for range b.N {
+						var r runners.Runner
+						if m.builder == "" {
+							cfg := ex.local
+							cfg.Kind = "local"
+							cfg.Ready = config.Ready{Path: "/healthz", Timeout: 60 * time.Second}
+							r = local.New(cfg, filepath.Join(dir, "server"), local.Options{TempDir: b.TempDir()})
+						} else {
+							nonce := newRunID()
+							cfg := config.Runner{
+								Kind:          "docker",
+								Dockerfile:    benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, m.mounts),
+								Port:          8080,
+								Ready:         config.Ready{Path: "/healthz", Timeout: 60 * time.Second},
+								Builder:       m.builder,
+								BuildParallel: 1,
+							}
+							r = newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-" + ex.name + "-" + m.name + "-" + nonce})
+						}
+						for i, c := range cands {
+							start := time.Now()
+							logs := &testenv.Buffer{}
+							inst, err := r.Start(context.Background(), runners.Probe{Candidate: c, Logs: logs})
+							if err != nil {
+								b.Fatalf("candidate %d: %v\n%s", i, err, logs)
+							}
+							if err := inst.Stop(context.Background()); err != nil {
+								b.Fatal(err)
+							}
+							if i == 0 {
+								first += time.Since(start)
+							} else {
+								rest += time.Since(start)
+								build += time.Duration(inst.BuildSeconds * float64(time.Second))
+							}
+						}
+					}
+					n := float64(b.N)
+					b.ReportMetric(first.Seconds()/n, "first-s")
+					b.ReportMetric(rest.Seconds()/n/float64(len(cands)-1), "s/candidate")
+					b.ReportMetric(build.Seconds()/n/float64(len(cands)-1), "build-s/candidate")
+				})
+			}
+		})
+	}
+}
+
+// exampleCandidates opens an example's old and new lock and returns its
+// first benchCandidates feasible candidates: the subsets of its units in
+// the order of their bit masks (the old lock first), each a different
+// install, as a bisection's probes are.
+func exampleCandidates(b *testing.B, eco manifests.Ecosystem, dir, lock string) []*manifests.Candidate {
+	b.Helper()
+	env := append(os.Environ(), "GOPROXY=file://"+filepath.Join(dir, "server", "proxy"), "GOSUMDB=off", "GONOSUMDB=*",
+		"GOFLAGS=-modcacherw", "GOTOOLCHAIN=local", "GOWORK=off")
+	set, err := manifests.Load(context.Background(), []manifests.Ecosystem{eco},
+		filepath.Join(dir, "old", lock), filepath.Join(dir, "server", lock), "", manifests.Options{Env: env})
+	if err != nil {
+		b.Fatal(err)
+	}
+	units := set.Diff().Units
+	if len(units) > 16 {
+		units = units[:16]
+	}
+	var out []*manifests.Candidate
+	for mask := 0; mask < 1<<len(units) && len(out) < benchCandidates; mask++ {
+		var applied []string
+		for i, u := range units {
+			if mask&(1<<i) != 0 {
+				applied = append(applied, u.ID)
+			}
+		}
+		c, err := set.Candidate(applied)
+		if errors.Is(err, manifests.ErrInfeasible) {
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	if len(out) < benchCandidates {
+		b.Fatalf("%d feasible candidates in %s, want %d", len(out), dir, benchCandidates)
+	}
+	return out
+}
+
+// mountFlag is a RUN instruction's --mount flag, with the line
+// continuation that may follow it.
+var mountFlag = regexp.MustCompile(`--mount=\S+[ \t]*(\\\n[ \t]*)?`)
+
+// benchDockerfile writes the example's Dockerfile for one run: with a
+// nonce in its first ENV instruction (every RUN step below misses the
+// builder's layer cache; on the classic builder it adds no step) and,
+// unless mounts, without its cache mounts; its ignore file beside it. It
+// returns its path.
+func benchDockerfile(b *testing.B, file, nonce string, mounts bool) string {
+	b.Helper()
+	df, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := strings.Replace(string(df), "\nENV ", "\nENV LOCKBISECT_BENCH="+nonce+" ", 1)
+	if s == string(df) {
+		b.Fatalf("%s has no ENV instruction to put the nonce in", file)
+	}
+	if !mounts {
+		s = mountFlag.ReplaceAllString(s, "")
+	}
+	out := filepath.Join(b.TempDir(), "Dockerfile")
+	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	// The example's own ignore file goes beside it, as it names it.
+	ignore, err := os.ReadFile(file + ".dockerignore")
+	if err == nil {
+		err = os.WriteFile(out+".dockerignore", ignore, 0o644)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkParallelBuilds starts an example's candidates two at a time
+// (search.parallel 2), on BuildKit with the cache mounts, with
+// runner.build_parallel 1 (builds take turns, containers run side by side)
+// and 2 (two builds at once), and reports the wall time per candidate
+// (s/candidate, all candidates). It chose build_parallel's default (the
+// engine's CPUs). Like BenchmarkCandidates it takes minutes: -benchtime 1x.
+func BenchmarkParallelBuilds(b *testing.B) {
+	cli := needDocker(b)
+	examples := []struct {
+		name, base string
+		eco        manifests.Ecosystem
+		lock       string
+	}{
+		{"go-mcp", "lockbisect/go:1.26.8", gomod.Ecosystem{}, "go.mod"},
+		{"composer-mcp", "lockbisect/php:bookworm", composer.Ecosystem{}, "composer.lock"},
+	}
+	for _, ex := range examples {
+		b.Run(ex.name, func(b *testing.B) {
+			if _, err := cli.ImageInspect(context.Background(), ex.base); err != nil {
+				testenv.Missing(b, ex.base+" (run scripts/images.sh)", err)
+			}
+			dir, err := filepath.Abs(filepath.Join("..", "..", "examples", ex.name))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cands := exampleCandidates(b, ex.eco, dir, ex.lock)
+			for _, builds := range []int{1, 2} {
+				b.Run("build_parallel="+strconv.Itoa(builds), func(b *testing.B) {
+					var wall time.Duration
+					for range b.N {
+						nonce := newRunID()
+						cfg := config.Runner{
+							Kind:          "docker",
+							Dockerfile:    benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, true),
+							Port:          8080,
+							Ready:         config.Ready{Path: "/healthz", Timeout: 120 * time.Second},
+							Builder:       "buildkit",
+							BuildParallel: builds,
+						}
+						r := newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-parallel-" + nonce})
+						start := time.Now()
+						next := make(chan *manifests.Candidate, len(cands))
+						for _, c := range cands {
+							next <- c
+						}
+						close(next)
+						errs := make(chan error, 2)
+						for range 2 {
+							go func() {
+								for c := range next {
+									logs := &testenv.Buffer{}
+									inst, err := r.Start(context.Background(), runners.Probe{Candidate: c, Logs: logs})
+									if err != nil {
+										errs <- fmt.Errorf("%w\n%s", err, logs)
+										return
+									}
+									inst.Stop(context.Background())
+								}
+								errs <- nil
+							}()
+						}
+						for range 2 {
+							if err := <-errs; err != nil {
+								b.Fatal(err)
+							}
+						}
+						wall += time.Since(start)
+					}
+					b.ReportMetric(wall.Seconds()/float64(b.N)/float64(len(cands)), "s/candidate")
+				})
+			}
+		})
+	}
+}
