@@ -86,7 +86,7 @@ func (m *md) culprits() {
 		}
 		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
 		for _, ch := range c.Changes {
-			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(r.Ecosystem, ch))
+			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(ch, r.Repositories[ch.Package]))
 		}
 		m.p("\n")
 		for _, ch := range c.Changes {
@@ -186,7 +186,7 @@ func (m *md) reproduce() {
 			cmds = append(cmds, c.Reproduce)
 			continue
 		}
-		for _, argv := range rollback(r.Ecosystem, c.Changes) {
+		for _, argv := range c.Rollback {
 			cmds = append(cmds, quote.Shell(argv...))
 		}
 	}
@@ -211,44 +211,6 @@ func (m *md) reproduce() {
 		m.p("bisect oracle --url http://127.0.0.1:PORT --config bisect.yaml\n")
 	}
 	m.p("```\n\n")
-}
-
-// rollback is the commands (each an argv) that take the named changes back
-// to their old versions.
-func rollback(eco string, cs []manifests.Change) [][]string {
-	var args []string
-	switch eco {
-	case "gomod":
-		for _, c := range cs {
-			v := c.From
-			if c.Kind == manifests.Added {
-				v = "none"
-			}
-			args = append(args, c.Package+"@"+v)
-		}
-		return [][]string{append([]string{"go", "get"}, args...)}
-	default:
-		var names, with, require []string
-		for _, c := range cs {
-			switch {
-			case c.Kind == manifests.Added:
-				names = append(names, c.Package)
-			case c.Direct:
-				require = append(require, c.Package+":"+c.From)
-			default:
-				names = append(names, c.Package)
-				with = append(with, "--with", c.Package+":"+c.From)
-			}
-		}
-		var cmds [][]string
-		if len(require) > 0 {
-			cmds = append(cmds, append([]string{"composer", "require"}, require...))
-		}
-		if len(names) > 0 {
-			cmds = append(cmds, slices.Concat([]string{"composer", "update"}, names, with))
-		}
-		return cmds
-	}
 }
 
 func (m *md) search() {
@@ -401,13 +363,13 @@ func dependency(c manifests.Change) string {
 
 // compareLink links the upstream changes between the two versions where the
 // host is well known.
-func compareLink(eco string, c manifests.Change) string {
+func compareLink(c manifests.Change, derived string) string {
 	if c.From == "" || c.To == "" {
 		return ""
 	}
 	repo := c.Source
-	if repo == "" && eco == "gomod" {
-		repo = "https://" + c.Package
+	if repo == "" {
+		repo = derived
 	}
 	u, err := url.Parse(strings.TrimSuffix(repo, ".git"))
 	if err != nil {

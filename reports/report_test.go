@@ -61,6 +61,7 @@ func fixtures() map[string]*Report {
 	}
 	culprit.Culprits = []Culprit{{
 		Packages: []string{"acme/schema"}, Units: []string{"u3"}, Changes: []manifests.Change{changes()[3]},
+		Rollback: [][]string{{"composer", "update", "acme/schema", "--with", "acme/schema:1.1.0"}},
 		Evidence: &Evidence{
 			Check:   &Check{ID: "tools.input-schema.properties-object", Detail: `tool "search": inputSchema.properties is [] (a JSON array), want an object`, Spec: "https://modelcontextprotocol.io/specification/2025-06-18/server/tools"},
 			LogTail: "[Sun Nov 29 04:00:00 2026] 127.0.0.1:50000 [200]: POST /mcp",
@@ -83,7 +84,12 @@ func fixtures() map[string]*Report {
 	interaction.Units = []manifests.Unit{{ID: "u1", Packages: []string{"github.com/acme/a"}}, {ID: "u2", Packages: []string{"github.com/acme/b"}}, {ID: "u3", Packages: []string{"example.com/c"}}}
 	interaction.Edges = nil
 	interaction.Question.LockOld, interaction.Question.LockNew = "v1.2.0:go.mod", "go.mod"
-	interaction.Culprits = []Culprit{{Packages: []string{"github.com/acme/a", "github.com/acme/b"}, Units: []string{"u1", "u2"}, Changes: interaction.Changes[:2], Untestable: []string{"github.com/acme/b"}}}
+	interaction.Culprits = []Culprit{{Packages: []string{"github.com/acme/a", "github.com/acme/b"}, Units: []string{"u1", "u2"}, Changes: interaction.Changes[:2], Untestable: []string{"github.com/acme/b"},
+		Rollback: [][]string{{"go", "get", "github.com/acme/a@v1.0.0", "github.com/acme/b@v0.3.0"}}}}
+	interaction.Repositories = map[string]string{}
+	for _, c := range interaction.Changes {
+		interaction.Repositories[c.Package] = "https://" + c.Package
+	}
 	interaction.Untestable = []string{"github.com/acme/b"}
 	interaction.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "initialize.protocol-version", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "untestable", "", "github.com/acme/b")}
 

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 	"github.com/lockbisect/lockbisect/reports"
@@ -26,7 +26,7 @@ import (
 // TestComposerExampleDrill runs `bisect run` on the shipped composer
 // example with real composer and php: the package-level search names
 // acme/schema 1.1.0 → 1.2.0, the release level reads the releases between
-// them from p2 metadata (written by drill.MarshalP2 and served from
+// them from p2 metadata (written by composer.MarshalP2 and served from
 // 127.0.0.1) and skips 1.1.2, which cannot be installed, and the commit
 // level installs acme/schema from source at each commit of its upstream
 // repository (made by the example's generator, mapped with --repo-map),
@@ -160,7 +160,7 @@ func schemaP2(t *testing.T, artifacts string) []byte {
 			entries[j-1], entries[j] = entries[j], entries[j-1]
 		}
 	}
-	out, err := drill.MarshalP2("acme/schema", entries)
+	out, err := composer.MarshalP2("acme/schema", entries)
 	if err != nil {
 		t.Fatal(err)
 	}

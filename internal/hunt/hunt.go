@@ -114,10 +114,11 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
 			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
 		},
-		Ecosystem: d.Ecosystem,
-		Changes:   d.Changes,
-		Units:     d.Units,
-		Edges:     d.Edges,
+		Ecosystem:    d.Ecosystem,
+		Changes:      d.Changes,
+		Units:        d.Units,
+		Edges:        d.Edges,
+		Repositories: repositories(set, d.Changes),
 	}
 	if len(d.Changes) == 0 {
 		rep.Verdict = string(bisect.NoChanges)
@@ -203,18 +204,9 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		return nil, err
 	}
 	fill(rep, d, res, time.Since(start))
-	if rp, ok := set.(manifests.Reproducer); ok {
-		for i := range rep.Culprits {
-			argv, err := rp.Reproduce(ctx, rep.Culprits[i].Units)
-			if err != nil {
-				log.Warn("no checked command rolls back only the culprit; the report names the ecosystem's usual one", "culprit", rep.Culprits[i].Packages, "err", err)
-				continue
-			}
-			rep.Culprits[i].Reproduce = quote.Shell(argv...)
-		}
-	}
+	commands(ctx, set, rep, log)
 	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
-		dr := &driller{p: p, o: o, log: log, env: l.Env, project: project, journal: journal, replay: replay}
+		dr := &driller{p: p, o: o, log: log, journal: journal, replay: replay}
 		rep.Drill = dr.run(ctx, rep, res)
 		if err := ctx.Err(); err != nil {
 			// Interrupted while drilling: the journal holds every probe so
@@ -225,6 +217,44 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	rep.Summary.Builds = int(p.builds.Load())
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// commands fills in the commands the ecosystem names to roll each culprit
+// back: a checked one where it has one, its usual ones in any case.
+func commands(ctx context.Context, set manifests.Set, rep *reports.Report, log *slog.Logger) {
+	rp, checks := set.(manifests.Reproducer)
+	rb, rolls := set.(manifests.Rollbacker)
+	for i := range rep.Culprits {
+		cu := &rep.Culprits[i]
+		if rolls {
+			cu.Rollback = rb.Rollback(cu.Changes)
+		}
+		if !checks {
+			continue
+		}
+		argv, err := rp.Reproduce(ctx, cu.Units)
+		if err != nil {
+			log.Warn("no checked command rolls back only the culprit; the report names the ecosystem's usual one", "culprit", cu.Packages, "err", err)
+			continue
+		}
+		cu.Reproduce = quote.Shell(argv...)
+	}
+}
+
+// repositories are the repositories the ecosystem derives from the names
+// of the changed packages (nil when it derives none).
+func repositories(set manifests.Set, changes []manifests.Change) map[string]string {
+	so, ok := set.(manifests.Sourcer)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	for _, ch := range changes {
+		if u := so.Source(ch.Package); u != "" {
+			out[ch.Package] = u
+		}
+	}
+	return out
 }
 
 // Loaded is an opened pair of locks and where their project lives.
@@ -251,7 +281,7 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir})
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir, Project: project, ReleaseRepo: o.Config.Search.ComposerRepo})
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,14 @@ import (
 // Ecosystem is composer: composer.lock, with composer.json beside it.
 type Ecosystem struct{}
 
-var _ manifests.Ecosystem = Ecosystem{}
+var (
+	_ manifests.Ecosystem    = Ecosystem{}
+	_ manifests.Pinner       = (*set)(nil)
+	_ manifests.Releaser     = (*set)(nil)
+	_ manifests.Upstreamer   = (*set)(nil)
+	_ manifests.CommitPinner = (*set)(nil)
+	_ manifests.Rollbacker   = (*set)(nil)
+)
 
 // Name implements [manifests.Ecosystem].
 func (Ecosystem) Name() string { return "composer" }
@@ -35,7 +42,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
+	s := &set{log: log, project: opts.Project, lockDir: opts.LockDir, repo: opts.ReleaseRepo, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -95,6 +102,8 @@ func parseSnapshot(snap *manifests.Snapshot) (*lockFile, *rootFile, error) {
 // set is an opened pair of composer snapshots.
 type set struct {
 	log              *slog.Logger
+	project, lockDir string // where the project's composer.json names its repositories
+	repo             string // search.composer_repo
 	old, new         *lockFile
 	oldRoot, newRoot *rootFile
 	// The root package of each side: what it replaces and provides.

@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/modfile"
 
+	"github.com/lockbisect/lockbisect/internal/goenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -26,9 +28,22 @@ type Set struct {
 	diff     *manifests.Diff
 	env      []string
 	log      *slog.Logger
+
+	// goenv is the go command's download settings, read on first use.
+	goenvMu sync.Mutex
+	goenv   *goenv.Env
 }
 
-var _ manifests.Set = (*Set)(nil)
+var (
+	_ manifests.Set          = (*Set)(nil)
+	_ manifests.Pinner       = (*Set)(nil)
+	_ manifests.Reproducer   = (*Set)(nil)
+	_ manifests.Releaser     = (*Set)(nil)
+	_ manifests.Upstreamer   = (*Set)(nil)
+	_ manifests.CommitPinner = (*Set)(nil)
+	_ manifests.Rollbacker   = (*Set)(nil)
+	_ manifests.Sourcer      = (*Set)(nil)
+)
 
 // Diff returns the changes, units and closure edges.
 func (s *Set) Diff() *manifests.Diff { return s.diff }
