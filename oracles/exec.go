@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/proc"
 )
 
 // Exec judges a candidate by a command's exit code, with git bisect's
@@ -84,7 +85,7 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 	cmd.Env = append(cmd.Env, "BISECT_URL="+endpoint, "BISECT_HOST="+t.Host, "BISECT_PORT="+port)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
+	cmd.Cancel = func() error { return proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL) }
 
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -92,7 +93,7 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 	}
 	waitErr := cmd.Wait()
 	// The shell is gone; whatever it left running in its group goes too.
-	if err := killGroup(cmd.Process.Pid); err != nil {
+	if err := proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		e.log.WarnContext(ctx, "exec oracle: kill the command's process group", "pid", cmd.Process.Pid, "err", err)
 	}
 	elapsed := time.Since(start).Round(time.Millisecond)
@@ -151,16 +152,6 @@ func tmpDir(env []string) string {
 		}
 	}
 	return dir
-}
-
-// killGroup kills the process group led by pid; a group already gone is
-// not an error.
-func killGroup(pid int) error {
-	err := syscall.Kill(-pid, syscall.SIGKILL)
-	if errors.Is(err, syscall.ESRCH) {
-		return nil
-	}
-	return err
 }
 
 // tail reads the end of the command's output, redacted.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/proc"
 )
 
 func TestExecCheck(t *testing.T) {
@@ -124,12 +125,8 @@ func TestExecKillsGroup(t *testing.T) {
 // exited child of a non-reaping init stays a zombie: both count as gone.
 func gone(pid int) bool {
 	for range 100 {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return true
-		}
-		// The state follows the parenthesised command name.
-		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
+		st, err := proc.Read(pid)
+		if err != nil || st.State == "Z" || st.State == "X" {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)

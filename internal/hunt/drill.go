@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -378,7 +377,7 @@ func (dr *driller) commits(ctx context.Context, ch manifests.Change, up manifest
 		return
 	}
 	if web != "" {
-		dp.Compare = web + "/compare/" + tagName(repo, prefix, dp.LastGood) + "..." + tagName(repo, prefix, dp.FirstBad)
+		dp.Compare = web + "/compare/" + drill.TagName(repo, prefix, dp.LastGood) + "..." + drill.TagName(repo, prefix, dp.FirstBad)
 	}
 	dp.Changelog = drill.Changelog(bad, dp.FirstBad)
 	chain, err := drill.FirstParent(good, bad)
@@ -386,7 +385,7 @@ func (dr *driller) commits(ctx context.Context, ch manifests.Change, up manifest
 		dp.CommitNote = err.Error()
 		return
 	}
-	cd := &reports.CommitDrill{Repository: shown, FromTag: tagName(repo, prefix, dp.LastGood), ToTag: tagName(repo, prefix, dp.FirstBad), Searched: len(chain), Tested: []reports.CommitProbe{}}
+	cd := &reports.CommitDrill{Repository: shown, FromTag: drill.TagName(repo, prefix, dp.LastGood), ToTag: drill.TagName(repo, prefix, dp.FirstBad), Searched: len(chain), Tested: []reports.CommitProbe{}}
 	// Work trees live at a path named by the commit alone, so that a
 	// commit's candidate (whose go.mod names the path) hashes the same in a
 	// resumed run; they are removed when the drill-down ends.
@@ -398,7 +397,7 @@ func (dr *driller) commits(ctx context.Context, ch manifests.Change, up manifest
 	}()
 	probe := func(c *object.Commit) bisect.Outcome {
 		o, why := dr.judgeCommit(ctx, ch.Package, dp.FirstBad, up, c, work)
-		cd.Tested = append(cd.Tested, reports.CommitProbe{Commit: describe(c, web), Outcome: string(o), Detail: why})
+		cd.Tested = append(cd.Tested, reports.CommitProbe{Commit: drill.Describe(c, web), Outcome: string(o), Detail: why})
 		return o
 	}
 	// The first bad release's own commit is known bad: the chain's last
@@ -416,7 +415,7 @@ func (dr *driller) commits(ctx context.Context, ch manifests.Change, up manifest
 		return items[i]
 	}
 	lastGood, firstBad := at(line.LastGood, good), at(line.FirstBad, bad)
-	lg, fb := describe(lastGood, web), describe(firstBad, web)
+	lg, fb := drill.Describe(lastGood, web), drill.Describe(firstBad, web)
 	cd.LastGood, cd.FirstBad, cd.Exact = &lg, &fb, line.Exact()
 	cd.Answer = answer(shortCommit(lastGood), shortCommit(firstBad)+" “"+fb.Subject+"”", cd.Exact,
 		skippedBetween(line, func(i int) string { return shortCommit(items[i]) }))
@@ -437,7 +436,7 @@ func (dr *driller) mergedBranch(ctx context.Context, merge *object.Commit, web s
 		return
 	}
 	for _, c := range side {
-		d := describe(c, web)
+		d := drill.Describe(c, web)
 		cd.Merged = append(cd.Merged, d)
 		if d.PR != "" && !contains(cd.PRs, d.PR) {
 			cd.PRs = append(cd.PRs, d.PR)
@@ -447,7 +446,7 @@ func (dr *driller) mergedBranch(ctx context.Context, merge *object.Commit, web s
 	if err != nil || line.FirstBad >= len(side) || !line.Exact() {
 		return
 	}
-	fb := describe(side[line.FirstBad], web)
+	fb := drill.Describe(side[line.FirstBad], web)
 	cd.MergedFirstBad = &fb
 	cd.Answer += fmt.Sprintf("; on the merged branch, the first bad one is %s “%s”", shortCommit(side[line.FirstBad]), fb.Subject)
 }
@@ -538,22 +537,6 @@ func (dr *driller) upstream(ctx context.Context, ch manifests.Change) (manifests
 		return manifests.Upstream{URL: u, Subdir: up.Subdir}, nil
 	}
 	return up, err
-}
-
-// tagName is the tag a release resolves through, for links and the report.
-func tagName(r *git.Repository, prefix, version string) string {
-	bare := strings.TrimPrefix(version, "v")
-	for _, name := range []string{prefix + version, prefix + "v" + bare, prefix + bare} {
-		if _, err := r.Tag(name); err == nil {
-			return name
-		}
-	}
-	return prefix + version
-}
-
-func describe(c *object.Commit, web string) reports.Commit {
-	d := drill.Describe(c, web)
-	return reports.Commit{Hash: d.Hash, Subject: d.Subject, Author: d.Author, Date: d.Date, URL: d.URL, PR: d.PR, Merge: d.Merge}
 }
 
 func shortCommit(c *object.Commit) string { return c.Hash.String()[:10] }

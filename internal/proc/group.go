@@ -1,22 +1,19 @@
-package local
+package proc
 
 import (
 	"errors"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/lockbisect/lockbisect/internal/proc"
 )
 
-// Every command the runner starts leads its own process group, so that
-// whatever it forks (sh -c, php -S workers, go build's compilers) is
-// signalled with it.
+// Every command the runners and oracles start leads its own process group,
+// so that whatever it forks (sh -c, php -S workers, go build's compilers)
+// is signalled with it.
 
-// signalGroup sends sig to the process group pgid; a group that is already
+// SignalGroup sends sig to the process group pgid; a group that is already
 // gone is not an error.
-func signalGroup(pgid int, sig syscall.Signal) error {
+func SignalGroup(pgid int, sig syscall.Signal) error {
 	err := syscall.Kill(-pgid, sig)
 	if errors.Is(err, syscall.ESRCH) {
 		return nil
@@ -24,12 +21,12 @@ func signalGroup(pgid int, sig syscall.Signal) error {
 	return err
 }
 
-// groupAlive reports whether a process of the group is still running. Its
+// GroupAlive reports whether a process of the group is still running. Its
 // leader must already have been waited for. Members that outlived the
 // leader were re-parented; when this process is their reaper (a child
 // subreaper, or PID 1 in a container) they are reaped here, and zombies
 // that another reaper neglects do not count as running.
-func groupAlive(pgid int) bool {
+func GroupAlive(pgid int) bool {
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-pgid, &ws, syscall.WNOHANG, nil)
@@ -48,10 +45,10 @@ func groupAlive(pgid int) bool {
 	return running > 0
 }
 
-// waitGroup polls until no process of the group runs or the deadline passes.
-func waitGroup(pgid int, deadline time.Time) bool {
+// WaitGroup polls until no process of the group runs or the deadline passes.
+func WaitGroup(pgid int, deadline time.Time) bool {
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
-		if !groupAlive(pgid) {
+		if !GroupAlive(pgid) {
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -64,17 +61,13 @@ func waitGroup(pgid int, deadline time.Time) bool {
 // runningMembers counts the processes of group pgid that are not zombies,
 // from /proc.
 func runningMembers(pgid int) (int, error) {
-	entries, err := os.ReadDir("/proc")
+	pids, err := Pids()
 	if err != nil {
 		return 0, err
 	}
 	n, self := 0, os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		st, err := proc.Read(pid)
+	for _, pid := range pids {
+		st, err := Read(pid)
 		if err != nil {
 			continue // exited meanwhile
 		}
