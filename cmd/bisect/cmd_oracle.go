@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/url"
 	"slices"
 	"strconv"
@@ -81,7 +83,7 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 		return cannot(err)
 	}
 	cfg.Oracle.Path = ""
-	or, err := oracles.New(cfg.Oracle, g.logger())
+	or, err := hunt.NewOracle(cfg.Oracle, g.logger())
 	if err != nil {
 		return cannot(fmt.Errorf("config %s: %w", g.configName(), err))
 	}
@@ -176,7 +178,7 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 // shows its worst outcome. The last row says which clients can use the
 // server: no fatal check of theirs failed.
 func printMatrix(g *globals, v *oracles.Verdict) error {
-	clients := oracles.ProfileNames()
+	clients := mcp.ProfileNames()
 	cell := map[string]map[string]string{} // check id → profile → outcome
 	var ids []string
 	usable := map[string]bool{}

@@ -17,8 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/internal/testenv"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 	"github.com/lockbisect/lockbisect/reports"
 )

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"io"
 	"log/slog"
 	"os"
@@ -19,7 +20,6 @@ import (
 	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
-	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 )
 
@@ -352,7 +352,7 @@ func tag(u manifests.Upstream, version string) string {
 // commits runs the commit level in up between dp's last good and first bad
 // release, filling dp.Commits or, when it cannot run, dp.CommitNote.
 func (dr *driller) commits(ctx context.Context, ch manifests.Change, up manifests.Upstream, dp *reports.DrillPackage) {
-	shown := oracles.Redact(up.URL)
+	shown := redact.String(up.URL)
 	note := func(err error) string { return strings.ReplaceAll(err.Error(), up.URL, shown) }
 	cctx, cancel := context.WithTimeout(ctx, cloneTimeout)
 	repo, err := drill.Open(cctx, up.URL, filepath.Join(dr.cacheDir(), "git"))

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -161,7 +162,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		return nil, err
 	}
 	defer closeRunner()
-	oracle, err := oracles.New(cfg.Oracle, log)
+	oracle, err := NewOracle(cfg.Oracle, log)
 	if err != nil {
 		return nil, err
 	}
@@ -497,7 +498,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 			// and old-fails' list show it like any other.
 			// The failed build is bad here, not untestable: drop that word.
 			msg := strings.TrimPrefix(err.Error(), runners.ErrUntestable.Error()+": ")
-			data.Failures = []reports.Check{{ID: "build", Detail: oracles.Redact(msg)}}
+			data.Failures = []reports.Check{{ID: "build", Detail: redact.String(msg)}}
 			return trial(bisect.Bad, "build", msg)
 		}
 		return trial(bisect.Untestable, "", err.Error())

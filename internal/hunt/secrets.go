@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"io"
 	"log/slog"
 	"reflect"
@@ -11,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/lockbisect/lockbisect/internal/config"
-	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -31,7 +31,7 @@ const minSecret = 8
 
 // redactor removes the run's secrets from everything that leaves it:
 // every non-public runner.env value, every oracle header value, the
-// OAuth consent fields, and what oracles.Redact knows by shape (bearer
+// OAuth consent fields, and what redact.String knows by shape (bearer
 // tokens, credential headers and parameters, URL user information).
 type redactor struct {
 	secrets []string
@@ -99,7 +99,7 @@ func credentialName(k string) bool {
 }
 
 // String redacts s.
-func (r *redactor) String(s string) string { return oracles.Redact(s, r.secrets...) }
+func (r *redactor) String(s string) string { return redact.String(s, r.secrets...) }
 
 // Error returns err with its message redacted; errors.Is and errors.As
 // still see what it wraps.

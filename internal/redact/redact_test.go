@@ -1,4 +1,4 @@
-package oracles
+package redact
 
 import (
 	"strings"
@@ -36,8 +36,8 @@ func TestRedact(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Redact(tc.in, tc.secrets...); got != tc.want {
-				t.Fatalf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := String(tc.in, tc.secrets...); got != tc.want {
+				t.Fatalf("String(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -51,7 +51,7 @@ func FuzzRedact(f *testing.F) {
 		if len(secret) < 4 || strings.Trim(secret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
 			return
 		}
-		if got := Redact(before+secret+after, secret); strings.Contains(got, secret) {
+		if got := String(before+secret+after, secret); strings.Contains(got, secret) {
 			t.Fatalf("secret %q survives in %q", secret, got)
 		}
 	})

@@ -1,4 +1,4 @@
-package oracles
+package mcp
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"maps"
 	"mime"
@@ -92,7 +93,7 @@ func (r *run) authorize(ctx context.Context, challenge string) error {
 func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 	var candidates []string
 	if challenge == "" {
-		r.rec.skip("oauth.www-authenticate", Warning, specRFC9728Hdr, "the flow was forced by oracle.mcp.oauth.enabled; no 401 was seen")
+		r.rec.skip("oauth.www-authenticate", oracles.Warning, specRFC9728Hdr, "the flow was forced by oracle.mcp.oauth.enabled; no 401 was seen")
 	} else {
 		params, isBearer := parseBearerChallenge(challenge)
 		if r.scope == "" {
@@ -101,11 +102,11 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		rm := params["resource_metadata"]
 		switch {
 		case !isBearer:
-			r.rec.add("oauth.www-authenticate", Warning, false, specRFC9728Hdr, "WWW-Authenticate is %q, want a Bearer challenge with resource_metadata", challenge)
+			r.rec.add("oauth.www-authenticate", oracles.Warning, false, specRFC9728Hdr, "WWW-Authenticate is %q, want a Bearer challenge with resource_metadata", challenge)
 		case rm == "":
-			r.rec.add("oauth.www-authenticate", Warning, false, specRFC9728Hdr, "WWW-Authenticate %q has no resource_metadata; falling back to the well-known URIs", challenge)
+			r.rec.add("oauth.www-authenticate", oracles.Warning, false, specRFC9728Hdr, "WWW-Authenticate %q has no resource_metadata; falling back to the well-known URIs", challenge)
 		default:
-			r.rec.add("oauth.www-authenticate", Warning, true, specRFC9728Hdr, "resource_metadata=%s", rm)
+			r.rec.add("oauth.www-authenticate", oracles.Warning, true, specRFC9728Hdr, "resource_metadata=%s", rm)
 			candidates = append(candidates, rm)
 		}
 	}
@@ -124,7 +125,7 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 	var tried []string
 	for _, c := range slices.Compact(candidates) {
 		m, status, err := r.getJSON(ctx, c)
-		if errors.Is(err, errUnreachable) {
+		if errors.Is(err, oracles.ErrUnreachable) {
 			return nil, err
 		}
 		if m != nil {
@@ -134,7 +135,7 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		tried = append(tried, fmt.Sprintf("%s (%s)", c, describeGet(status, err)))
 	}
 	if prm == nil {
-		r.rec.add("oauth.prm", Fatal, false, specRFC9728, "no protected resource metadata at %s", strings.Join(tried, ", "))
+		r.rec.add("oauth.prm", oracles.Fatal, false, specRFC9728, "no protected resource metadata at %s", strings.Join(tried, ", "))
 		return nil, nil
 	}
 	servers, _ := prm["authorization_servers"].([]any)
@@ -143,10 +144,10 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		issuer, _ = servers[0].(string)
 	}
 	if issuer == "" {
-		r.rec.add("oauth.prm", Fatal, false, specRFC9728, "%s: authorization_servers is %s, want a non-empty array of URLs", prmURL, kindAt(prm, "authorization_servers"))
+		r.rec.add("oauth.prm", oracles.Fatal, false, specRFC9728, "%s: authorization_servers is %s, want a non-empty array of URLs", prmURL, kindAt(prm, "authorization_servers"))
 		return nil, nil
 	}
-	r.rec.add("oauth.prm", Fatal, true, specRFC9728, "%s names authorization server %s", prmURL, issuer)
+	r.rec.add("oauth.prm", oracles.Fatal, true, specRFC9728, "%s names authorization server %s", prmURL, issuer)
 	if r.scope == "" {
 		// Without a scope in the challenge, clients request every scope the
 		// resource lists (MCP 2025-11-25, scope selection strategy).
@@ -159,11 +160,11 @@ func (r *run) discover(ctx context.Context, challenge string) (*client, error) {
 		}
 		r.scope = strings.Join(scopes, " ")
 		if r.scope != "" {
-			r.rec.add("oauth.scope", Warning, true, specScopes, "no scope in the challenge; requesting the resource's scopes_supported: %s", r.scope)
+			r.rec.add("oauth.scope", oracles.Warning, true, specScopes, "no scope in the challenge; requesting the resource's scopes_supported: %s", r.scope)
 		}
 	}
 	res, _ := prm["resource"].(string)
-	r.rec.add("oauth.prm.resource-matches", Fatal, resourceMatches(res, r.endpoint), specRFC9728Res, "resource is %s, want the server URL %q (or a parent of it)", kindAt(prm, "resource"), r.endpoint)
+	r.rec.add("oauth.prm.resource-matches", oracles.Fatal, resourceMatches(res, r.endpoint), specRFC9728Res, "resource is %s, want the server URL %q (or a parent of it)", kindAt(prm, "resource"), r.endpoint)
 
 	meta, ok, err := r.serverMetadata(ctx, issuer)
 	if err != nil || !ok {
@@ -178,7 +179,7 @@ func (r *run) serverMetadata(ctx context.Context, issuer string) (asMeta, bool, 
 	var meta asMeta
 	iu, err := url.Parse(issuer)
 	if err != nil || iu.Host == "" {
-		r.rec.add("oauth.as-metadata", Fatal, false, specRFC8414, "authorization server %q is not an absolute URL", issuer)
+		r.rec.add("oauth.as-metadata", oracles.Fatal, false, specRFC8414, "authorization server %q is not an absolute URL", issuer)
 		return meta, false, nil
 	}
 	origin := iu.Scheme + "://" + iu.Host
@@ -192,7 +193,7 @@ func (r *run) serverMetadata(ctx context.Context, issuer string) (asMeta, bool, 
 	var found string
 	for _, c := range candidates {
 		m, status, err := r.getJSON(ctx, c)
-		if errors.Is(err, errUnreachable) {
+		if errors.Is(err, oracles.ErrUnreachable) {
 			return meta, false, err
 		}
 		if m != nil {
@@ -208,19 +209,19 @@ func (r *run) serverMetadata(ctx context.Context, issuer string) (asMeta, bool, 
 	}
 	switch {
 	case found == "":
-		r.rec.add("oauth.as-metadata", Fatal, false, specRFC8414, "no authorization server metadata at %s", strings.Join(tried, ", "))
+		r.rec.add("oauth.as-metadata", oracles.Fatal, false, specRFC8414, "no authorization server metadata at %s", strings.Join(tried, ", "))
 		return meta, false, nil
 	case meta.AuthorizationEndpoint == "" || meta.TokenEndpoint == "":
-		r.rec.add("oauth.as-metadata", Fatal, false, specRFC8414, "%s: authorization_endpoint %q and token_endpoint %q, want both", found, meta.AuthorizationEndpoint, meta.TokenEndpoint)
+		r.rec.add("oauth.as-metadata", oracles.Fatal, false, specRFC8414, "%s: authorization_endpoint %q and token_endpoint %q, want both", found, meta.AuthorizationEndpoint, meta.TokenEndpoint)
 		return meta, false, nil
 	}
-	r.rec.add("oauth.as-metadata", Fatal, true, specRFC8414, "metadata at %s", found)
+	r.rec.add("oauth.as-metadata", oracles.Fatal, true, specRFC8414, "metadata at %s", found)
 	if found != candidates[0] {
-		r.rec.add("oauth.as-metadata.rfc8414", Warning, false, specRFC8414, "no RFC 8414 document at %s; tolerated: OpenID discovery at %s was used instead", candidates[0], found)
+		r.rec.add("oauth.as-metadata.rfc8414", oracles.Warning, false, specRFC8414, "no RFC 8414 document at %s; tolerated: OpenID discovery at %s was used instead", candidates[0], found)
 	}
 	issOK := r.checkIssuer(meta.Issuer, issuer)
 	s256 := slices.Contains(meta.CodeChallengeMethods, "S256")
-	r.rec.add("oauth.as-metadata.pkce-s256", Fatal, s256, specPKCE, "code_challenge_methods_supported is %q, want it to contain \"S256\"", meta.CodeChallengeMethods)
+	r.rec.add("oauth.as-metadata.pkce-s256", oracles.Fatal, s256, specPKCE, "code_challenge_methods_supported is %q, want it to contain \"S256\"", meta.CodeChallengeMethods)
 	return meta, issOK && s256, nil
 }
 
@@ -233,19 +234,19 @@ func (r *run) checkIssuer(got, want string) bool {
 	const id = "oauth.as-metadata.issuer-matches"
 	switch {
 	case got == want:
-		r.rec.add(id, Fatal, true, specRFC8414Iss, "issuer %q is identical to the authorization server's URL", got)
+		r.rec.add(id, oracles.Fatal, true, specRFC8414Iss, "issuer %q is identical to the authorization server's URL", got)
 		return true
 	case strings.TrimSuffix(got, "/") != strings.TrimSuffix(want, "/"):
-		r.rec.add(id, Fatal, false, specRFC8414Iss, "issuer is %q, want %q (identical strings)", got, want)
+		r.rec.add(id, oracles.Fatal, false, specRFC8414Iss, "issuer is %q, want %q (identical strings)", got, want)
 		return false
 	}
 	ok := true
 	for _, p := range r.m.profiles {
 		detail := fmt.Sprintf("issuer is %q, the authorization server's URL %q: they differ only by a trailing slash; %s", got, want, p.issuerSlashWhy)
 		if p.id == "spec" {
-			sev := Warning
+			sev := oracles.Warning
 			if r.m.strict {
-				sev, ok = Fatal, false
+				sev, ok = oracles.Fatal, false
 			}
 			r.rec.add(id, sev, false, specRFC8414Iss, "%s", detail)
 			continue
@@ -253,7 +254,7 @@ func (r *run) checkIssuer(got, want string) bool {
 		r.rec.add("oauth."+p.id+".issuer", p.issuerSlash, false, p.issuerSlashSpec, "%s", detail)
 		r.rec.checks[len(r.rec.checks)-1].Profile = p.id
 		r.rec.checks[len(r.rec.checks)-1].Client = p.client
-		if p.issuerSlash == Fatal {
+		if p.issuerSlash == oracles.Fatal {
 			ok = false
 		}
 	}
@@ -274,18 +275,18 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		if o.ClientSecret != "" {
 			kind = "confidential"
 		}
-		r.rec.skip("oauth.dcr", Fatal, specClientReg, "a pre-registered %s client is configured (oracle.mcp.oauth.client_id %q): no registration", kind, o.ClientID)
+		r.rec.skip("oauth.dcr", oracles.Fatal, specClientReg, "a pre-registered %s client is configured (oracle.mcp.oauth.client_id %q): no registration", kind, o.ClientID)
 		return true
 	case cl.meta.ClientIDMetadata && o.ClientMetadataURL != "":
 		cl.clientID = o.ClientMetadataURL
-		r.rec.skip("oauth.dcr", Fatal, specClientReg, "the server supports Client ID Metadata Documents: client_id is %s, no registration", o.ClientMetadataURL)
+		r.rec.skip("oauth.dcr", oracles.Fatal, specClientReg, "the server supports Client ID Metadata Documents: client_id is %s, no registration", o.ClientMetadataURL)
 		return true
 	case cl.meta.RegistrationEndpoint == "":
 		hint := "set oracle.mcp.oauth.client_id to a client registered with the authorization server"
 		if cl.meta.ClientIDMetadata {
 			hint += ", or oracle.mcp.oauth.client_metadata_url (the server supports Client ID Metadata Documents)"
 		}
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "the metadata has no registration_endpoint, so this client cannot register itself: %s", hint)
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "the metadata has no registration_endpoint, so this client cannot register itself: %s", hint)
 		return false
 	}
 	body := map[string]any{
@@ -301,14 +302,14 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.meta.RegistrationEndpoint, strings.NewReader(string(b)))
 	if err != nil {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registration_endpoint %q: %v", cl.meta.RegistrationEndpoint, err)
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "registration_endpoint %q: %v", cl.meta.RegistrationEndpoint, err)
 		return false
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, raw, err := r.do(ctx, req)
 	if err != nil {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "POST %s: %v", cl.meta.RegistrationEndpoint, err)
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "POST %s: %v", cl.meta.RegistrationEndpoint, err)
 		return false
 	}
 	var reg struct {
@@ -318,12 +319,12 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		AccessToken  string   `json:"registration_access_token"` // RFC 7592: a secret too
 	}
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "POST %s answered HTTP %d, want 201: %s", cl.meta.RegistrationEndpoint, resp.StatusCode, snippet(raw))
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "POST %s answered HTTP %d, want 201: %s", cl.meta.RegistrationEndpoint, resp.StatusCode, oracles.Snippet(raw))
 		return false
 	}
 	var members map[string]any
 	if err := json.Unmarshal(raw, &reg); err != nil || reg.ClientID == "" || json.Unmarshal(raw, &members) != nil {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registration response has no client_id: %s", snippet(raw))
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "registration response has no client_id: %s", oracles.Snippet(raw))
 		return false
 	}
 	r.secrets = append(r.secrets, reg.ClientSecret, reg.AccessToken)
@@ -334,13 +335,13 @@ func (r *run) register(ctx context.Context, cl *client) bool {
 		}
 	}
 	if len(nulls) > 0 {
-		r.rec.add("oauth.dcr.nulls", Warning, false, specDCR, "the registration response has null members (%s); tolerated, but RFC 7591 §3.2.1 omits absent metadata and schema-validating clients refuse null", strings.Join(nulls, ", "))
+		r.rec.add("oauth.dcr.nulls", oracles.Warning, false, specDCR, "the registration response has null members (%s); tolerated, but RFC 7591 §3.2.1 omits absent metadata and schema-validating clients refuse null", strings.Join(nulls, ", "))
 	}
 	if len(reg.RedirectURIs) > 0 && !slices.Contains(reg.RedirectURIs, o.RedirectURI) {
-		r.rec.add("oauth.dcr", Fatal, false, specDCR, "registered redirect_uris %q, want them to contain the loopback %q", reg.RedirectURIs, o.RedirectURI)
+		r.rec.add("oauth.dcr", oracles.Fatal, false, specDCR, "registered redirect_uris %q, want them to contain the loopback %q", reg.RedirectURIs, o.RedirectURI)
 		return false
 	}
-	r.rec.add("oauth.dcr", Fatal, true, specDCR, "registered a public client (token_endpoint_auth_method none) with redirect URI %s", o.RedirectURI)
+	r.rec.add("oauth.dcr", oracles.Fatal, true, specDCR, "registered a public client (token_endpoint_auth_method none) with redirect URI %s", o.RedirectURI)
 	cl.clientID = reg.ClientID
 	cl.secret = reg.ClientSecret
 	return true
@@ -353,7 +354,7 @@ func (r *run) authorizationCode(ctx context.Context, cl *client, record bool) (c
 	o := r.m.cfg.MCP.OAuth
 	fail := func(id, spec, format string, args ...any) (string, string, bool) {
 		if record {
-			r.rec.add(id, Fatal, false, spec, format, args...)
+			r.rec.add(id, oracles.Fatal, false, spec, format, args...)
 		}
 		return "", "", false
 	}
@@ -414,7 +415,7 @@ func (r *run) authorizationCode(ctx context.Context, cl *client, record bool) (c
 		}
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if resp.StatusCode != http.StatusOK || ct != "text/html" {
-			return fail("oauth.authorize", specAuthorize, "%s %s answered HTTP %d %s, want a redirect or a consent page: %s", req.Method, req.URL.Path, resp.StatusCode, ct, snippet(raw))
+			return fail("oauth.authorize", specAuthorize, "%s %s answered HTTP %d %s, want a redirect or a consent page: %s", req.Method, req.URL.Path, resp.StatusCode, ct, oracles.Snippet(raw))
 		}
 		form, err := parseConsentForm(raw, req.URL)
 		if err != nil {
@@ -447,16 +448,16 @@ func (r *run) readRedirect(loc *url.URL, state, verifier string, record bool) (s
 	r.secrets = append(r.secrets, code)
 	if record {
 		if e := q.Get("error"); e != "" || code == "" {
-			r.rec.add("oauth.authorize", Fatal, false, specAuthorize, "the redirect to the client carries error %q (%s) and no code", e, q.Get("error_description"))
+			r.rec.add("oauth.authorize", oracles.Fatal, false, specAuthorize, "the redirect to the client carries error %q (%s) and no code", e, q.Get("error_description"))
 			return "", "", false
 		}
-		r.rec.add("oauth.authorize", Fatal, true, specAuthorize, "consent given without a browser; the redirect carries a code")
+		r.rec.add("oauth.authorize", oracles.Fatal, true, specAuthorize, "consent given without a browser; the redirect carries a code")
 		got := q.Get("state")
 		if got != state {
-			r.rec.add("oauth.authorize.state", Fatal, false, specState, "state in the redirect is %q, want the %d-character value sent", got, len(state))
+			r.rec.add("oauth.authorize.state", oracles.Fatal, false, specState, "state in the redirect is %q, want the %d-character value sent", got, len(state))
 			return "", "", false
 		}
-		r.rec.add("oauth.authorize.state", Fatal, true, specState, "state round-tripped")
+		r.rec.add("oauth.authorize.state", oracles.Fatal, true, specState, "state round-tripped")
 	}
 	return code, verifier, code != "" && q.Get("state") == state
 }
@@ -517,19 +518,19 @@ func (r *run) exchange(ctx context.Context, cl *client, code, verifier string) (
 	})
 	switch {
 	case err != nil:
-		r.rec.add("oauth.token", Fatal, false, specToken, "POST %s: %v", cl.meta.TokenEndpoint, err)
+		r.rec.add("oauth.token", oracles.Fatal, false, specToken, "POST %s: %v", cl.meta.TokenEndpoint, err)
 		return "", false
 	case resp.StatusCode != http.StatusOK:
-		r.rec.add("oauth.token", Fatal, false, specToken, "the token endpoint answered HTTP %d, want 200: %s", resp.StatusCode, snippet(raw))
+		r.rec.add("oauth.token", oracles.Fatal, false, specToken, "the token endpoint answered HTTP %d, want 200: %s", resp.StatusCode, oracles.Snippet(raw))
 		return "", false
 	case tr.AccessToken == "" || !strings.EqualFold(tr.TokenType, "bearer"):
-		r.rec.add("oauth.token", Fatal, false, specToken, "token response has access_token of %d characters and token_type %q, want a token of type Bearer", len(tr.AccessToken), tr.TokenType)
+		r.rec.add("oauth.token", oracles.Fatal, false, specToken, "token response has access_token of %d characters and token_type %q, want a token of type Bearer", len(tr.AccessToken), tr.TokenType)
 		return "", false
 	}
-	r.rec.add("oauth.token", Fatal, true, specToken, "access token issued (refresh token: %t)", tr.RefreshToken != "")
+	r.rec.add("oauth.token", oracles.Fatal, true, specToken, "access token issued (refresh token: %t)", tr.RefreshToken != "")
 	cc, pragma := resp.Header.Get("Cache-Control"), resp.Header.Get("Pragma")
 	noStore := strings.Contains(strings.ToLower(cc), "no-store")
-	r.rec.add("oauth.token.no-store", Warning, noStore, specNoStore, "token response has Cache-Control %q and Pragma %q, want Cache-Control: no-store (and Pragma: no-cache)", cc, pragma)
+	r.rec.add("oauth.token.no-store", oracles.Warning, noStore, specNoStore, "token response has Cache-Control %q and Pragma %q, want Cache-Control: no-store (and Pragma: no-cache)", cc, pragma)
 	cl.refresh = tr.RefreshToken
 	return tr.AccessToken, true
 }
@@ -539,7 +540,7 @@ func (r *run) exchange(ctx context.Context, cl *client, code, verifier string) (
 func (r *run) checkVerifierEnforced(ctx context.Context, cl *client) {
 	code, _, ok := r.authorizationCode(ctx, cl, false)
 	if !ok {
-		r.rec.skip("oauth.token.pkce-verified", Warning, specPKCEVerify, "a second authorization did not yield a code")
+		r.rec.skip("oauth.token.pkce-verified", oracles.Warning, specPKCEVerify, "a second authorization did not yield a code")
 		return
 	}
 	resp, _, _, err := r.tokenRequest(ctx, cl, url.Values{
@@ -550,10 +551,10 @@ func (r *run) checkVerifierEnforced(ctx context.Context, cl *client) {
 		"resource":      {r.endpoint},
 	})
 	if err != nil {
-		r.rec.skip("oauth.token.pkce-verified", Warning, specPKCEVerify, "token request with a wrong code_verifier: %v", err)
+		r.rec.skip("oauth.token.pkce-verified", oracles.Warning, specPKCEVerify, "token request with a wrong code_verifier: %v", err)
 		return
 	}
-	r.rec.add("oauth.token.pkce-verified", Warning, resp.StatusCode != http.StatusOK, specPKCEVerify, "a code redeemed with a wrong code_verifier answered HTTP %d, want 400 invalid_grant", resp.StatusCode)
+	r.rec.add("oauth.token.pkce-verified", oracles.Warning, resp.StatusCode != http.StatusOK, specPKCEVerify, "a code redeemed with a wrong code_verifier answered HTTP %d, want 400 invalid_grant", resp.StatusCode)
 }
 
 // refresh uses the refresh token, then checks rotation: a new refresh token
@@ -564,7 +565,7 @@ func (r *run) refresh(ctx context.Context) {
 		return
 	}
 	if cl.refresh == "" {
-		r.rec.skip("oauth.refresh", Fatal, specRefresh, "no refresh token was issued")
+		r.rec.skip("oauth.refresh", oracles.Fatal, specRefresh, "no refresh token was issued")
 		return
 	}
 	old := cl.refresh
@@ -572,39 +573,39 @@ func (r *run) refresh(ctx context.Context) {
 	resp, tr, raw, err := r.tokenRequest(ctx, cl, grant)
 	switch {
 	case err != nil:
-		r.rec.add("oauth.refresh", Fatal, false, specRefresh, "POST %s: %v", cl.meta.TokenEndpoint, err)
+		r.rec.add("oauth.refresh", oracles.Fatal, false, specRefresh, "POST %s: %v", cl.meta.TokenEndpoint, err)
 		return
 	case resp.StatusCode != http.StatusOK || tr.AccessToken == "":
-		r.rec.add("oauth.refresh", Fatal, false, specRefresh, "the refresh grant answered HTTP %d, want 200 with an access token: %s", resp.StatusCode, snippet(raw))
+		r.rec.add("oauth.refresh", oracles.Fatal, false, specRefresh, "the refresh grant answered HTTP %d, want 200 with an access token: %s", resp.StatusCode, oracles.Snippet(raw))
 		return
 	}
-	r.rec.add("oauth.refresh", Fatal, true, specRefresh, "the refresh grant issued a new access token")
+	r.rec.add("oauth.refresh", oracles.Fatal, true, specRefresh, "the refresh grant issued a new access token")
 	switch tr.RefreshToken {
 	case "":
-		r.rec.add("oauth.refresh.rotation", Warning, false, specRefreshRotat, "the refresh response carried no refresh token, want a new one")
+		r.rec.add("oauth.refresh.rotation", oracles.Warning, false, specRefreshRotat, "the refresh response carried no refresh token, want a new one")
 		return
 	case old:
-		r.rec.add("oauth.refresh.rotation", Warning, false, specRefreshRotat, "the refresh response returned the same refresh token, want a new one")
+		r.rec.add("oauth.refresh.rotation", oracles.Warning, false, specRefreshRotat, "the refresh response returned the same refresh token, want a new one")
 		return
 	}
 	grant.Set("refresh_token", old)
 	resp, _, _, err = r.tokenRequest(ctx, cl, grant)
 	if err != nil {
-		r.rec.add("oauth.refresh.rotation", Warning, false, specRefreshRotat, "reusing the old refresh token: %v", err)
+		r.rec.add("oauth.refresh.rotation", oracles.Warning, false, specRefreshRotat, "reusing the old refresh token: %v", err)
 		return
 	}
-	r.rec.add("oauth.refresh.rotation", Warning, resp.StatusCode != http.StatusOK, specRefreshRotat, "a new refresh token was issued; reusing the old one answered HTTP %d, want 400 invalid_grant", resp.StatusCode)
+	r.rec.add("oauth.refresh.rotation", oracles.Warning, resp.StatusCode != http.StatusOK, specRefreshRotat, "a new refresh token was issued; reusing the old one answered HTTP %d, want 400 invalid_grant", resp.StatusCode)
 }
 
 // do sends an OAuth request with the per-request timeout and size limit. A
-// dial failure before anything answered is errUnreachable.
+// dial failure before anything answered is oracles.ErrUnreachable.
 func (r *run) do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.requestTimeout())
 	defer cancel()
 	resp, err := r.client.Do(req.WithContext(ctx))
 	if err != nil {
-		if !r.reached && isUnreachable(err) {
-			return nil, nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		if !r.reached && oracles.Unreachable(err) {
+			return nil, nil, fmt.Errorf("%w: %w", oracles.ErrUnreachable, err)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -1,9 +1,10 @@
-package oracles_test
+package mcp_test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -129,7 +130,7 @@ func TestHydra(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			v, err := oracles.NewMCP(c, nil).Check(ctx, target(t, rs.URL))
+			v, err := mcp.New(c, nil).Check(ctx, target(t, rs.URL))
 			if err != nil {
 				t.Fatal(err)
 			}

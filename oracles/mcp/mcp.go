@@ -1,4 +1,4 @@
-package oracles
+package mcp
 
 import (
 	"bytes"
@@ -6,15 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
@@ -100,8 +100,8 @@ var knownVersions = map[string]bool{
 //
 // With several protocol versions, details of the per-version checks start
 // with "protocol V: ". Tokens, codes and client secrets are redacted from
-// every detail (see [Redact]) and never logged.
-type MCP struct {
+// every detail (internal/redact) and never logged.
+type Oracle struct {
 	cfg      config.Oracle
 	log      *slog.Logger
 	profiles []*profile // from cfg.Profile; spec first
@@ -119,11 +119,11 @@ type MCP struct {
 	Transport http.RoundTripper
 }
 
-var _ Oracle = (*MCP)(nil)
+var _ oracles.Oracle = (*Oracle)(nil)
 
-// NewMCP returns the mcp oracle for c. c.Path is joined to the target's base
+// New returns the mcp oracle for c. c.Path is joined to the target's base
 // URL; zero values take the defaults documented on config.Oracle.
-func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
+func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
@@ -141,22 +141,22 @@ func NewMCP(c config.Oracle, log *slog.Logger) *MCP {
 	}
 	ps, err := resolveProfiles(c.Profile)
 	strict := len(c.Profile) == 0 || slices.Contains(c.Profile, "spec") || slices.Contains(c.Profile, "all")
-	return &MCP{cfg: c, log: log, profiles: ps, strict: strict, badCfg: err}
+	return &Oracle{cfg: c, log: log, profiles: ps, strict: strict, badCfg: err}
 }
 
-// errUnreachable marks a target with nothing listening: the oracle could not
-// run at all, which is not a verdict on the candidate.
-var errUnreachable = errors.New("nothing is listening")
+// Invalid returns the setting Check cannot work with, or nil: the
+// registry reports it before any candidate is built.
+func (m *Oracle) Invalid() error { return m.badCfg }
 
 // Check runs the handshake (and the OAuth flow when needed) and returns every
 // check made. It returns an error only when the server cannot be reached.
-func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
+func (m *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
 	if m.badCfg != nil {
 		return nil, m.badCfg
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
-	endpoint, err := joinURL(t.BaseURL, m.cfg.Path)
+	endpoint, err := oracles.JoinURL(t.BaseURL, m.cfg.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -189,15 +189,15 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 			}
 			err = run.session(ctx, v)
 		}
-		if errors.Is(err, errUnreachable) {
+		if errors.Is(err, oracles.ErrUnreachable) {
 			return nil, fmt.Errorf("mcp oracle: %s: %w", endpoint, err)
 		}
 	}
 	run.rec.prefix = ""
 	run.refresh(ctx)
-	v := &Verdict{Verdict: "pass", Checks: run.rec.checks}
+	v := &oracles.Verdict{Verdict: "pass", Checks: run.rec.checks}
 	for i := range v.Checks {
-		v.Checks[i].Detail = Redact(v.Checks[i].Detail, run.secrets...)
+		v.Checks[i].Detail = redact.String(v.Checks[i].Detail, run.secrets...)
 	}
 	if v.Failed() != nil {
 		v.Verdict = "fail"
@@ -211,7 +211,7 @@ func (m *MCP) Check(ctx context.Context, t Target) (*Verdict, error) {
 
 // run is the state of one Check.
 type run struct {
-	m          *MCP
+	m          *Oracle
 	endpoint   string
 	client     *http.Client
 	rec        recorder
@@ -223,7 +223,7 @@ type run struct {
 	scope      string   // OAuth scope: configured, else the 401 challenge's
 }
 
-func (m *MCP) newRun(endpoint string) *run {
+func (m *Oracle) newRun(endpoint string) *run {
 	tr := m.Transport
 	if tr == nil {
 		// No proxy from the environment: candidates listen on loopback.
@@ -232,7 +232,7 @@ func (m *MCP) newRun(endpoint string) *run {
 	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without a public suffix list
 	var secrets []string
 	for k, v := range m.cfg.MCP.Headers {
-		if credentialHeader(k) {
+		if redact.CredentialHeader(k) {
 			secrets = append(secrets, v, strings.TrimPrefix(v, "Bearer "))
 		}
 	}
@@ -268,20 +268,20 @@ func (r *run) maxBody() int64 {
 
 // recorder collects checks in order.
 type recorder struct {
-	checks []Check
+	checks []oracles.Check
 	prefix string // "protocol V: " when several versions are checked
 }
 
-func (rc *recorder) add(id string, sev Severity, ok bool, spec, detail string, args ...any) {
-	st := Pass
+func (rc *recorder) add(id string, sev oracles.Severity, ok bool, spec, detail string, args ...any) {
+	st := oracles.Pass
 	if !ok {
-		st = Fail
+		st = oracles.Fail
 	}
-	rc.checks = append(rc.checks, Check{ID: id, Severity: sev, Status: st, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
+	rc.checks = append(rc.checks, oracles.Check{ID: id, Severity: sev, Status: st, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
 }
 
-func (rc *recorder) skip(id string, sev Severity, spec, detail string, args ...any) {
-	rc.checks = append(rc.checks, Check{ID: id, Severity: sev, Status: Skip, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
+func (rc *recorder) skip(id string, sev oracles.Severity, spec, detail string, args ...any) {
+	rc.checks = append(rc.checks, oracles.Check{ID: id, Severity: sev, Status: oracles.Skip, Detail: rc.prefix + fmt.Sprintf(detail, args...), Spec: spec})
 }
 
 // unauthorized is the 401 answer that starts the OAuth flow.
@@ -347,8 +347,8 @@ func (r *run) call(ctx context.Context, s *mcpSession, id int64, method string, 
 	r.m.log.DebugContext(ctx, "mcp request", "method", method, "id", id, "session", s.sessionID != "")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		if !r.reached && isUnreachable(err) {
-			return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		if !r.reached && oracles.Unreachable(err) {
+			return nil, fmt.Errorf("%w: %w", oracles.ErrUnreachable, err)
 		}
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
@@ -437,50 +437,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// isUnreachable reports a dial failure: nothing listens at the address.
-func isUnreachable(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// joinURL appends path to base without doubling or dropping the slash.
-func joinURL(base, path string) (string, error) {
-	if base == "" {
-		return "", errors.New("mcp oracle: the target serves nothing (empty base URL); the mcp oracle needs runner.start")
-	}
-	if path == "" {
-		return base, nil
-	}
-	return strings.TrimSuffix(base, "/") + "/" + strings.TrimPrefix(path, "/"), nil
-}
-
 // describe says in a few words what a reply looked like, for details.
 func (rep *reply) describe() string {
 	switch {
 	case rep.tooLarge:
 		return "a body over the size limit"
 	case rep.decodeErr != nil:
-		return fmt.Sprintf("a body that is not JSON (%v): %s", rep.decodeErr, snippet(rep.body))
+		return fmt.Sprintf("a body that is not JSON (%v): %s", rep.decodeErr, oracles.Snippet(rep.body))
 	case len(rep.ids) > 0 && !rep.matched:
 		return fmt.Sprintf("responses with ids %s only", strings.Join(rep.ids, ", "))
 	case rep.sse && !rep.matched:
 		return "an event stream without a JSON-RPC response"
 	}
-	return fmt.Sprintf("HTTP %d %s: %s", rep.status, rep.contentType, snippet(rep.body))
-}
-
-// snippet shortens a body for a detail.
-func snippet(b []byte) string {
-	const n = 200
-	s := strings.TrimSpace(string(b))
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	if s == "" {
-		return "(empty)"
-	}
-	return s
+	return fmt.Sprintf("HTTP %d %s: %s", rep.status, rep.contentType, oracles.Snippet(rep.body))
 }

@@ -1,7 +1,8 @@
-package oracles_test
+package mcp_test
 
 import (
 	"context"
+	oracle "github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -82,7 +83,7 @@ func TestMCPPeers(t *testing.T) {
 		{"mcp-go", mcpGoServer(), config.ToolCall{Name: "echo", Arguments: map[string]any{"text": "bisect"}}, "application/json"},
 	}
 	for _, tc := range cases {
-		for _, profile := range oracles.ProfileNames() {
+		for _, profile := range oracle.ProfileNames() {
 			t.Run(tc.name+"/"+profile, func(t *testing.T) {
 				srv := httptest.NewServer(tc.handler)
 				t.Cleanup(srv.Close)
@@ -90,7 +91,7 @@ func TestMCPPeers(t *testing.T) {
 				c.Profile = []string{profile}
 				c.MCP.ProtocolVersions = []string{"2025-03-26", "2025-06-18"}
 				c.MCP.Calls = []config.ToolCall{tc.call}
-				v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
+				v, err := oracle.New(c, nil).Check(context.Background(), target(t, srv.URL))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -135,7 +136,7 @@ func TestMCPPeerDefect(t *testing.T) {
 		})
 	srv := httptest.NewServer(mcpgoserver.NewStreamableHTTPServer(s))
 	t.Cleanup(srv.Close)
-	v, err := oracles.NewMCP(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
+	v, err := oracle.New(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestMCPPeerSlices(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := oracleConfig()
 	c.Profile = []string{"gemini"}
-	v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
+	v, err := oracle.New(c, nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-package oracles
+package mcp
 
 import (
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"maps"
 	"regexp"
 	"slices"
@@ -20,7 +21,7 @@ type profile struct {
 	rules     []rule
 	// issuerSlash is what an issuer that differs from the authorization
 	// server's URL only by a trailing slash means to the client, and why.
-	issuerSlash     Severity
+	issuerSlash     oracles.Severity
 	issuerSlashWhy  string
 	issuerSlashSpec string
 }
@@ -29,7 +30,7 @@ type profile struct {
 // tool, list the list as a whole (exactly one of them is set).
 type rule struct {
 	id   string // check id
-	sev  Severity
+	sev  oracles.Severity
 	spec string // where the client publishes the rule
 	pass string // the detail when nothing breaks it
 	tool func(t *toolView, bad badf)
@@ -101,18 +102,18 @@ func setOf(s ...string) map[string]bool {
 // profiles are the known profiles, in the order `--profile all` lists them.
 // spec has no rules of its own: its checks are the ones every profile makes.
 var profiles = []*profile{
-	{id: "spec", client: "the MCP specification", issuerSlash: Fatal, issuerSlashSpec: specRFC8414Iss,
+	{id: "spec", client: "the MCP specification", issuerSlash: oracles.Fatal, issuerSlashSpec: specRFC8414Iss,
 		issuerSlashWhy: "RFC 8414 §3.3 wants identical strings (the official Go SDK's client compares them without the trailing slash)"},
-	{id: "claude", client: "Claude", firstPage: true, issuerSlash: Warning, issuerSlashSpec: specTSAuth,
+	{id: "claude", client: "Claude", firstPage: true, issuerSlash: oracles.Warning, issuerSlashSpec: specTSAuth,
 		issuerSlashWhy: "the TypeScript SDK's client does not compare the issuer at all; what Claude's clients do is not published, so a warning", rules: []rule{
-			{id: "tools.claude.name-pattern", sev: Fatal, spec: specClaude, pass: "every name, with the client's prefix, matches ^[a-zA-Z0-9_-]{1,64}$",
+			{id: "tools.claude.name-pattern", sev: oracles.Fatal, spec: specClaude, pass: "every name, with the client's prefix, matches ^[a-zA-Z0-9_-]{1,64}$",
 				tool: func(t *toolView, bad badf) {
 					full := t.names.claudePrefix() + t.name
 					if t.name != "" && !claudeName.MatchString(full) {
 						bad("%s: %q (%d characters with the prefix) does not match ^[a-zA-Z0-9_-]{1,64}$", t.label, full, len(full))
 					}
 				}},
-			{id: "tools.claude.no-combinators", sev: Fatal, spec: specClaude, pass: "no inputSchema has a top-level oneOf, anyOf or allOf",
+			{id: "tools.claude.no-combinators", sev: oracles.Fatal, spec: specClaude, pass: "no inputSchema has a top-level oneOf, anyOf or allOf",
 				tool: func(t *toolView, bad badf) {
 					for _, k := range []string{"oneOf", "anyOf", "allOf"} {
 						if _, ok := t.in[k]; ok {
@@ -120,7 +121,7 @@ var profiles = []*profile{
 						}
 					}
 				}},
-			{id: "tools.claude.property-keys", sev: Fatal, spec: specClaudeKeys, pass: "every inputSchema property name matches ^[a-zA-Z0-9_.-]{1,64}$",
+			{id: "tools.claude.property-keys", sev: oracles.Fatal, spec: specClaudeKeys, pass: "every inputSchema property name matches ^[a-zA-Z0-9_.-]{1,64}$",
 				tool: func(t *toolView, bad badf) {
 					props, _ := t.in["properties"].(map[string]any)
 					for _, k := range slices.Sorted(maps.Keys(props)) {
@@ -130,14 +131,14 @@ var profiles = []*profile{
 					}
 				}},
 		}},
-	{id: "gemini", client: "Gemini", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
-		{id: "tools.gemini.name-pattern", sev: Fatal, spec: specGeminiDecl, pass: "every name matches ^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$",
+	{id: "gemini", client: "Gemini", issuerSlash: oracles.Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
+		{id: "tools.gemini.name-pattern", sev: oracles.Fatal, spec: specGeminiDecl, pass: "every name matches ^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$",
 			tool: func(t *toolView, bad badf) {
 				if t.name != "" && !geminiName.MatchString(t.name) {
 					bad("%s: the name must start with a letter or an underscore and use only a-z, A-Z, 0-9, _ . : - (at most 64 characters)", t.label)
 				}
 			}},
-		{id: "tools.gemini.type-single", sev: Fatal, spec: specGeminiSchema, pass: "every type is one type name",
+		{id: "tools.gemini.type-single", sev: oracles.Fatal, spec: specGeminiSchema, pass: "every type is one type name",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				v, ok := s["type"]
 				if !ok {
@@ -146,12 +147,12 @@ var profiles = []*profile{
 				name, isString := v.(string)
 				switch {
 				case !isString:
-					bad("%s.type is %s; Gemini's Schema.type is one type name (the API answers \"Proto field is not repeating, cannot start list\")", path, jsonText(v))
+					bad("%s.type is %s; Gemini's Schema.type is one type name (the API answers \"Proto field is not repeating, cannot start list\")", path, oracles.JSONText(v))
 				case !geminiTypes[strings.ToLower(name)]:
 					bad("%s.type is %q, which is not one of Gemini's types", path, name)
 				}
 			})},
-		{id: "tools.gemini.ref", sev: Fatal, spec: specGeminiSchema, pass: "no schema uses $ref, $defs or definitions",
+		{id: "tools.gemini.ref", sev: oracles.Fatal, spec: specGeminiSchema, pass: "no schema uses $ref, $defs or definitions",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				for _, k := range []string{"$ref", "$defs", "definitions"} {
 					if _, ok := s[k]; ok {
@@ -159,7 +160,7 @@ var profiles = []*profile{
 					}
 				}
 			})},
-		{id: "tools.gemini.combinators", sev: Fatal, spec: specGeminiSchema, pass: "no schema uses oneOf, allOf or not (anyOf is supported)",
+		{id: "tools.gemini.combinators", sev: oracles.Fatal, spec: specGeminiSchema, pass: "no schema uses oneOf, allOf or not (anyOf is supported)",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				for _, k := range []string{"oneOf", "allOf", "not"} {
 					if _, ok := s[k]; ok {
@@ -167,13 +168,13 @@ var profiles = []*profile{
 					}
 				}
 			})},
-		{id: "tools.gemini.additional-properties", sev: Fatal, spec: specGeminiSchema, pass: "no schema uses additionalProperties",
+		{id: "tools.gemini.additional-properties", sev: oracles.Fatal, spec: specGeminiSchema, pass: "no schema uses additionalProperties",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				if _, ok := s["additionalProperties"]; ok {
 					bad("%s has additionalProperties, which Gemini's Schema does not have (\"Unknown name\")", path)
 				}
 			})},
-		{id: "tools.gemini.keywords", sev: Fatal, spec: specGeminiSchema, pass: "every schema keyword is a field of Gemini's Schema",
+		{id: "tools.gemini.keywords", sev: oracles.Fatal, spec: specGeminiSchema, pass: "every schema keyword is a field of Gemini's Schema",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				var unknown []string
 				for _, k := range slices.Sorted(maps.Keys(s)) {
@@ -189,7 +190,7 @@ var profiles = []*profile{
 					bad("%s has %s, which Gemini's Schema does not have (\"Unknown name\")", path, strings.Join(unknown, ", "))
 				}
 			})},
-		{id: "tools.gemini.format", sev: Warning, spec: specGeminiSchema, pass: "string formats are enum or date-time",
+		{id: "tools.gemini.format", sev: oracles.Warning, spec: specGeminiSchema, pass: "string formats are enum or date-time",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				f, ok := s["format"].(string)
 				if ok && s["type"] == "string" && f != "enum" && f != "date-time" {
@@ -197,20 +198,20 @@ var profiles = []*profile{
 				}
 			})},
 	}},
-	{id: "openai", client: "OpenAI", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
-		{id: "tools.openai.name-pattern", sev: Fatal, spec: specOpenAIFunction, pass: "every name matches ^[a-zA-Z0-9_-]{1,64}$",
+	{id: "openai", client: "OpenAI", issuerSlash: oracles.Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
+		{id: "tools.openai.name-pattern", sev: oracles.Fatal, spec: specOpenAIFunction, pass: "every name matches ^[a-zA-Z0-9_-]{1,64}$",
 			tool: func(t *toolView, bad badf) {
 				if t.name != "" && !openAIName.MatchString(t.name) {
 					bad("%s does not match ^[a-zA-Z0-9_-]{1,64}$", t.label)
 				}
 			}},
-		{id: "tools.openai.tool-count", sev: Fatal, spec: specOpenAIFunction, pass: "at most 128 tools",
+		{id: "tools.openai.tool-count", sev: oracles.Fatal, spec: specOpenAIFunction, pass: "at most 128 tools",
 			list: func(tools []any, bad badf) {
 				if len(tools) > 128 {
 					bad("%d tools: a request may carry at most 128 functions", len(tools))
 				}
 			}},
-		{id: "tools.openai.array-items", sev: Fatal, spec: specOpenAIItems, pass: "every array schema has items",
+		{id: "tools.openai.array-items", sev: oracles.Fatal, spec: specOpenAIItems, pass: "every array schema has items",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				if hasType(s, "array") {
 					if _, ok := s["items"]; !ok {
@@ -218,7 +219,7 @@ var profiles = []*profile{
 					}
 				}
 			})},
-		{id: "tools.openai.strict", sev: Warning, spec: specOpenAIStrict, pass: "every object schema has additionalProperties: false and requires all its properties",
+		{id: "tools.openai.strict", sev: oracles.Warning, spec: specOpenAIStrict, pass: "every object schema has additionalProperties: false and requires all its properties",
 			tool: schemaRule(func(path string, s map[string]any, bad badf) {
 				if !hasType(s, "object") {
 					return
@@ -242,22 +243,22 @@ var profiles = []*profile{
 				}
 			})},
 	}},
-	{id: "cursor", client: "Cursor", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
-		{id: "tools.cursor.name-length", sev: Fatal, spec: specCursorName, pass: "server name + tool name stay under 60 characters",
+	{id: "cursor", client: "Cursor", issuerSlash: oracles.Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
+		{id: "tools.cursor.name-length", sev: oracles.Fatal, spec: specCursorName, pass: "server name + tool name stay under 60 characters",
 			tool: func(t *toolView, bad badf) {
 				if n := len(t.names.server) + len(t.name); t.name != "" && n >= 60 {
 					bad("%s: server name %q + tool name are %d characters; Cursor filters out tools at 60 and more", t.label, t.names.server, n)
 				}
 			}},
-		{id: "tools.cursor.tool-count", sev: Warning, spec: specCursorCount, pass: "at most 40 tools",
+		{id: "tools.cursor.tool-count", sev: oracles.Warning, spec: specCursorCount, pass: "at most 40 tools",
 			list: func(tools []any, bad badf) {
 				if len(tools) > 40 {
 					bad("%d tools: users report that Cursor gives the agent at most 40 tools over all servers (not in Cursor's own documentation, so a warning)", len(tools))
 				}
 			}},
 	}},
-	{id: "vscode", client: "VS Code", issuerSlash: Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
-		{id: "tools.vscode.input-schema", sev: Fatal, spec: specVSCodeTools, pass: "every inputSchema is valid JSON Schema draft-07",
+	{id: "vscode", client: "VS Code", issuerSlash: oracles.Warning, issuerSlashSpec: specRFC8414Iss, issuerSlashWhy: notPublished, rules: []rule{
+		{id: "tools.vscode.input-schema", sev: oracles.Fatal, spec: specVSCodeTools, pass: "every inputSchema is valid JSON Schema draft-07",
 			tool: func(t *toolView, bad badf) {
 				if t.in == nil {
 					return
@@ -266,19 +267,19 @@ var profiles = []*profile{
 					bad("%s: VS Code omits the tool, its inputSchema is not valid draft-07: %s", t.label, oneLine(err.Error()))
 				}
 			}},
-		{id: "tools.vscode.name-chars", sev: Warning, spec: specVSCodeTools, pass: "every name uses only a-z, 0-9, _ and -",
+		{id: "tools.vscode.name-chars", sev: oracles.Warning, spec: specVSCodeTools, pass: "every name uses only a-z, 0-9, _ and -",
 			tool: func(t *toolView, bad badf) {
 				if vscodeBadChr.MatchString(t.name) {
 					bad("%s: VS Code renames it to %q (\"Tools names may only contain [a-z0-9_-]\")", t.label, vscodeBadChr.ReplaceAllString(t.name, "_"))
 				}
 			}},
-		{id: "tools.vscode.description", sev: Warning, spec: specVSCodeTools, pass: "every tool has a description",
+		{id: "tools.vscode.description", sev: oracles.Warning, spec: specVSCodeTools, pass: "every tool has a description",
 			tool: func(t *toolView, bad badf) {
 				if d, _ := t.obj["description"].(string); d == "" {
 					bad("%s has no description: VS Code shows <empty> (\"Tools must be accurately described to be called\")", t.label)
 				}
 			}},
-		{id: "tools.vscode.tool-count", sev: Fatal, spec: specVSCodeCount, pass: "at most 128 tools",
+		{id: "tools.vscode.tool-count", sev: oracles.Fatal, spec: specVSCodeCount, pass: "at most 128 tools",
 			list: func(tools []any, bad badf) {
 				if len(tools) > 128 {
 					bad("%d tools: Copilot's requests fail with more than 128 tools", len(tools))

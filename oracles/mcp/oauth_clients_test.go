@@ -1,8 +1,9 @@
-package oracles_test
+package mcp_test
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -91,7 +92,7 @@ func TestOAuthClients(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			v, err := oracles.NewMCP(c, nil).Check(context.Background(), tgt)
+			v, err := mcp.New(c, nil).Check(context.Background(), tgt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +125,7 @@ func TestOAuthClients(t *testing.T) {
 func TestOAuthIssuerNamesBoth(t *testing.T) {
 	srv := httptest.NewServer(mcpserver.New(mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}))
 	t.Cleanup(srv.Close)
-	v, err := oracles.NewMCP(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
+	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,11 @@
-package oracles
+package exec
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"os"
@@ -19,7 +21,7 @@ import (
 
 // Exec judges a candidate by a command's exit code, with git bisect's
 // contract: 0 good, 125 untestable, anything else bad.
-type Exec struct {
+type Oracle struct {
 	cfg config.Oracle
 	log *slog.Logger
 
@@ -28,37 +30,46 @@ type Exec struct {
 	Tail int
 }
 
-var _ Oracle = (*Exec)(nil)
+var _ oracles.Oracle = (*Oracle)(nil)
 
-// NewExec returns the exec oracle for c: c.Command runs with sh -c, and
+// New returns the exec oracle for c: c.Command runs with sh -c, and
 // c.Path is joined to the target's base URL to make BISECT_URL.
-func NewExec(c config.Oracle, log *slog.Logger) *Exec {
+func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Exec{cfg: c, log: log}
+	return &Oracle{cfg: c, log: log}
 }
 
 // execUntestable is the exit code by which a command says the candidate
 // cannot be judged (git bisect run's "skip").
 const execUntestable = 125
 
+// Invalid returns what makes the oracle unusable, or nil: the registry
+// reports it before any candidate is built.
+func (e *Oracle) Invalid() error {
+	if e.cfg.Command == "" {
+		return errors.New("oracle.command: the exec oracle needs a command")
+	}
+	return nil
+}
+
 // Check runs the command in t.Dir (the current directory when empty), in a
 // process group of its own that is killed as a whole when the command
 // finishes, times out or ctx is cancelled, so that no server or helper it
 // started outlives the check. It returns an error when the command cannot be
 // started or ctx is cancelled.
-func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
+func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
 	if e.cfg.Command == "" {
 		return nil, errors.New("exec oracle: oracle.command is empty")
 	}
 	endpoint := ""
 	if t.BaseURL != "" {
 		var err error
-		if endpoint, err = joinURL(t.BaseURL, e.cfg.Path); err != nil {
+		if endpoint, err = oracles.JoinURL(t.BaseURL, e.cfg.Path); err != nil {
 			return nil, fmt.Errorf("exec oracle: %w", err)
 		}
 	}
@@ -116,8 +127,8 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 			code = 128 + int(ws.Signal())
 		}
 	}
-	check := Check{ID: "exec.exit", Severity: Fatal, Status: Fail, Spec: "https://git-scm.com/docs/git-bisect#_bisect_run"}
-	v := &Verdict{Verdict: "fail", Output: tail}
+	check := oracles.Check{ID: "exec.exit", Severity: oracles.Fatal, Status: oracles.Fail, Spec: "https://git-scm.com/docs/git-bisect#_bisect_run"}
+	v := &oracles.Verdict{Verdict: "fail", Output: tail}
 	switch {
 	case timedOut:
 		check.Detail = fmt.Sprintf("timed out after %s (exit %d); the process group was killed", e.cfg.Timeout, code)
@@ -126,7 +137,7 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 			check.Detail += "; counted as untestable (oracle.timeout_is_untestable)"
 		}
 	case code == 0:
-		check.Status, check.Detail, v.Verdict = Pass, "exit 0", "pass"
+		check.Status, check.Detail, v.Verdict = oracles.Pass, "exit 0", "pass"
 	case code == execUntestable:
 		check.Detail = "exit 125: the command says the candidate cannot be tested"
 		v.Untestable = true
@@ -135,10 +146,10 @@ func (e *Exec) Check(ctx context.Context, t Target) (*Verdict, error) {
 	default:
 		check.Detail = fmt.Sprintf("exit %d", code)
 	}
-	if last := lastLine(tail); last != "" && check.Status == Fail {
+	if last := lastLine(tail); last != "" && check.Status == oracles.Fail {
 		check.Detail += ": " + last
 	}
-	v.Checks = []Check{check}
+	v.Checks = []oracles.Check{check}
 	e.log.DebugContext(ctx, "exec oracle done", "exit", code, "verdict", v.Verdict, "untestable", v.Untestable, "elapsed", elapsed)
 	return v, nil
 }
@@ -155,7 +166,7 @@ func tmpDir(env []string) string {
 }
 
 // tail reads the end of the command's output, redacted.
-func (e *Exec) tail(f *os.File) (string, error) {
+func (e *Oracle) tail(f *os.File) (string, error) {
 	n := int64(e.Tail)
 	if n <= 0 {
 		n = 4 << 10
@@ -177,11 +188,11 @@ func (e *Exec) tail(f *os.File) (string, error) {
 		}
 		s = "…\n" + s
 	}
-	return Redact(s), nil
+	return redact.String(s), nil
 }
 
 // lastLine is the last non-empty line of s, shortened for a detail.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return snippet([]byte(lines[len(lines)-1]))
+	return oracles.Snippet([]byte(lines[len(lines)-1]))
 }

@@ -1,7 +1,8 @@
-package oracles
+package mcp
 
 import (
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"maps"
 	"regexp"
 	"slices"
@@ -14,7 +15,7 @@ var claudeName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 // toolProblems collects per-tool failures of one check id.
 type toolProblems struct {
 	id, spec string
-	sev      Severity
+	sev      oracles.Severity
 	pass     string
 	bad      []string
 	profile  *profile // nil for the spec-level checks every profile makes
@@ -47,22 +48,22 @@ func (p *toolProblems) record(rc *recorder) {
 // client, with names the names clients build tool names from.
 func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 	var (
-		name     = &toolProblems{id: "tools.name", sev: Fatal, spec: specTools, pass: "every tool has a non-empty string name"}
-		unique   = &toolProblems{id: "tools.names-unique", sev: Fatal, spec: specTools, pass: "tool names are unique"}
-		present  = &toolProblems{id: "tools.input-schema.present", sev: Fatal, spec: specTools, pass: "every tool has an inputSchema object"}
-		typ      = &toolProblems{id: "tools.input-schema.type-object", sev: Fatal, spec: specTools, pass: `every inputSchema has type "object"`}
-		props    = &toolProblems{id: "tools.input-schema.properties-object", sev: Fatal, spec: specTools, pass: "every inputSchema.properties is an object"}
-		inValid  = &toolProblems{id: "tools.input-schema.valid", sev: Fatal, spec: specSchemaDialect, pass: "every inputSchema compiles as JSON Schema"}
-		output   = &toolProblems{id: "tools.output-schema.type-object", sev: Fatal, spec: specTools, pass: `every outputSchema has type "object"`}
-		outValid = &toolProblems{id: "tools.output-schema.valid", sev: Fatal, spec: specSchemaDialect, pass: "every outputSchema compiles as JSON Schema"}
-		nulls    = &toolProblems{id: "tools.null-fields", sev: Fatal, spec: specTools, pass: "no null where a string or object is wanted"}
+		name     = &toolProblems{id: "tools.name", sev: oracles.Fatal, spec: specTools, pass: "every tool has a non-empty string name"}
+		unique   = &toolProblems{id: "tools.names-unique", sev: oracles.Fatal, spec: specTools, pass: "tool names are unique"}
+		present  = &toolProblems{id: "tools.input-schema.present", sev: oracles.Fatal, spec: specTools, pass: "every tool has an inputSchema object"}
+		typ      = &toolProblems{id: "tools.input-schema.type-object", sev: oracles.Fatal, spec: specTools, pass: `every inputSchema has type "object"`}
+		props    = &toolProblems{id: "tools.input-schema.properties-object", sev: oracles.Fatal, spec: specTools, pass: "every inputSchema.properties is an object"}
+		inValid  = &toolProblems{id: "tools.input-schema.valid", sev: oracles.Fatal, spec: specSchemaDialect, pass: "every inputSchema compiles as JSON Schema"}
+		output   = &toolProblems{id: "tools.output-schema.type-object", sev: oracles.Fatal, spec: specTools, pass: `every outputSchema has type "object"`}
+		outValid = &toolProblems{id: "tools.output-schema.valid", sev: oracles.Fatal, spec: specSchemaDialect, pass: "every outputSchema compiles as JSON Schema"}
+		nulls    = &toolProblems{id: "tools.null-fields", sev: oracles.Fatal, spec: specTools, pass: "no null where a string or object is wanted"}
 	)
 	seen := map[string]int{}
 	var views []*toolView
 	for i, t := range tools {
 		obj, ok := t.(map[string]any)
 		if !ok {
-			name.addf("tools[%d] is %s, want an object", i, kindOf(t))
+			name.addf("tools[%d] is %s, want an object", i, oracles.JSONKind(t))
 			continue
 		}
 		n, ok := obj["name"].(string)
@@ -101,7 +102,7 @@ func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 			}
 			if p, ok := in["properties"]; ok {
 				if pm, isObj := p.(map[string]any); !isObj {
-					props.addf("%s: inputSchema.properties is %s, want an object", label, kindOf(p))
+					props.addf("%s: inputSchema.properties is %s, want an object", label, oracles.JSONKind(p))
 					shaped = false
 				} else {
 					for _, pn := range slices.Sorted(maps.Keys(pm)) {
@@ -124,7 +125,7 @@ func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 			out, isObj := v.(map[string]any)
 			switch {
 			case !isObj:
-				output.addf("%s: outputSchema is %s, want an object", label, kindOf(v))
+				output.addf("%s: outputSchema is %s, want an object", label, oracles.JSONKind(v))
 			case out["type"] != "object":
 				output.addf(`%s: outputSchema.type is %s, want "object"`, label, kindAt(out, "type"))
 			default:
@@ -135,7 +136,7 @@ func checkTools(rc *recorder, tools []any, ps []*profile, names clientNames) {
 		}
 		views = append(views, &toolView{label: label, name: n, obj: obj, in: in, names: names})
 	}
-	rc.add("tools.nonempty", Warning, len(tools) > 0, specListTools, "tools/list returned %d tools", len(tools))
+	rc.add("tools.nonempty", oracles.Warning, len(tools) > 0, specListTools, "tools/list returned %d tools", len(tools))
 	for _, p := range []*toolProblems{name, unique, present, typ, props, inValid, output, outValid, nulls} {
 		p.record(rc)
 	}
@@ -161,5 +162,5 @@ func kindAt(obj map[string]any, key string) string {
 	if !ok {
 		return "absent"
 	}
-	return kindOf(v)
+	return oracles.JSONKind(v)
 }

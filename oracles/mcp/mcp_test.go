@@ -1,9 +1,10 @@
-package oracles_test
+package mcp_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -81,7 +82,7 @@ func TestMCPFixture(t *testing.T) {
 		name  string
 		opts  mcpserver.Options
 		cfg   func(*config.Oracle)
-		tweak func(*oracles.MCP)
+		tweak func(*mcp.Oracle)
 		fail  string // the one check that must fail; "" = none
 		sev   oracles.Severity
 	}{
@@ -134,13 +135,13 @@ func TestMCPFixture(t *testing.T) {
 		{name: "bad session id", opts: mcpserver.Options{BadSessionID: true}, fail: "transport.session-id", sev: oracles.Fatal},
 		{name: "notification answered 200 with a body", opts: mcpserver.Options{NotificationBody: true}, fail: "transport.notification-202", sev: oracles.Warning},
 		{name: "notification refused", opts: mcpserver.Options{NotificationError: true}, fail: "lifecycle.initialized", sev: oracles.Fatal},
-		{name: "response over the size limit", tweak: func(m *oracles.MCP) { m.MaxBody = 64 }, fail: "transport.size-limit", sev: oracles.Fatal},
-		{name: "sse over the size limit", opts: mcpserver.Options{SSE: true}, tweak: func(m *oracles.MCP) { m.MaxBody = 64 }, fail: "transport.size-limit", sev: oracles.Fatal},
+		{name: "response over the size limit", tweak: func(m *mcp.Oracle) { m.MaxBody = 64 }, fail: "transport.size-limit", sev: oracles.Fatal},
+		{name: "sse over the size limit", opts: mcpserver.Options{SSE: true}, tweak: func(m *mcp.Oracle) { m.MaxBody = 64 }, fail: "transport.size-limit", sev: oracles.Fatal},
 
 		{name: "text/plain", opts: mcpserver.Options{TextPlain: true}, fail: "transport.content-type", sev: oracles.Fatal},
 		{name: "truncated JSON", opts: mcpserver.Options{BrokenJSON: true}, fail: "transport.json", sev: oracles.Fatal},
 		{name: "truncated JSON in an event", opts: mcpserver.Options{BrokenJSON: true, SSE: true}, fail: "transport.json", sev: oracles.Fatal},
-		{name: "no answer within the request timeout", opts: mcpserver.Options{Stall: true}, tweak: func(m *oracles.MCP) { m.RequestTimeout = 200 * time.Millisecond }, fail: "transport.request", sev: oracles.Fatal},
+		{name: "no answer within the request timeout", opts: mcpserver.Options{Stall: true}, tweak: func(m *mcp.Oracle) { m.RequestTimeout = 200 * time.Millisecond }, fail: "transport.request", sev: oracles.Fatal},
 
 		{name: "401 without resource_metadata", opts: mcpserver.Options{OAuth: true, NoResourceMetadata: true}, fail: "oauth.www-authenticate", sev: oracles.Warning},
 		{name: "resource mismatch", opts: mcpserver.Options{OAuth: true, ResourceMismatch: true}, fail: "oauth.prm.resource-matches", sev: oracles.Fatal},
@@ -163,7 +164,7 @@ func TestMCPFixture(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			m := oracles.NewMCP(c, slog.New(slog.DiscardHandler))
+			m := mcp.New(c, slog.New(slog.DiscardHandler))
 			if tc.tweak != nil {
 				tc.tweak(m)
 			}
@@ -202,7 +203,7 @@ func TestMCPFixture(t *testing.T) {
 // flow that silently skipped a step would show here.
 func TestMCPFixtureCoverage(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{OAuth: true, SSE: true, PageSize: 2})
-	v, err := oracles.NewMCP(oracleConfig(), nil).Check(context.Background(), tgt)
+	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestMCPFixtureCoverage(t *testing.T) {
 // TestMCPDetail: a detail says what was expected and what was found.
 func TestMCPDetail(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{PropertiesArray: true})
-	v, err := oracles.NewMCP(oracleConfig(), nil).Check(context.Background(), tgt)
+	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestMCPUnreachable(t *testing.T) {
 	for _, forced := range []bool{false, true} {
 		c := oracleConfig()
 		c.MCP.OAuth.Enabled = forced
-		v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, "http://"+addr))
+		v, err := mcp.New(c, nil).Check(context.Background(), target(t, "http://"+addr))
 		if err == nil {
 			t.Fatalf("oauth forced %t: Check returned %s, want an error", forced, dump(v))
 		}
@@ -276,7 +277,7 @@ func TestMCPSecretsNeverLeak(t *testing.T) {
 		fx, tgt := serve(t, opts)
 		var logs bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		v, err := oracles.NewMCP(oracleConfig(), log).Check(context.Background(), tgt)
+		v, err := mcp.New(oracleConfig(), log).Check(context.Background(), tgt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +309,7 @@ func TestMCPRedactsConfiguredHeaders(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := oracleConfig()
 	c.MCP.Headers = map[string]string{"X-Api-Key": "key-0123456789", "Authorization": "Bearer tok-9876543210"}
-	v, err := oracles.NewMCP(c, nil).Check(context.Background(), target(t, srv.URL))
+	v, err := mcp.New(c, nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

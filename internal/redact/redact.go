@@ -1,4 +1,4 @@
-package oracles
+package redact
 
 import (
 	"cmp"
@@ -33,7 +33,7 @@ var (
 	redactBearer = regexp.MustCompile(`(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*`)
 )
 
-// Redact removes credentials from s before it reaches a log, a check detail
+// String removes credentials from s before it reaches a log, a check detail
 // or a report: every listed secret (tokens, client secrets, authorization
 // codes the caller saw), the values of credential headers (Authorization,
 // Cookie, Set-Cookie, X-Api-Key, Mcp-Session-Id; also as `… is "value"`),
@@ -41,7 +41,7 @@ var (
 // JSON (any *_token, anything with "secret" in its name, code,
 // code_verifier, password, token), and the user information of URLs (https://user:token@host). Secrets shorter than 4 bytes are ignored, since replacing them would
 // shred ordinary text without protecting anything guessable anyway.
-func Redact(s string, secrets ...string) string {
+func String(s string, secrets ...string) string {
 	sorted := slices.Clone(secrets)
 	// Longest first, so that a secret containing another is replaced whole.
 	slices.SortFunc(sorted, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
@@ -66,7 +66,7 @@ func redactBearerTokens(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range redactBearer.FindAllStringIndex(s, -1) {
-		if m[1] < len(s) && (isTokenChar(s[m[1]]) || authParam(s[m[0]:m[1]], s[m[1]])) {
+		if m[1] < len(s) && (TokenChar(s[m[1]]) || authParam(s[m[0]:m[1]], s[m[1]])) {
 			continue
 		}
 		b.WriteString(s[last:m[0]])
@@ -89,13 +89,14 @@ func authParam(match string, next byte) bool {
 
 var authParamName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
-func isTokenChar(c byte) bool {
+// TokenChar reports whether c may stand in an HTTP token (RFC 9110 tchar).
+func TokenChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// credentialHeader reports whether a configured header carries a credential
+// CredentialHeader reports whether a configured header carries a credential
 // whose value must be redacted wherever a server echoes it.
-func credentialHeader(name string) bool {
+func CredentialHeader(name string) bool {
 	n := strings.ToLower(name)
 	return n == "authorization" || n == "cookie" || strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "key")
 }

@@ -1,7 +1,8 @@
-package oracles_test
+package mcp_test
 
 import (
 	"context"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"slices"
 	"testing"
 
@@ -19,7 +20,7 @@ func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*confi
 	if cfg != nil {
 		cfg(&c)
 	}
-	v, err := oracles.NewMCP(c, nil).Check(context.Background(), tgt)
+	v, err := mcp.New(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ var baseline = map[string][]string{"openai": {"tools.openai.strict"}}
 // profile of the client that has it, and nothing new under the others.
 // spec lists the spec-level checks, which fail under every profile.
 func TestProfiles(t *testing.T) {
-	all := oracles.ProfileNames()
+	all := mcp.ProfileNames()
 	for _, p := range all {
 		t.Run("healthy/"+p, func(t *testing.T) {
 			v := judge(t, mcpserver.Options{}, p, nil)
@@ -134,7 +135,7 @@ func TestProfilesTogether(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{NullableArrayType: true, DottedName: true})
 	c := oracleConfig()
 	c.Profile = []string{"claude", "gemini"}
-	v, err := oracles.NewMCP(c, nil).Check(context.Background(), tgt)
+	v, err := mcp.New(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestProfilesTogether(t *testing.T) {
 	}
 
 	c.Profile = []string{"all"}
-	v, err = oracles.NewMCP(c, nil).Check(context.Background(), tgt)
+	v, err = mcp.New(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,14 +160,14 @@ func TestProfilesTogether(t *testing.T) {
 	for _, ch := range v.Checks {
 		seen[ch.Profile] = true
 	}
-	for _, p := range oracles.ProfileNames()[1:] {
+	for _, p := range mcp.ProfileNames()[1:] {
 		if !seen[p] {
 			t.Errorf("profile all made no check of %s", p)
 		}
 	}
 
 	c.Profile = []string{"claude", "netscape"}
-	if _, err := oracles.New(c, nil); err == nil {
+	if err := mcp.New(c, nil).Invalid(); err == nil {
 		t.Error("an unknown profile was accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package oracles
+package mcp
 
 import (
 	"maps"

@@ -1,8 +1,9 @@
-package oracles
+package exec
 
 import (
 	"context"
 	"errors"
+	"github.com/lockbisect/lockbisect/oracles"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +21,7 @@ func TestExecCheck(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "marker"), []byte("here"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	target := Target{BaseURL: "http://127.0.0.1:4321", Host: "127.0.0.1", Port: 4321, Dir: dir, Env: []string{"FROM_RUNNER=yes"}}
+	target := oracles.Target{BaseURL: "http://127.0.0.1:4321", Host: "127.0.0.1", Port: 4321, Dir: dir, Env: []string{"FROM_RUNNER=yes"}}
 	tests := []struct {
 		name       string
 		command    string
@@ -47,7 +48,7 @@ func TestExecCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := NewExec(config.Oracle{Kind: "exec", Command: tt.command, Path: tt.path, Timeout: tt.timeout, TimeoutIsUntestable: tt.untestOnTO}, nil)
+			e := New(config.Oracle{Kind: "exec", Command: tt.command, Path: tt.path, Timeout: tt.timeout, TimeoutIsUntestable: tt.untestOnTO}, nil)
 			v, err := e.Check(context.Background(), target)
 			if err != nil {
 				t.Fatalf("Check: %v", err)
@@ -55,7 +56,7 @@ func TestExecCheck(t *testing.T) {
 			if v.Verdict != tt.verdict || v.Untestable != tt.untestable {
 				t.Fatalf("verdict %s untestable %v, want %s %v; checks %+v", v.Verdict, v.Untestable, tt.verdict, tt.untestable, v.Checks)
 			}
-			if len(v.Checks) != 1 || v.Checks[0].ID != "exec.exit" || v.Checks[0].Severity != Fatal {
+			if len(v.Checks) != 1 || v.Checks[0].ID != "exec.exit" || v.Checks[0].Severity != oracles.Fatal {
 				t.Fatalf("checks %+v, want the one fatal exec.exit", v.Checks)
 			}
 			if !strings.Contains(v.Checks[0].Detail, tt.detail) {
@@ -95,8 +96,8 @@ func TestExecKillsGroup(t *testing.T) {
 			if tt.cancel > 0 {
 				time.AfterFunc(tt.cancel, cancel)
 			}
-			e := NewExec(config.Oracle{Kind: "exec", Command: tt.script, Timeout: tt.timeout}, nil)
-			v, err := e.Check(ctx, Target{Dir: dir})
+			e := New(config.Oracle{Kind: "exec", Command: tt.script, Timeout: tt.timeout}, nil)
+			v, err := e.Check(ctx, oracles.Target{Dir: dir})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Check: %v, want %v", err, tt.wantErr)
@@ -135,8 +136,8 @@ func gone(pid int) bool {
 }
 
 func TestExecTail(t *testing.T) {
-	e := NewExec(config.Oracle{Kind: "exec", Command: `i=0; while [ $i -lt 500 ]; do echo "line $i of noise"; i=$((i+1)); done; echo "the reason"; exit 3`}, nil)
-	v, err := e.Check(context.Background(), Target{})
+	e := New(config.Oracle{Kind: "exec", Command: `i=0; while [ $i -lt 500 ]; do echo "line $i of noise"; i=$((i+1)); done; echo "the reason"; exit 3`}, nil)
+	v, err := e.Check(context.Background(), oracles.Target{})
 	if err != nil {
 		t.Fatal(err)
 	}

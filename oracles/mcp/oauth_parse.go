@@ -1,8 +1,9 @@
-package oracles
+package mcp
 
 import (
 	"bytes"
 	"errors"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,7 +57,7 @@ func parseBearerChallenge(h string) (map[string]string, bool) {
 
 func tokenLen(s string) int {
 	n := 0
-	for n < len(s) && isTokenChar(s[n]) {
+	for n < len(s) && redact.TokenChar(s[n]) {
 		n++
 	}
 	return n

@@ -1,4 +1,4 @@
-package oracles
+package httpsteps
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"maps"
@@ -25,7 +27,7 @@ import (
 // HTTP judges a server by declarative request steps (config.Oracle.Steps):
 // each step sends one request and checks its response; captures carry values
 // (a header, a JSON value, a query parameter of Location) to later steps.
-type HTTP struct {
+type Oracle struct {
 	cfg config.Oracle
 	log *slog.Logger
 
@@ -37,18 +39,18 @@ type HTTP struct {
 	Transport http.RoundTripper
 }
 
-var _ Oracle = (*HTTP)(nil)
+var _ oracles.Oracle = (*Oracle)(nil)
 
-// NewHTTP returns the http oracle for c. c.Path is joined to the target's
+// New returns the http oracle for c. c.Path is joined to the target's
 // base URL to make {{.BaseURL}}; zero values take the documented defaults.
-func NewHTTP(c config.Oracle, log *slog.Logger) *HTTP {
+func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
 		c.Timeout = 60 * time.Second
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &HTTP{cfg: c, log: log}
+	return &Oracle{cfg: c, log: log}
 }
 
 // httpStepTimeout is a step's timeout when its config leaves it zero.
@@ -72,8 +74,15 @@ type httpStep struct {
 }
 
 // compile checks every step of the config and returns them ready to run, or
+// Invalid returns what makes the steps unusable, or nil: the registry
+// reports it before any candidate is built.
+func (h *Oracle) Invalid() error {
+	_, err := h.compile()
+	return err
+}
+
 // an error naming the config key at fault.
-func (h *HTTP) compile() ([]httpStep, error) {
+func (h *Oracle) compile() ([]httpStep, error) {
 	if len(h.cfg.Steps) == 0 {
 		return nil, errors.New("oracle.steps: the http oracle needs at least one step")
 	}
@@ -180,12 +189,12 @@ func parseCapture(name, spec string) (httpCapture, error) {
 // whose fatal check fails ends the run; the later steps are reported as
 // skipped. It returns an error when the config is invalid, when nothing
 // listens at the target or when ctx is cancelled (the oracle could not run).
-func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
+func (h *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
 	steps, err := h.compile()
 	if err != nil {
 		return nil, fmt.Errorf("http oracle: %w", err)
 	}
-	base, err := joinURL(t.BaseURL, h.cfg.Path)
+	base, err := oracles.JoinURL(t.BaseURL, h.cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("http oracle: the target serves nothing (empty base URL); the http oracle needs runner.start")
 	}
@@ -205,14 +214,14 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 		data["Port"] = strconv.Itoa(t.Port)
 	}
 	var (
-		checks  []Check
+		checks  []oracles.Check
 		secrets []string
 		failed  string
 		reached bool
 	)
 	for _, st := range steps {
 		if failed != "" {
-			checks = append(checks, Check{ID: "step." + st.Name, Severity: Fatal, Status: Skip, Detail: "skipped: step " + failed + " failed", Spec: st.key})
+			checks = append(checks, oracles.Check{ID: "step." + st.Name, Severity: oracles.Fatal, Status: oracles.Skip, Detail: "skipped: step " + failed + " failed", Spec: st.key})
 			continue
 		}
 		client := &http.Client{Transport: tr, Jar: jar}
@@ -225,7 +234,7 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 			return nil, fmt.Errorf("http oracle: %w", err)
 		}
 		if res.unreachable && !reached {
-			return nil, fmt.Errorf("http oracle: step %s: %s: %w", st.Name, Redact(res.target, secrets...), errUnreachable)
+			return nil, fmt.Errorf("http oracle: step %s: %s: %w", st.Name, redact.String(res.target, secrets...), oracles.ErrUnreachable)
 		}
 		reached = reached || !res.unreachable
 		for _, c := range st.captures {
@@ -235,15 +244,15 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 		}
 		checks = append(checks, res.checks...)
 		for _, c := range res.checks {
-			if c.Severity == Fatal && c.Status == Fail {
+			if c.Severity == oracles.Fatal && c.Status == oracles.Fail {
 				failed = st.Name
 				break
 			}
 		}
 	}
-	v := &Verdict{Verdict: "pass", Checks: checks}
+	v := &oracles.Verdict{Verdict: "pass", Checks: checks}
 	for i := range v.Checks {
-		v.Checks[i].Detail = Redact(v.Checks[i].Detail, secrets...)
+		v.Checks[i].Detail = redact.String(v.Checks[i].Detail, secrets...)
 	}
 	if v.Failed() != nil {
 		v.Verdict = "fail"
@@ -257,21 +266,21 @@ func (h *HTTP) Check(ctx context.Context, t Target) (*Verdict, error) {
 
 // httpResult is what one step produced.
 type httpResult struct {
-	checks      []Check
+	checks      []oracles.Check
 	target      string // METHOD URL, for the unreachable error
 	unreachable bool
 }
 
 // runStep sends one step's request and checks its response. Captures are
 // written into data for the steps after it.
-func (h *HTTP) runStep(ctx context.Context, client *http.Client, st httpStep, data map[string]string) httpResult {
+func (h *Oracle) runStep(ctx context.Context, client *http.Client, st httpStep, data map[string]string) httpResult {
 	var res httpResult
 	add := func(id, suffix string, ok bool, detail string, args ...any) {
-		status := Pass
+		status := oracles.Pass
 		if !ok {
-			status = Fail
+			status = oracles.Fail
 		}
-		res.checks = append(res.checks, Check{ID: "step." + st.Name + "." + id, Severity: Fatal, Status: status, Detail: fmt.Sprintf(detail, args...), Spec: st.key + suffix})
+		res.checks = append(res.checks, oracles.Check{ID: "step." + st.Name + "." + id, Severity: oracles.Fatal, Status: status, Detail: fmt.Sprintf(detail, args...), Spec: st.key + suffix})
 	}
 	timeout := st.Timeout
 	if timeout <= 0 {
@@ -289,7 +298,7 @@ func (h *HTTP) runStep(ctx context.Context, client *http.Client, st httpStep, da
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		res.unreachable = isUnreachable(err)
+		res.unreachable = oracles.Unreachable(err)
 		add("request", "", false, "%s: %v", res.target, err)
 		return res
 	}
@@ -317,7 +326,7 @@ func (h *HTTP) runStep(ctx context.Context, client *http.Client, st httpStep, da
 	if ok {
 		add("status", ".expect.status", true, "expected %s, got %d", want, got)
 	} else {
-		add("status", ".expect.status", false, "expected %s, got %d: %s", want, got, snippet(body))
+		add("status", ".expect.status", false, "expected %s, got %d: %s", want, got, oracles.Snippet(body))
 	}
 
 	for _, name := range slices.Sorted(maps.Keys(st.headers)) {
@@ -338,7 +347,7 @@ func (h *HTTP) runStep(ctx context.Context, client *http.Client, st httpStep, da
 	if needDoc {
 		docErr = decodeJSON(body, &doc)
 		if docErr != nil {
-			docErr = fmt.Errorf("the response is not JSON (%v): %s", docErr, snippet(body))
+			docErr = fmt.Errorf("the response is not JSON (%v): %s", docErr, oracles.Snippet(body))
 		}
 	}
 	lookup := func(p dotPath) (any, error) {
@@ -358,7 +367,7 @@ func (h *HTTP) runStep(ctx context.Context, client *http.Client, st httpStep, da
 			add("json."+p, ".expect.json."+p, false, "the expected value cannot be JSON: %v", err)
 			continue
 		}
-		add("json."+p, ".expect.json."+p, jsonEqual(want, got), "expected %s, got %s", jsonText(want), jsonText(got))
+		add("json."+p, ".expect.json."+p, jsonEqual(want, got), "expected %s, got %s", oracles.JSONText(want), oracles.JSONText(got))
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.match)) {
 		got, err := lookup(st.paths[p])
@@ -608,15 +617,6 @@ func jsonEqual(a, b any) bool {
 	return a == b
 }
 
-// jsonText renders a decoded JSON value for a detail.
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return snippet(b)
-}
-
 // matchText is the text a regexp sees: a string as is, anything else as JSON.
 func matchText(v any) string {
 	if s, ok := v.(string); ok {
@@ -691,7 +691,7 @@ func (p dotPath) eval(doc any) (any, error) {
 			}
 			cur = v[n]
 		default:
-			return nil, fmt.Errorf("json path %s: %s is %s, not an object or array", p, at, kindOf(cur))
+			return nil, fmt.Errorf("json path %s: %s is %s, not an object or array", p, at, oracles.JSONKind(cur))
 		}
 	}
 	return cur, nil

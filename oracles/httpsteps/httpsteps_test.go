@@ -1,10 +1,11 @@
-package oracles
+package httpsteps
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,7 +86,7 @@ func newHTTPFixture(t *testing.T) *httptest.Server {
 }
 
 // targetOf is the Target a runner would hand over for srv.
-func targetOf(t *testing.T, srv *httptest.Server) Target {
+func targetOf(t *testing.T, srv *httptest.Server) oracles.Target {
 	t.Helper()
 	u, err := url.Parse(srv.URL)
 	if err != nil {
@@ -95,7 +96,7 @@ func targetOf(t *testing.T, srv *httptest.Server) Target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Target{BaseURL: srv.URL, Host: u.Hostname(), Port: port}
+	return oracles.Target{BaseURL: srv.URL, Host: u.Hostname(), Port: port}
 }
 
 // flowSteps is the healthy flow through the fixture, as a user would write it.
@@ -173,7 +174,7 @@ func TestHTTPCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHTTP(config.Oracle{Kind: "http", Steps: tt.steps}, nil)
+			h := New(config.Oracle{Kind: "http", Steps: tt.steps}, nil)
 			h.MaxBody = tt.maxBody
 			v, err := h.Check(context.Background(), target)
 			if err != nil {
@@ -192,10 +193,10 @@ func TestHTTPCheck(t *testing.T) {
 					t.Errorf("detail %q does not contain %q", failed.Detail, tt.detail)
 				}
 			}
-			if tt.skipped != "" && statusOf(v, tt.skipped) != Skip {
+			if tt.skipped != "" && statusOf(v, tt.skipped) != oracles.Skip {
 				t.Errorf("check %s is %q, want skip", tt.skipped, statusOf(v, tt.skipped))
 			}
-			if tt.wantCheck != "" && statusOf(v, tt.wantCheck) != Pass {
+			if tt.wantCheck != "" && statusOf(v, tt.wantCheck) != oracles.Pass {
 				t.Errorf("check %s is %q, want pass", tt.wantCheck, statusOf(v, tt.wantCheck))
 			}
 			for _, c := range v.Checks {
@@ -207,7 +208,7 @@ func TestHTTPCheck(t *testing.T) {
 	}
 }
 
-func statusOf(v *Verdict, id string) Status {
+func statusOf(v *oracles.Verdict, id string) oracles.Status {
 	for _, c := range v.Checks {
 		if c.ID == id {
 			return c.Status
@@ -223,7 +224,7 @@ func TestHTTPRedactsCaptures(t *testing.T) {
 	steps := flowSteps()[:4]
 	steps[3].URL = "{{.BaseURL}}/leak"
 	var logs strings.Builder
-	h := NewHTTP(config.Oracle{Kind: "http", Steps: steps}, slogTo(&logs))
+	h := New(config.Oracle{Kind: "http", Steps: steps}, slogTo(&logs))
 	v, err := h.Check(context.Background(), targetOf(t, srv))
 	if err != nil {
 		t.Fatal(err)
@@ -245,10 +246,10 @@ func TestHTTPUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	target := targetOf(t, srv)
 	srv.Close()
-	h := NewHTTP(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}/"}}}, nil)
+	h := New(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}/"}}}, nil)
 	_, err := h.Check(context.Background(), target)
-	if !errors.Is(err, errUnreachable) {
-		t.Fatalf("Check against a closed port: %v, want errUnreachable", err)
+	if !errors.Is(err, oracles.ErrUnreachable) {
+		t.Fatalf("Check against a closed port: %v, want oracles.ErrUnreachable", err)
 	}
 }
 
@@ -256,7 +257,7 @@ func TestHTTPCancelled(t *testing.T) {
 	srv := newHTTPFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
-	h := NewHTTP(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow"}}}, nil)
+	h := New(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow"}}}, nil)
 	v, err := h.Check(ctx, targetOf(t, srv))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Check cancelled by the caller: %+v, %v; want context.Canceled", v, err)
@@ -280,7 +281,7 @@ func TestHTTPTimeoutIsUntestable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHTTP(config.Oracle{Kind: "http", Timeout: tt.oracle, TimeoutIsUntestable: tt.isUntestable,
+			h := New(config.Oracle{Kind: "http", Timeout: tt.oracle, TimeoutIsUntestable: tt.isUntestable,
 				Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: tt.step}}}, nil)
 			v, err := h.Check(context.Background(), targetOf(t, srv))
 			if err != nil {
@@ -295,7 +296,7 @@ func TestHTTPTimeoutIsUntestable(t *testing.T) {
 
 func TestHTTPPathJoined(t *testing.T) {
 	srv := newHTTPFixture(t)
-	h := NewHTTP(config.Oracle{Kind: "http", Path: "/api/", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: config.Expect{Status: 401}}}}, nil)
+	h := New(config.Oracle{Kind: "http", Path: "/api/", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: config.Expect{Status: 401}}}}, nil)
 	v, err := h.Check(context.Background(), targetOf(t, srv))
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +325,7 @@ func TestHTTPConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(config.Oracle{Kind: "http", Steps: tt.steps}, nil)
+			err := New(config.Oracle{Kind: "http", Steps: tt.steps}, nil).Invalid()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New: %v, want an error containing %q", err, tt.want)
 			}
@@ -439,7 +440,7 @@ func FuzzDotPath(f *testing.F) {
 				i, _ := strconv.Atoi(seg)
 				cur = x[i]
 			default:
-				t.Fatalf("%q evaluated through %s", path, kindOf(cur))
+				t.Fatalf("%q evaluated through %s", path, oracles.JSONKind(cur))
 			}
 		}
 		if !jsonEqual(cur, got) {

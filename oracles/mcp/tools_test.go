@@ -1,8 +1,9 @@
-package oracles
+package mcp
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/lockbisect/lockbisect/oracles"
 	"strings"
 	"testing"
 )
@@ -45,9 +46,9 @@ func TestCheckTools(t *testing.T) {
 			}
 			var rc recorder
 			checkTools(&rc, tools, ps, clientNames{toolPrefix: tc.prefix})
-			var failed []Check
+			var failed []oracles.Check
 			for _, c := range rc.checks {
-				if c.Status == Fail {
+				if c.Status == oracles.Fail {
 					failed = append(failed, c)
 				}
 			}

@@ -1,10 +1,11 @@
-package oracles
+package mcp
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockbisect/lockbisect/oracles"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // session runs one handshake at protocol version v: initialize,
 // notifications/initialized, tools/list, then the configured tools/call.
-// It returns *unauthorized on a 401 and errUnreachable when nothing listens;
+// It returns *unauthorized on a 401 and oracles.ErrUnreachable when nothing listens;
 // every other problem becomes a failed check.
 func (r *run) session(ctx context.Context, v string) error {
 	s := &mcpSession{}
@@ -28,18 +29,18 @@ func (r *run) session(ctx context.Context, v string) error {
 			return nil // the OAuth flow failed and said why
 		}
 		if r.authorized {
-			r.rec.add("oauth.bearer-accepted", Fatal, false, specAuthzUse, "initialize with the issued access token answered 401 (WWW-Authenticate: %s), want the token accepted", ua.challenge)
+			r.rec.add("oauth.bearer-accepted", oracles.Fatal, false, specAuthzUse, "initialize with the issued access token answered 401 (WWW-Authenticate: %s), want the token accepted", ua.challenge)
 			return nil
 		}
 		return err
-	case errors.Is(err, errUnreachable):
+	case errors.Is(err, oracles.ErrUnreachable):
 		return err
 	case err != nil:
-		r.rec.add("transport.request", Fatal, false, specTransport, "initialize: %v", err)
+		r.rec.add("transport.request", oracles.Fatal, false, specTransport, "initialize: %v", err)
 		return nil
 	}
 	if r.authorized && r.token != "" {
-		r.rec.add("oauth.bearer-accepted", Fatal, true, specAuthzUse, "initialize with the issued access token answered HTTP %d", rep.status)
+		r.rec.add("oauth.bearer-accepted", oracles.Fatal, true, specAuthzUse, "initialize with the issued access token answered HTTP %d", rep.status)
 	}
 	if !r.transportOK(rep, "initialize") {
 		return nil
@@ -51,10 +52,10 @@ func (r *run) session(ctx context.Context, v string) error {
 	s.version = r.checkInitialize(res, v)
 	if sid, present := rep.header["Mcp-Session-Id"]; present {
 		id := sid[0]
-		r.rec.add("transport.session-id", Fatal, visibleASCII(id), specSession, "Mcp-Session-Id is %q, want 1 or more visible ASCII characters (0x21–0x7E)", id)
+		r.rec.add("transport.session-id", oracles.Fatal, visibleASCII(id), specSession, "Mcp-Session-Id is %q, want 1 or more visible ASCII characters (0x21–0x7E)", id)
 		s.sessionID = id
 	} else {
-		r.rec.skip("transport.session-id", Fatal, specSession, "no Mcp-Session-Id: the server is stateless")
+		r.rec.skip("transport.session-id", oracles.Fatal, specSession, "no Mcp-Session-Id: the server is stateless")
 	}
 
 	if !r.initialized(ctx, s) {
@@ -78,20 +79,20 @@ func (r *run) nextID(s *mcpSession) int64 {
 // JSON or SSE content type, a body within the limit.
 func (r *run) transportOK(rep *reply, method string) bool {
 	if rep.status != http.StatusOK {
-		r.rec.add("transport.status", Fatal, false, specTransport, "%s answered HTTP %d, want 200: %s", method, rep.status, snippet(rep.body))
+		r.rec.add("transport.status", oracles.Fatal, false, specTransport, "%s answered HTTP %d, want 200: %s", method, rep.status, oracles.Snippet(rep.body))
 		return false
 	}
 	if rep.contentType != "application/json" && rep.contentType != "text/event-stream" {
-		r.rec.add("transport.content-type", Fatal, false, specTransport, "%s answered Content-Type %q, want application/json or text/event-stream", method, rep.header.Get("Content-Type"))
+		r.rec.add("transport.content-type", oracles.Fatal, false, specTransport, "%s answered Content-Type %q, want application/json or text/event-stream", method, rep.header.Get("Content-Type"))
 		return false
 	}
 	if rep.tooLarge {
-		r.rec.add("transport.size-limit", Fatal, false, specTransport, "%s answered more than %d bytes", method, r.maxBody())
+		r.rec.add("transport.size-limit", oracles.Fatal, false, specTransport, "%s answered more than %d bytes", method, r.maxBody())
 		return false
 	}
 	if method == "initialize" {
-		r.rec.add("transport.status", Fatal, true, specTransport, "initialize answered HTTP 200")
-		r.rec.add("transport.content-type", Fatal, true, specTransport, "initialize answered %s", rep.contentType)
+		r.rec.add("transport.status", oracles.Fatal, true, specTransport, "initialize answered HTTP 200")
+		r.rec.add("transport.content-type", oracles.Fatal, true, specTransport, "initialize answered %s", rep.contentType)
 	}
 	return true
 }
@@ -101,7 +102,7 @@ func (r *run) transportOK(rep *reply, method string) bool {
 // response, or a result that is not an object).
 func (r *run) result(rep *reply, method, idCheck, resultCheck, spec string) (map[string]any, bool) {
 	if rep.decodeErr != nil && !rep.matched {
-		r.rec.add("transport.json", Fatal, false, specTransport, "%s: %s", method, rep.describe())
+		r.rec.add("transport.json", oracles.Fatal, false, specTransport, "%s: %s", method, rep.describe())
 		return nil, false
 	}
 	if !rep.matched {
@@ -109,21 +110,21 @@ func (r *run) result(rep *reply, method, idCheck, resultCheck, spec string) (map
 		if rep.sse {
 			want += " in the event stream"
 		}
-		r.rec.add(idCheck, Fatal, false, specJSONRPC, "%s: got %s, want %s", method, rep.describe(), want)
+		r.rec.add(idCheck, oracles.Fatal, false, specJSONRPC, "%s: got %s, want %s", method, rep.describe(), want)
 		return nil, false
 	}
 	if idCheck == "initialize.id" {
-		r.rec.add(idCheck, Fatal, true, specJSONRPC, "the response's id matches the request's")
+		r.rec.add(idCheck, oracles.Fatal, true, specJSONRPC, "the response's id matches the request's")
 	}
 	msg := rep.msg.(map[string]any)
 	if e, ok := msg["error"]; ok {
 		b, _ := json.Marshal(e)
-		r.rec.add(resultCheck, Fatal, false, spec, "%s answered a JSON-RPC error %s, want a result", method, b)
+		r.rec.add(resultCheck, oracles.Fatal, false, spec, "%s answered a JSON-RPC error %s, want a result", method, b)
 		return nil, false
 	}
 	res, ok := msg["result"].(map[string]any)
 	if !ok {
-		r.rec.add(resultCheck, Fatal, false, spec, "%s: result is %s, want an object", method, kindAt(msg, "result"))
+		r.rec.add(resultCheck, oracles.Fatal, false, spec, "%s: result is %s, want an object", method, kindAt(msg, "result"))
 		return nil, false
 	}
 	return res, true
@@ -132,30 +133,30 @@ func (r *run) result(rep *reply, method, idCheck, resultCheck, spec string) (map
 // checkInitialize records the initialize result checks and returns the
 // version to send in MCP-Protocol-Version from now on.
 func (r *run) checkInitialize(res map[string]any, requested string) string {
-	r.rec.add("initialize.result", Fatal, true, specLifecycle, "initialize answered a result object")
+	r.rec.add("initialize.result", oracles.Fatal, true, specLifecycle, "initialize answered a result object")
 	got, isString := res["protocolVersion"].(string)
 	switch {
 	case !isString:
-		r.rec.add("initialize.protocol-version", Fatal, false, specVersioning, "protocolVersion is %s, want a string such as %q", kindAt(res, "protocolVersion"), requested)
+		r.rec.add("initialize.protocol-version", oracles.Fatal, false, specVersioning, "protocolVersion is %s, want a string such as %q", kindAt(res, "protocolVersion"), requested)
 		got = requested
 	case !knownVersions[got]:
-		r.rec.add("initialize.protocol-version", Fatal, false, specVersioning, "requested %q, the server answered %q, which no client supports (known: %s)", requested, got, strings.Join(sortedKeys(knownVersions), ", "))
+		r.rec.add("initialize.protocol-version", oracles.Fatal, false, specVersioning, "requested %q, the server answered %q, which no client supports (known: %s)", requested, got, strings.Join(sortedKeys(knownVersions), ", "))
 		got = requested
 	case got != requested:
-		r.rec.add("initialize.protocol-version", Fatal, true, specVersioning, "requested %q, the server negotiated %q", requested, got)
+		r.rec.add("initialize.protocol-version", oracles.Fatal, true, specVersioning, "requested %q, the server negotiated %q", requested, got)
 	default:
-		r.rec.add("initialize.protocol-version", Fatal, true, specVersioning, "protocolVersion %q", got)
+		r.rec.add("initialize.protocol-version", oracles.Fatal, true, specVersioning, "protocolVersion %q", got)
 	}
 
 	caps, isObj := res["capabilities"].(map[string]any)
 	switch {
 	case !isObj:
-		r.rec.add("initialize.capabilities", Fatal, false, specLifecycle, "capabilities is %s, want an object", kindAt(res, "capabilities"))
+		r.rec.add("initialize.capabilities", oracles.Fatal, false, specLifecycle, "capabilities is %s, want an object", kindAt(res, "capabilities"))
 	default:
 		if _, isObj := caps["tools"].(map[string]any); !isObj {
-			r.rec.add("initialize.capabilities", Fatal, false, specLifecycle, "capabilities.tools is %s, want an object (clients do not list tools otherwise)", kindAt(caps, "tools"))
+			r.rec.add("initialize.capabilities", oracles.Fatal, false, specLifecycle, "capabilities.tools is %s, want an object (clients do not list tools otherwise)", kindAt(caps, "tools"))
 		} else {
-			r.rec.add("initialize.capabilities", Fatal, true, specLifecycle, "capabilities.tools is an object")
+			r.rec.add("initialize.capabilities", oracles.Fatal, true, specLifecycle, "capabilities.tools is an object")
 		}
 	}
 
@@ -171,9 +172,9 @@ func (r *run) checkInitialize(res map[string]any, requested string) string {
 		}
 	}
 	if len(bad) > 0 {
-		r.rec.add("initialize.server-info", Fatal, false, specLifecycle, "%s", strings.Join(bad, "; "))
+		r.rec.add("initialize.server-info", oracles.Fatal, false, specLifecycle, "%s", strings.Join(bad, "; "))
 	} else {
-		r.rec.add("initialize.server-info", Fatal, true, specLifecycle, "serverInfo %q %q", info["name"], info["version"])
+		r.rec.add("initialize.server-info", oracles.Fatal, true, specLifecycle, "serverInfo %q %q", info["name"], info["version"])
 	}
 	return got
 }
@@ -183,16 +184,16 @@ func (r *run) checkInitialize(res map[string]any, requested string) string {
 func (r *run) initialized(ctx context.Context, s *mcpSession) bool {
 	rep, err := r.call(ctx, s, 0, "notifications/initialized", nil)
 	if err != nil {
-		r.rec.add("lifecycle.initialized", Fatal, false, specLifecycle, "notifications/initialized: %v", err)
+		r.rec.add("lifecycle.initialized", oracles.Fatal, false, specLifecycle, "notifications/initialized: %v", err)
 		return false
 	}
 	if rep.status < 200 || rep.status > 299 {
-		r.rec.add("lifecycle.initialized", Fatal, false, specLifecycle, "notifications/initialized answered HTTP %d, want 202: %s", rep.status, snippet(rep.body))
+		r.rec.add("lifecycle.initialized", oracles.Fatal, false, specLifecycle, "notifications/initialized answered HTTP %d, want 202: %s", rep.status, oracles.Snippet(rep.body))
 		return false
 	}
-	r.rec.add("lifecycle.initialized", Fatal, true, specLifecycle, "notifications/initialized accepted (HTTP %d)", rep.status)
+	r.rec.add("lifecycle.initialized", oracles.Fatal, true, specLifecycle, "notifications/initialized accepted (HTTP %d)", rep.status)
 	ok := rep.status == http.StatusAccepted && len(rep.body) == 0
-	r.rec.add("transport.notification-202", Warning, ok, specTransport, "notifications/initialized answered HTTP %d with %d body bytes, want 202 Accepted with no body", rep.status, len(rep.body))
+	r.rec.add("transport.notification-202", oracles.Warning, ok, specTransport, "notifications/initialized answered HTTP %d with %d body bytes, want 202 Accepted with no body", rep.status, len(rep.body))
 	return true
 }
 
@@ -219,7 +220,7 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		}
 		rep, err := r.call(ctx, s, r.nextID(s), "tools/list", params)
 		if err != nil {
-			r.rec.add("tools.list", Fatal, false, specListTools, "tools/list (page %d): %v", pages+1, err)
+			r.rec.add("tools.list", oracles.Fatal, false, specListTools, "tools/list (page %d): %v", pages+1, err)
 			return nil, false
 		}
 		if !r.transportOK(rep, "tools/list") {
@@ -231,7 +232,7 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		}
 		tools, isArr := res["tools"].([]any)
 		if !isArr {
-			r.rec.add("tools.list", Fatal, false, specListTools, "tools/list (page %d): tools is %s, want an array", pages+1, kindAt(res, "tools"))
+			r.rec.add("tools.list", oracles.Fatal, false, specListTools, "tools/list (page %d): tools is %s, want an array", pages+1, kindAt(res, "tools"))
 			return nil, false
 		}
 		pages++
@@ -245,7 +246,7 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		}
 		nc, isString := next.(string)
 		if !isString {
-			pageErr = fmt.Sprintf("page %d: nextCursor is %s, want a string or absent", pages, kindOf(next))
+			pageErr = fmt.Sprintf("page %d: nextCursor is %s, want a string or absent", pages, oracles.JSONKind(next))
 			break
 		}
 		if nc == "" {
@@ -262,15 +263,15 @@ func (r *run) listTools(ctx context.Context, s *mcpSession) ([]any, bool) {
 		seen[nc] = true
 		cursor = nc
 	}
-	r.rec.add("tools.list", Fatal, true, specListTools, "%d tools on %d page(s)", len(all), pages)
+	r.rec.add("tools.list", oracles.Fatal, true, specListTools, "%d tools on %d page(s)", len(all), pages)
 	if pageErr != "" {
-		r.rec.add("tools.pagination", Fatal, false, specPagination, "%s", pageErr)
+		r.rec.add("tools.pagination", oracles.Fatal, false, specPagination, "%s", pageErr)
 	} else {
-		r.rec.add("tools.pagination", Fatal, true, specPagination, "%d page(s), no cursor repeated", pages)
+		r.rec.add("tools.pagination", oracles.Fatal, true, specPagination, "%d page(s), no cursor repeated", pages)
 	}
 	for _, p := range r.m.profiles {
 		if p.firstPage {
-			r.rec.add("tools."+p.id+".first-page", Warning, pages == 1, specClaude, "%d tools on the first page of %d: %s reads only the first page, so later tools are invisible to it", first, len(all), p.client)
+			r.rec.add("tools."+p.id+".first-page", oracles.Warning, pages == 1, specClaude, "%d tools on the first page of %d: %s reads only the first page, so later tools are invisible to it", first, len(all), p.client)
 			r.rec.checks[len(r.rec.checks)-1].Profile = p.id
 			r.rec.checks[len(r.rec.checks)-1].Client = p.client
 		}
@@ -294,12 +295,12 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 			args = map[string]any{}
 		}
 		if listed[c.Name] == nil {
-			r.rec.add("tools.call", Fatal, false, specCallTools, "tool %q is not in tools/list, so no client can call it", c.Name)
+			r.rec.add("tools.call", oracles.Fatal, false, specCallTools, "tool %q is not in tools/list, so no client can call it", c.Name)
 			continue
 		}
 		rep, err := r.call(ctx, s, r.nextID(s), "tools/call", map[string]any{"name": c.Name, "arguments": args})
 		if err != nil {
-			r.rec.add("tools.call", Fatal, false, specCallTools, "tools/call %q: %v", c.Name, err)
+			r.rec.add("tools.call", oracles.Fatal, false, specCallTools, "tools/call %q: %v", c.Name, err)
 			continue
 		}
 		if !r.transportOK(rep, "tools/call") {
@@ -310,15 +311,15 @@ func (r *run) callTools(ctx context.Context, s *mcpSession, tools []any) {
 			continue
 		}
 		if _, isArr := res["content"].([]any); !isArr {
-			r.rec.add("tools.call", Fatal, false, specCallTools, "tools/call %q: content is %s, want an array", c.Name, kindAt(res, "content"))
+			r.rec.add("tools.call", oracles.Fatal, false, specCallTools, "tools/call %q: content is %s, want an array", c.Name, kindAt(res, "content"))
 			continue
 		}
 		isErr, present := res["isError"]
 		if present && isErr != false {
-			r.rec.add("tools.call", Fatal, false, specCallTools, "tools/call %q: isError is %s, want false: %s", c.Name, kindOf(isErr), snippet(rep.body))
+			r.rec.add("tools.call", oracles.Fatal, false, specCallTools, "tools/call %q: isError is %s, want false: %s", c.Name, oracles.JSONKind(isErr), oracles.Snippet(rep.body))
 			continue
 		}
-		r.rec.add("tools.call", Fatal, true, specCallTools, "tools/call %q succeeded", c.Name)
+		r.rec.add("tools.call", oracles.Fatal, true, specCallTools, "tools/call %q succeeded", c.Name)
 		if out, ok := listed[c.Name]["outputSchema"].(map[string]any); ok {
 			r.structured(c.Name, out, res)
 		}
@@ -332,19 +333,19 @@ func (r *run) structured(name string, schema, res map[string]any) {
 	const id = "tools.call.structured-content"
 	sc := res["structuredContent"]
 	if _, isObj := sc.(map[string]any); !isObj {
-		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: the tool declares an outputSchema, structuredContent is %s, want an object (the TypeScript SDK's client answers \"has an output schema but did not return structured content\")", name, kindAt(res, "structuredContent"))
+		r.rec.add(id, oracles.Fatal, false, specStructured, "tools/call %q: the tool declares an outputSchema, structuredContent is %s, want an object (the TypeScript SDK's client answers \"has an output schema but did not return structured content\")", name, kindAt(res, "structuredContent"))
 		return
 	}
 	sch, err := compileSchema(schema)
 	if err != nil {
-		r.rec.skip(id, Fatal, specStructured, "tools/call %q: outputSchema does not compile, so structuredContent cannot be judged", name)
+		r.rec.skip(id, oracles.Fatal, specStructured, "tools/call %q: outputSchema does not compile, so structuredContent cannot be judged", name)
 		return
 	}
 	if err := sch.Validate(sc); err != nil {
-		r.rec.add(id, Fatal, false, specStructured, "tools/call %q: structuredContent does not conform to the outputSchema: %s", name, oneLine(err.Error()))
+		r.rec.add(id, oracles.Fatal, false, specStructured, "tools/call %q: structuredContent does not conform to the outputSchema: %s", name, oneLine(err.Error()))
 		return
 	}
-	r.rec.add(id, Fatal, true, specStructured, "tools/call %q: structuredContent conforms to the outputSchema", name)
+	r.rec.add(id, oracles.Fatal, true, specStructured, "tools/call %q: structuredContent conforms to the outputSchema", name)
 }
 
 // visibleASCII reports whether s is non-empty and only 0x21–0x7E, the
@@ -359,28 +360,6 @@ func visibleASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// kindOf names the JSON kind of a decoded value the way details show it.
-func kindOf(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "an object"
-	case []any:
-		if len(x) == 0 {
-			return "[] (a JSON array)"
-		}
-		return "a JSON array"
-	case string:
-		return fmt.Sprintf("the string %q", x)
-	case bool:
-		return fmt.Sprintf("%t", x)
-	case json.Number:
-		return "the number " + x.String()
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 func sortedKeys(m map[string]bool) []string {
