@@ -213,11 +213,11 @@ type Ecosystem interface {
 	Lock() string
 	Siblings() []string
 	// Open parses both snapshots, diffs and couples them.
-	Open(ctx context.Context, old, new *Snapshot, opts Options) (Set, error)
+	Open(ctx context.Context, old, new *Snapshot, opts Options) (Pair, error)
 }
 
-// Set is an opened pair of snapshots: their diff, and a writer of candidates.
-type Set interface {
+// Pair is an opened pair of snapshots: their diff, and a writer of candidates.
+type Pair interface {
 	Diff() *Diff
 	// Candidate returns the files of the candidate with exactly these units
 	// applied. It fails with ErrInfeasible when a static check shows that
@@ -236,7 +236,7 @@ type Pin struct {
 	Version string          // the release; for a commit, the release it stands in for
 	Entry   json.RawMessage // composer: the complete lock entry to install
 	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
-	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Set.PinSums)
+	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Pair.PinSums)
 }
 
 // Release is one version of a package as its registry lists it.
@@ -325,7 +325,7 @@ type Pinner interface {
 
 // Load reads both references, picks the ecosystem whose lock file name
 // matches, and opens the pair.
-func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo string, opts Options) (Set, error) {
+func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo string, opts Options) (Pair, error) {
 	eo, err := detect(ecosystems, oldRef)
 	if err != nil {
 		return nil, err

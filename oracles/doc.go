@@ -1,6 +1,6 @@
 // Package oracles decides whether a running candidate is good or bad.
 //
-// An [Oracle] checks a [Target] and returns a [Verdict]: a list of checks,
+// An [Oracle] checks a [Target] and returns a [Result]: a list of checks,
 // each with an id, a severity (fatal or warning), a status (pass, fail,
 // skip), a detail and a spec reference. The verdict fails iff a fatal check
 // fails. Each kind is a package of its own: oracles/mcp (Streamable HTTP +

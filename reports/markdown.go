@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/lockbisect/lockbisect/bisect"
 	"io"
 	"net/url"
 	"slices"
@@ -152,7 +153,7 @@ func alone(probes []Probe, pkgs []string) string {
 }
 
 func (m *md) oldFails() {
-	if m.r.Verdict != "old-fails" {
+	if m.r.Verdict != string(bisect.OldFails) {
 		return
 	}
 	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make the server pass.")

@@ -113,7 +113,7 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 	switch {
 	case v.Untestable:
 		return &codeError{code: exitCannotRun, msg: "the oracle says the server cannot be tested"}
-	case v.Failed() != nil:
+	case !v.Passed():
 		return &codeError{code: exitCheckFailed}
 	}
 	return nil
@@ -146,7 +146,7 @@ func oracleTarget(raw, kind string) (oracles.Target, error) {
 
 // printVerdict prints the checks as a table, the exec output when there is
 // one, and the verdict line.
-func printVerdict(g *globals, v *oracles.Verdict) error {
+func printVerdict(g *globals, v *oracles.Result) error {
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tSTATUS\tDETAIL")
 	for _, c := range v.Checks {
@@ -161,7 +161,7 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 			fmt.Fprintln(g.stdout)
 		}
 	}
-	line := "verdict: " + v.Verdict
+	line := "verdict: " + string(v.Verdict)
 	switch f := v.Failed(); {
 	case v.Untestable:
 		line += " (untestable)"
@@ -177,7 +177,7 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 // ("·" elsewhere). A check made several times (once per protocol version)
 // shows its worst outcome. The last row says which clients can use the
 // server: no fatal check of theirs failed.
-func printMatrix(g *globals, v *oracles.Verdict) error {
+func printMatrix(g *globals, v *oracles.Result) error {
 	clients := mcp.ProfileNames()
 	cell := map[string]map[string]string{} // check id → profile → outcome
 	var ids []string
@@ -235,7 +235,7 @@ func printMatrix(g *globals, v *oracles.Verdict) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	line := "verdict: " + v.Verdict
+	line := "verdict: " + string(v.Verdict)
 	if f := v.Failed(); f != nil {
 		line += " (first failing check: " + f.ID + ")"
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/reports"
@@ -58,10 +59,10 @@ type driller struct {
 // run drills every culprit it can and returns the report section.
 func (dr *driller) run(ctx context.Context, rep *reports.Report, res *bisect.Result) *reports.Drill {
 	mode := dr.o.Config.Search.Drill
-	out := &reports.Drill{Mode: mode, Packages: []reports.DrillPackage{}}
 	if mode == "" {
-		out.Mode = "commit"
+		mode = config.DrillCommit
 	}
+	out := &reports.Drill{Mode: string(mode), Packages: []reports.DrillPackage{}}
 	var pins, lists bool
 	dr.pinner, pins = dr.p.set.(manifests.Pinner)
 	dr.releaser, lists = dr.p.set.(manifests.Releaser)
@@ -135,7 +136,7 @@ func lastGood(res *bisect.Result, culprit string) []string {
 
 // drillPackage bisects the releases rels of the change, then (unless mode
 // is "release") the commits between the last good and the first bad one.
-func (dr *driller) drillPackage(ctx context.Context, ch manifests.Change, rels []manifests.Release, mode string) reports.DrillPackage {
+func (dr *driller) drillPackage(ctx context.Context, ch manifests.Change, rels []manifests.Release, mode config.DrillMode) reports.DrillPackage {
 	dp := reports.DrillPackage{Package: ch.Package, From: ch.From, To: ch.To, Releases: []reports.Release{}, LastGood: ch.From, FirstBad: ch.To}
 	for _, r := range rels {
 		dp.Releases = append(dp.Releases, reports.Release{Version: r.Version, Outcome: "untested", Retracted: r.Retracted})
@@ -168,7 +169,7 @@ func (dr *driller) drillPackage(ctx context.Context, ch manifests.Change, rels [
 		// Until a clone shows the real tag names, the version names them.
 		dp.Compare = web + "/compare/" + tag(up, dp.LastGood) + "..." + tag(up, dp.FirstBad)
 	}
-	if mode == "release" {
+	if mode == config.DrillRelease {
 		return dp
 	}
 	dr.commits(ctx, ch, up, &dp)
@@ -246,7 +247,7 @@ func (dr *driller) judge(ctx context.Context, pin manifests.Pin, purpose, what s
 	// A pin the tools refuse before anything is built is a skip, shown in
 	// the progress like any probe.
 	refused := func(err error) (bisect.Outcome, string) {
-		dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(bisect.Untestable)})
+		dr.p.progress(Event{Phase: PhaseDone, Applied: label, Outcome: bisect.Untestable})
 		return bisect.Untestable, detail("", dr.p.redact.String(err.Error()))
 	}
 	checker, checks := dr.p.set.(pinChecker)
@@ -265,7 +266,7 @@ func (dr *driller) judge(ctx context.Context, pin manifests.Pin, purpose, what s
 	key := c.Hash() + "-" + dr.p.settings
 	for _, r := range dr.replay {
 		if r.Key == key {
-			dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(r.Outcome), Check: r.FailedCheck, Replayed: true})
+			dr.p.progress(Event{Phase: PhaseDone, Applied: label, Outcome: r.Outcome, Check: r.FailedCheck, Replayed: true})
 			return r.Outcome, detail(r.FailedCheck, r.Detail)
 		}
 	}
@@ -281,7 +282,7 @@ func (dr *driller) judge(ctx context.Context, pin manifests.Pin, purpose, what s
 	var rec bisect.Record
 	t0 := time.Now()
 	for len(rec.Trials) < repeat {
-		dr.p.progress(Event{Phase: "build", Applied: label})
+		dr.p.progress(Event{Phase: PhaseBuild, Applied: label})
 		tr := dr.p.judge(ctx, c, validate, label)
 		if tr.Err != nil {
 			// The drill-down comes after the verdict: what the tool could
@@ -312,7 +313,7 @@ func (dr *driller) judge(ctx context.Context, pin manifests.Pin, purpose, what s
 	if rec.Mixed || o == bisect.Error {
 		o = bisect.Untestable
 	}
-	dr.p.progress(Event{Phase: "done", Applied: label, Outcome: string(o), Check: rec.FailedCheck, Seconds: rec.Seconds})
+	dr.p.progress(Event{Phase: PhaseDone, Applied: label, Outcome: o, Check: rec.FailedCheck, Seconds: rec.Seconds})
 	if rec.Outcome == bisect.Error || ctx.Err() != nil {
 		// Infrastructure failures are not remembered: a resume tries again.
 		return o, rec.Detail

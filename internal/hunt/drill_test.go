@@ -63,7 +63,7 @@ func TestDetail(t *testing.T) {
 // fakeSet is a set that can list releases and name repositories, for the
 // drill-down's generic ordering and --repo-map.
 type fakeSet struct {
-	manifests.Set
+	manifests.Pair
 	releases []manifests.Release
 	up       manifests.Upstream
 	upErr    error

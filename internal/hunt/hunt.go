@@ -50,15 +50,25 @@ type Options struct {
 	CacheDir string
 }
 
+// Phase is where a probe stands in a progress notice.
+type Phase string
+
+// The phases of a probe.
+const (
+	PhaseBuild  Phase = "build" // building and starting the candidate
+	PhaseOracle Phase = "oracle"
+	PhaseDone   Phase = "done"
+)
+
 // Event is a progress notice about one probe.
 type Event struct {
-	Phase    string   // build (building and starting the candidate), oracle, done
-	Round    int      // 0 when not known (oracle phase)
-	Applied  []string // packages
-	Total    int      // packages in the diff
-	Expected int      // probes a single-culprit search needs (an estimate)
-	Outcome  string   // done: good, bad, untestable, error
-	Check    string   // done: the first failing fatal check
+	Phase    Phase
+	Round    int            // 0 when not known (oracle phase)
+	Applied  []string       // packages
+	Total    int            // packages in the diff
+	Expected int            // probes a single-culprit search needs (an estimate)
+	Outcome  bisect.Outcome // done: good, bad, untestable, error
+	Check    string         // done: the first failing fatal check
 	Seconds  float64
 	Replayed bool // done: taken from the journal
 }
@@ -186,7 +196,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	res, err := bisect.Run(ctx, bisect.Config{
 		Units:    units,
 		Requires: d.Requires(),
-		Probe:    p.probe,
+		Trial:    p.trial,
 		Key:      p.key,
 		Repeat:   cfg.Search.Repeat,
 		Workers:  cfg.Search.Parallel,
@@ -194,11 +204,11 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		Journal:  journal,
 		Replay:   replay,
 		OnStart: func(round int, applied []string) {
-			progress(Event{Phase: "build", Round: round, Applied: packagesOf(d, applied)})
+			progress(Event{Phase: PhaseBuild, Round: round, Applied: packagesOf(d, applied)})
 		},
 		OnProbe: func(r bisect.Record) {
-			progress(Event{Phase: "done", Round: r.Round, Applied: packagesOf(d, r.Applied),
-				Outcome: string(r.Outcome), Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
+			progress(Event{Phase: PhaseDone, Round: r.Round, Applied: packagesOf(d, r.Applied),
+				Outcome: r.Outcome, Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
 		},
 	})
 	if err != nil {
@@ -206,7 +216,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	}
 	fill(rep, d, res, time.Since(start))
 	commands(ctx, set, rep, log)
-	if res.Verdict == bisect.Culprit && cfg.Search.Drill != "none" {
+	if res.Verdict == bisect.Culprit && cfg.Search.Drill != config.DrillNone {
 		dr := &driller{p: p, o: o, log: log, journal: journal, replay: replay}
 		rep.Drill = dr.run(ctx, rep, res)
 		if err := ctx.Err(); err != nil {
@@ -222,7 +232,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 
 // commands fills in the commands the ecosystem names to roll each culprit
 // back: a checked one where it has one, its usual ones in any case.
-func commands(ctx context.Context, set manifests.Set, rep *reports.Report, log *slog.Logger) {
+func commands(ctx context.Context, set manifests.Pair, rep *reports.Report, log *slog.Logger) {
 	rp, checks := set.(manifests.Reproducer)
 	rb, rolls := set.(manifests.Rollbacker)
 	for i := range rep.Culprits {
@@ -244,7 +254,7 @@ func commands(ctx context.Context, set manifests.Set, rep *reports.Report, log *
 
 // repositories are the repositories the ecosystem derives from the names
 // of the changed packages (nil when it derives none).
-func repositories(set manifests.Set, changes []manifests.Change) map[string]string {
+func repositories(set manifests.Pair, changes []manifests.Change) map[string]string {
 	so, ok := set.(manifests.Sourcer)
 	if !ok {
 		return nil
@@ -260,7 +270,7 @@ func repositories(set manifests.Set, changes []manifests.Change) map[string]stri
 
 // Loaded is an opened pair of locks and where their project lives.
 type Loaded struct {
-	Set     manifests.Set
+	Set     manifests.Pair
 	Project string   // absolute project directory
 	LockDir string   // directory of the new lock within the project ("" at its root)
 	Env     []string // runner.env rendered for the project: what the tool's own go and composer commands see
@@ -372,7 +382,7 @@ const oracleGrace = 30 * time.Second
 
 // prober turns the engine's applied sets into built, started and judged candidates.
 type prober struct {
-	set      manifests.Set
+	set      manifests.Pair
 	runner   runners.Runner
 	oracle   oracles.Oracle
 	cfg      *config.Config
@@ -447,7 +457,7 @@ func (p *prober) key(applied []string) string {
 	return c.Hash() + "-" + p.settings
 }
 
-func (p *prober) probe(ctx context.Context, applied []string) bisect.Trial {
+func (p *prober) trial(ctx context.Context, applied []string) bisect.Trial {
 	c, err := p.candidate(applied)
 	if err != nil {
 		empty, _ := json.Marshal(probeData{})
@@ -486,7 +496,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	// before it reaches the log file; the deferred Flush runs after Stop.
 	logs := p.redact.Writer(logf)
 	defer logs.Flush()
-	inst, err := p.runner.Start(ctx, runners.Probe{Candidate: c, Validate: validate, Logs: logs})
+	inst, err := p.runner.Start(ctx, runners.Request{Candidate: c, Validate: validate, Logs: logs})
 	switch {
 	case err == nil:
 	case errors.Is(err, runners.ErrSetup) && ctx.Err() == nil:
@@ -516,7 +526,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	if !inst.Cached {
 		p.builds.Add(1)
 	}
-	p.progress(Event{Phase: "oracle", Applied: label})
+	p.progress(Event{Phase: PhaseOracle, Applied: label})
 	octx, cancel := context.WithTimeout(ctx, p.cfg.Oracle.Timeout+oracleGrace)
 	defer cancel()
 	t0 := time.Now()

@@ -37,7 +37,7 @@ func (Ecosystem) Siblings() []string { return []string{"composer.json"} }
 // Open parses both snapshots, diffs them per package and couples the
 // changes. composer.json is optional on either side: without it no change
 // counts as direct, and candidates leave the project's composer.json alone.
-func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
+func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Pair, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -129,7 +129,7 @@ type checkKey struct {
 	version string
 }
 
-var _ manifests.Set = (*set)(nil)
+var _ manifests.Pair = (*set)(nil)
 
 // pkgState is one package on both sides; old or new is nil when the
 // package is absent there.
@@ -148,7 +148,7 @@ func (p *pkgState) name() string {
 
 func (s *set) Diff() *manifests.Diff { return &s.d }
 
-// Validate implements [manifests.Set]. Candidate already made the check
+// Validate implements [manifests.Pair]. Candidate already made the check
 // composer install makes, and composer needs nothing else before install.
 func (s *set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
 	return nil

@@ -25,7 +25,7 @@ func (Ecosystem) Siblings() []string { return []string{"go.sum"} }
 
 // Open parses both snapshots, diffs them and couples the changes through
 // the go.mod files of the changed modules' old and new versions.
-func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
+func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Pair, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +83,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		}
 	}
 	units, edges := manifests.Couple(searched, fs)
-	return &Set{
+	return &Pair{
 		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
 	}, nil

@@ -25,7 +25,7 @@ var proxyClient = &http.Client{Timeout: time.Minute}
 // Releases implements [manifests.Releaser]: the module's versions from
 // the proxy the go command would ask, with the retractions of the newest
 // version's go.mod marked.
-func (s *Set) Releases(ctx context.Context, mod string) ([]manifests.Release, error) {
+func (s *Pair) Releases(ctx context.Context, mod string) ([]manifests.Release, error) {
 	if !strings.Contains(mod, ".") {
 		return nil, manifests.NoReleases("the " + mod + " directive is not a module")
 	}
@@ -82,13 +82,13 @@ func (s *Set) Releases(ctx context.Context, mod string) ([]manifests.Release, er
 }
 
 // Compare implements [manifests.Releaser] with semantic version order.
-func (s *Set) Compare(a, b string) int { return semver.Compare(a, b) }
+func (s *Pair) Compare(a, b string) int { return semver.Compare(a, b) }
 
 // proxy is the proxy the go command would ask for mod, as `go env`
 // reports it with the tool environment (runner.env rendered for the
 // project); an error says why none is asked (a GOPRIVATE/GONOPROXY module,
 // GOPROXY=off or direct), and the drill-down then stays at the package.
-func (s *Set) proxy(ctx context.Context, mod string) (string, error) {
+func (s *Pair) proxy(ctx context.Context, mod string) (string, error) {
 	s.goenvMu.Lock()
 	defer s.goenvMu.Unlock()
 	if s.goenv == nil {
@@ -103,7 +103,7 @@ func (s *Set) proxy(ctx context.Context, mod string) (string, error) {
 
 // Upstream implements [manifests.Upstreamer]: the Origin the proxy records
 // for the new version, else the github.com/owner/repo convention.
-func (s *Set) Upstream(ctx context.Context, ch manifests.Change) (manifests.Upstream, error) {
+func (s *Pair) Upstream(ctx context.Context, ch manifests.Change) (manifests.Upstream, error) {
 	if o, err := s.origin(ctx, ch.Package, ch.To); err == nil && o.URL != "" {
 		return manifests.Upstream{URL: o.URL, Subdir: o.Subdir}, nil
 	}
@@ -120,7 +120,7 @@ type origin struct {
 }
 
 // origin reads $GOPROXY/<module>/@v/<version>.info and returns its Origin.
-func (s *Set) origin(ctx context.Context, mod, version string) (origin, error) {
+func (s *Pair) origin(ctx context.Context, mod, version string) (origin, error) {
 	proxy, err := s.proxy(ctx, mod)
 	if err != nil {
 		return origin{}, err
@@ -172,7 +172,7 @@ func hostConvention(mod string) (repo, subdir string) {
 
 // PinCommit implements [manifests.CommitPinner]: the module is replaced by
 // a work tree of the commit (replace M => Dir).
-func (s *Set) PinCommit(_ context.Context, c manifests.Commit) (manifests.Pin, error) {
+func (s *Pair) PinCommit(_ context.Context, c manifests.Commit) (manifests.Pin, error) {
 	dir, err := c.Checkout()
 	if err != nil {
 		return manifests.Pin{}, err
@@ -182,7 +182,7 @@ func (s *Set) PinCommit(_ context.Context, c manifests.Commit) (manifests.Pin, e
 
 // Rollback implements [manifests.Rollbacker]: one go get of every module
 // at its old version (none for an added one).
-func (s *Set) Rollback(cs []manifests.Change) [][]string {
+func (s *Pair) Rollback(cs []manifests.Change) [][]string {
 	args := []string{"go", "get"}
 	for _, c := range cs {
 		v := c.From
@@ -196,4 +196,4 @@ func (s *Set) Rollback(cs []manifests.Change) [][]string {
 
 // Source implements [manifests.Sourcer]: a module path starts with its
 // repository's host.
-func (s *Set) Source(mod string) string { return "https://" + mod }
+func (s *Pair) Source(mod string) string { return "https://" + mod }

@@ -53,14 +53,14 @@ func TestGoproxy(t *testing.T) {
 	testenv.NeedTools(t, "go")
 	t.Setenv("GOPROXY", "https://process.example")
 	ctx := context.Background()
-	s := &Set{env: []string{"GOPROXY=file:///a", "GOFLAGS=-x", "GOPROXY=file:///b", "GOPRIVATE=corp.example"}}
+	s := &Pair{env: []string{"GOPROXY=file:///a", "GOFLAGS=-x", "GOPROXY=file:///b", "GOPRIVATE=corp.example"}}
 	if got, err := s.proxy(ctx, "example.com/m"); err != nil || got != "file:///b" {
 		t.Errorf("goproxy = %q, %v; want the last runner.env value", got, err)
 	}
 	if got, err := s.proxy(ctx, "corp.example/m"); err == nil || !strings.Contains(err.Error(), "never from a proxy") {
 		t.Errorf("goproxy of a private module = %q, %v; want an error saying it is never asked of a proxy", got, err)
 	}
-	s = &Set{}
+	s = &Pair{}
 	if got, err := s.proxy(ctx, "example.com/m"); err != nil || got != "https://process.example" {
 		t.Errorf("goproxy = %q, %v; want the process environment's", got, err)
 	}
@@ -78,7 +78,7 @@ func TestReleases(t *testing.T) {
 	mods = append(mods, goproxy.Module{Path: "example.com/m", Version: "v1.4.0", Files: map[string]string{"m.go": "package m\n"},
 		GoMod: "module example.com/m\n\ngo 1.21\n\nretract v1.2.0 // leaks file descriptors\n"})
 	goproxy.Write(t, proxy, mods...)
-	s := &Set{env: goproxy.Env(proxy, t.TempDir())}
+	s := &Pair{env: goproxy.Env(proxy, t.TempDir())}
 	rels, err := s.Releases(context.Background(), "example.com/m")
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestUpstream(t *testing.T) {
 			Origin: &goproxy.Origin{VCS: "git", URL: "https://git.example/withorigin.git", Ref: "refs/tags/v1.1.0"}},
 		goproxy.Module{Path: "github.com/o/r/sub", Version: "v1.1.0", Files: map[string]string{"a.go": "package a\n"}},
 	)
-	s := &Set{env: goproxy.Env(proxy, t.TempDir())}
+	s := &Pair{env: goproxy.Env(proxy, t.TempDir())}
 	for _, tc := range []struct {
 		name    string
 		mod     string

@@ -126,7 +126,7 @@ func TestScenarioGoDirective(t *testing.T) {
 // refused with ErrInfeasible and, written anyway, fail Validate (the real
 // go command selects other versions or refuses the go.mod); closed ones
 // must pass Validate.
-func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused, wantFeasible int) {
+func checkEverySubset(t *testing.T, s *scenario, set manifests.Pair, wantRefused, wantFeasible int) {
 	t.Helper()
 	units := set.Diff().Units
 	ctx := context.Background()
@@ -154,7 +154,7 @@ func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused,
 						on[p] = true
 					}
 				}
-				c, err := set.(*Set).write(applied, on)
+				c, err := set.(*Pair).write(applied, on)
 				if err != nil {
 					t.Fatal(err)
 				}

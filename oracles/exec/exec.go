@@ -62,7 +62,7 @@ func (e *Oracle) Invalid() error {
 // finishes, times out or ctx is cancelled, so that no server or helper it
 // started outlives the check. It returns an error when the command cannot be
 // started or ctx is cancelled.
-func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
+func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Result, error) {
 	if e.cfg.Command == "" {
 		return nil, errors.New("exec oracle: oracle.command is empty")
 	}
@@ -128,7 +128,7 @@ func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict,
 		}
 	}
 	check := oracles.Check{ID: "exec.exit", Severity: oracles.Fatal, Status: oracles.Fail, Spec: "https://git-scm.com/docs/git-bisect#_bisect_run"}
-	v := &oracles.Verdict{Verdict: "fail", Output: tail}
+	v := &oracles.Result{Verdict: oracles.Fail, Output: tail}
 	switch {
 	case timedOut:
 		check.Detail = fmt.Sprintf("timed out after %s (exit %d); the process group was killed", e.cfg.Timeout, code)
@@ -137,7 +137,7 @@ func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict,
 			check.Detail += "; counted as untestable (oracle.timeout_is_untestable)"
 		}
 	case code == 0:
-		check.Status, check.Detail, v.Verdict = oracles.Pass, "exit 0", "pass"
+		check.Status, check.Detail, v.Verdict = oracles.Pass, "exit 0", oracles.Pass
 	case code == execUntestable:
 		check.Detail = "exit 125: the command says the candidate cannot be tested"
 		v.Untestable = true

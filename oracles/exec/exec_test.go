@@ -53,7 +53,7 @@ func TestExecCheck(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
-			if v.Verdict != tt.verdict || v.Untestable != tt.untestable {
+			if string(v.Verdict) != tt.verdict || v.Untestable != tt.untestable {
 				t.Fatalf("verdict %s untestable %v, want %s %v; checks %+v", v.Verdict, v.Untestable, tt.verdict, tt.untestable, v.Checks)
 			}
 			if len(v.Checks) != 1 || v.Checks[0].ID != "exec.exit" || v.Checks[0].Severity != oracles.Fatal {
@@ -102,7 +102,7 @@ func TestExecKillsGroup(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Check: %v, want %v", err, tt.wantErr)
 				}
-			} else if err != nil || v.Verdict != tt.verdict {
+			} else if err != nil || string(v.Verdict) != tt.verdict {
 				t.Fatalf("Check: %+v, %v; want verdict %s", v, err, tt.verdict)
 			}
 			b, err := os.ReadFile(filepath.Join(dir, "child"))

@@ -189,7 +189,7 @@ func parseCapture(name, spec string) (httpCapture, error) {
 // whose fatal check fails ends the run; the later steps are reported as
 // skipped. It returns an error when the config is invalid, when nothing
 // listens at the target or when ctx is cancelled (the oracle could not run).
-func (h *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
+func (h *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Result, error) {
 	steps, err := h.compile()
 	if err != nil {
 		return nil, fmt.Errorf("http oracle: %w", err)
@@ -250,12 +250,12 @@ func (h *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict,
 			}
 		}
 	}
-	v := &oracles.Verdict{Verdict: "pass", Checks: checks}
+	v := &oracles.Result{Verdict: oracles.Pass, Checks: checks}
 	for i := range v.Checks {
 		v.Checks[i].Detail = redact.String(v.Checks[i].Detail, secrets...)
 	}
-	if v.Failed() != nil {
-		v.Verdict = "fail"
+	if !v.Passed() {
+		v.Verdict = oracles.Fail
 		// oracle.timeout ran out (the caller's cancellation returned
 		// above): timeout_is_untestable decides what a hang is.
 		v.Untestable = ctx.Err() != nil && h.cfg.TimeoutIsUntestable

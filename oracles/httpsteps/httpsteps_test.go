@@ -208,7 +208,7 @@ func TestHTTPCheck(t *testing.T) {
 	}
 }
 
-func statusOf(v *oracles.Verdict, id string) oracles.Status {
+func statusOf(v *oracles.Result, id string) oracles.Status {
 	for _, c := range v.Checks {
 		if c.ID == id {
 			return c.Status

@@ -135,7 +135,7 @@ func TestHydra(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := dump(v)
-			if v.Verdict != tc.verdict {
+			if string(v.Verdict) != tc.verdict {
 				t.Errorf("verdict %s, want %s", v.Verdict, tc.verdict)
 			}
 			for id, want := range tc.want {

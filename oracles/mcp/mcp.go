@@ -150,7 +150,7 @@ func (m *Oracle) Invalid() error { return m.badCfg }
 
 // Check runs the handshake (and the OAuth flow when needed) and returns every
 // check made. It returns an error only when the server cannot be reached.
-func (m *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict, error) {
+func (m *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Result, error) {
 	if m.badCfg != nil {
 		return nil, m.badCfg
 	}
@@ -195,12 +195,12 @@ func (m *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Verdict,
 	}
 	run.rec.prefix = ""
 	run.refresh(ctx)
-	v := &oracles.Verdict{Verdict: "pass", Checks: run.rec.checks}
+	v := &oracles.Result{Verdict: oracles.Pass, Checks: run.rec.checks}
 	for i := range v.Checks {
 		v.Checks[i].Detail = redact.String(v.Checks[i].Detail, run.secrets...)
 	}
-	if v.Failed() != nil {
-		v.Verdict = "fail"
+	if !v.Passed() {
+		v.Verdict = oracles.Fail
 		// oracle.timeout ran out (or the caller cancelled, and discards
 		// the answer): timeout_is_untestable decides what a hang is.
 		v.Untestable = ctx.Err() != nil && m.cfg.TimeoutIsUntestable

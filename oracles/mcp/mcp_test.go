@@ -60,7 +60,7 @@ func target(t *testing.T, base string) oracles.Target {
 }
 
 // failing lists the ids of the checks that failed.
-func failing(v *oracles.Verdict) []string {
+func failing(v *oracles.Result) []string {
 	var ids []string
 	for _, c := range v.Checks {
 		if c.Status == oracles.Fail {
@@ -70,7 +70,7 @@ func failing(v *oracles.Verdict) []string {
 	return ids
 }
 
-func dump(v *oracles.Verdict) string {
+func dump(v *oracles.Result) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
 }
@@ -184,7 +184,7 @@ func TestMCPFixture(t *testing.T) {
 			if tc.sev == oracles.Fatal {
 				wantVerdict = "fail"
 			}
-			if v.Verdict != wantVerdict {
+			if string(v.Verdict) != wantVerdict {
 				t.Errorf("verdict %q, want %q", v.Verdict, wantVerdict)
 			}
 			for _, ch := range v.Checks {

@@ -17,7 +17,7 @@ import (
 
 // status returns the status and severity of the first check with id, or
 // "absent".
-func status(v *oracles.Verdict, id string) string {
+func status(v *oracles.Result, id string) string {
 	for _, c := range v.Checks {
 		if c.ID == id {
 			return string(c.Status) + "/" + string(c.Severity)
@@ -97,7 +97,7 @@ func TestOAuthClients(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := dump(v)
-			if v.Verdict != tc.verdict {
+			if string(v.Verdict) != tc.verdict {
 				t.Errorf("verdict %s, want %s", v.Verdict, tc.verdict)
 			}
 			for id, want := range tc.want {

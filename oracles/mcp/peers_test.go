@@ -102,7 +102,7 @@ func TestMCPPeers(t *testing.T) {
 						wantVerdict = "fail"
 					}
 				}
-				if got := slices.Compact(failing(v)); v.Verdict != wantVerdict || !slices.Equal(got, want) {
+				if got := slices.Compact(failing(v)); string(v.Verdict) != wantVerdict || !slices.Equal(got, want) {
 					t.Fatalf("verdict %s, failing %q, want %s failing %q\n%s", v.Verdict, got, wantVerdict, want, dump(v))
 				}
 				var calls, types int

@@ -12,7 +12,7 @@ import (
 )
 
 // judge runs the mcp oracle with profile against the fixture with opts.
-func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*config.Oracle)) *oracles.Verdict {
+func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*config.Oracle)) *oracles.Result {
 	t.Helper()
 	_, tgt := serve(t, opts)
 	c := oracleConfig()

@@ -86,7 +86,7 @@ func New(cfg config.Runner, project string, opts Options) *Runner {
 // candidate's files, builds and starts it, and returns once it is ready.
 // Errors that the candidate causes wrap runners.ErrUntestable; whatever
 // Start created is gone when it returns an error.
-func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instance, err error) {
+func (r *Runner) Start(ctx context.Context, p runners.Request) (_ *runners.Instance, err error) {
 	hash := p.Candidate.Hash()
 	owned, err := r.owned(ctx)
 	if err != nil {
