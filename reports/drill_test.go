@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"strings"
 	"testing"
 	"time"
@@ -77,11 +78,11 @@ func TestDrillMarkdown(t *testing.T) {
 func TestDrillSchema(t *testing.T) {
 	sch := compileSchema(t)
 	r := drillReport()
-	if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
+	if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err != nil {
 		t.Fatal(err)
 	}
 	r.Drill.Packages[0].Commits.FirstBad.Hash = "not-a-hash"
-	if err := ValidateJSON(sch, mustJSON(t, r)); err == nil {
+	if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err == nil {
 		t.Error("the schema accepts a commit hash that is not 40 hex digits")
 	}
 }

@@ -3,7 +3,7 @@ package reports
 import "github.com/lockbisect/lockbisect/manifests"
 
 // Report is everything a run found out. Its JSON shape is a contract
-// (CONTRACTS.md, docs/report.schema.json).
+// (docs/contracts.md, docs/report.schema.json).
 type Report struct {
 	Verdict string `json:"verdict"` // culprit | not-reproduced | old-fails | old-untestable | new-untestable | flaky | no-changes
 	// Detail says in a sentence why a verdict other than culprit was

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,7 +184,7 @@ func TestJSONSchema(t *testing.T) {
 	sch := compileSchema(t)
 	for name, r := range allFixtures() {
 		t.Run(name, func(t *testing.T) {
-			if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
+			if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -195,7 +196,7 @@ func TestJSONSchema(t *testing.T) {
 		}
 		delete(doc, "verdict")
 		b, _ := json.Marshal(doc)
-		if err := ValidateJSON(sch, b); err == nil {
+		if err := reportstest.ValidateJSON(sch, b); err == nil {
 			t.Fatal("schema accepted a report without verdict")
 		}
 	})
@@ -212,7 +213,7 @@ func mustJSON(t *testing.T, r *Report) []byte {
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	sch, err := CompileSchema("../docs/report.schema.json")
+	sch, err := reportstest.CompileSchema("../docs/report.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}

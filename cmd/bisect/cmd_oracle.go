@@ -20,13 +20,6 @@ import (
 	"github.com/lockbisect/lockbisect/oracles"
 )
 
-// Exit codes of `bisect oracle` (CONTRACTS.md): 0 pass, 1 a fatal check
-// failed, 2 the oracle could not run.
-const (
-	exitCheckFailed = 1
-	exitCannotRun   = 2
-)
-
 type oracleOptions struct {
 	url   string
 	json  bool

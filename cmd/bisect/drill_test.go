@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -94,11 +95,11 @@ func TestComposerExampleDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sch, err := reports.CompileSchema(filepath.Join(repoRoot, "docs", "report.schema.json"))
+	sch, err := reportstest.CompileSchema(filepath.Join(repoRoot, "docs", "report.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reports.ValidateJSON(sch, data); err != nil {
+	if err := reportstest.ValidateJSON(sch, data); err != nil {
 		t.Error(err)
 	}
 	var rep reports.Report

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,7 +14,6 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
-	"github.com/lockbisect/lockbisect/reports"
 )
 
 func TestMain(m *testing.M) {
@@ -120,9 +120,9 @@ func cmdValidateReport(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: validate-report FILE")
 	}
-	sch, err := reports.CompileSchema(filepath.Join(ts.Getenv("REPO"), "docs", "report.schema.json"))
+	sch, err := reportstest.CompileSchema(filepath.Join(ts.Getenv("REPO"), "docs", "report.schema.json"))
 	ts.Check(err)
-	err = reports.ValidateJSON(sch, []byte(ts.ReadFile(args[0])))
+	err = reportstest.ValidateJSON(sch, []byte(ts.ReadFile(args[0])))
 	if neg {
 		if err == nil {
 			ts.Fatalf("%s matches the schema", args[0])
