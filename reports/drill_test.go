@@ -2,10 +2,11 @@ package reports
 
 import (
 	"bytes"
-	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 // drillReport is the culprit fixture with a drill-down that went to the

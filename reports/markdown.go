@@ -2,12 +2,12 @@ package reports
 
 import (
 	"fmt"
-	"github.com/lockbisect/lockbisect/bisect"
 	"io"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

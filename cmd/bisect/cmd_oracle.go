@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/hunt"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/url"
 	"slices"
 	"strconv"
@@ -17,7 +15,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/hunt"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 type oracleOptions struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
 	"github.com/lockbisect/lockbisect/internal/quote"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/reports"
 )

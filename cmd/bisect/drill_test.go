@@ -7,7 +7,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 // TestComposerExampleDrill runs `bisect run` on the shipped composer

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
-	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 func TestMain(m *testing.M) {

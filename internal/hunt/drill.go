@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/quote"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/reports"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
 	"io"
 	"log/slog"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/runners"
 )
 

@@ -35,7 +35,7 @@ type Pair struct {
 }
 
 var (
-	_ manifests.Pair          = (*Pair)(nil)
+	_ manifests.Pair         = (*Pair)(nil)
 	_ manifests.Pinner       = (*Pair)(nil)
 	_ manifests.Reproducer   = (*Pair)(nil)
 	_ manifests.Releaser     = (*Pair)(nil)

@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
-	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"os"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // Exec judges a candidate by a command's exit code, with git bisect's

@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"errors"
-	"github.com/lockbisect/lockbisect/oracles"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 func TestExecCheck(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
-	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"maps"
@@ -22,6 +20,8 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // HTTP judges a server by declarative request steps (config.Oracle.Steps):

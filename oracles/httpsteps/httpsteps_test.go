@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // secretToken is what the fixture's token endpoint issues; no check detail

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/hydra"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // hydraBinary builds (once, then from the cache) the real authorization

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/internal/redact"
-	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // Spec references used by the mcp checks.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // oracleConfig is the mcp oracle configuration the fixture tests use; the

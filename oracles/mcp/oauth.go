@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles"
 	"io"
 	"maps"
 	"mime"
@@ -17,6 +16,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // Spec references used by the oauth checks.

@@ -3,7 +3,6 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // status returns the status and severity of the first check with id, or

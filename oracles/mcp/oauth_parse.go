@@ -3,13 +3,14 @@ package mcp
 import (
 	"bytes"
 	"errors"
-	"github.com/lockbisect/lockbisect/internal/redact"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/lockbisect/lockbisect/internal/redact"
 )
 
 // parseBearerChallenge finds the Bearer challenge in a WWW-Authenticate

@@ -2,7 +2,6 @@ package mcp_test
 
 import (
 	"context"
-	oracle "github.com/lockbisect/lockbisect/oracles/mcp"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/oracles"
+	oracle "github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // goSDKServer is an MCP server built with the official Go SDK; its

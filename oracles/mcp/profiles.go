@@ -2,11 +2,12 @@ package mcp
 
 import (
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // profile is an MCP client whose own published rules the mcp oracle applies

@@ -2,13 +2,13 @@ package mcp_test
 
 import (
 	"context"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 	"slices"
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // judge runs the mcp oracle with profile against the fixture with opts.

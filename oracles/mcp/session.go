@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // session runs one handshake at protocol version v: initialize,

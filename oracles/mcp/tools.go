@@ -2,11 +2,12 @@ package mcp
 
 import (
 	"fmt"
-	"github.com/lockbisect/lockbisect/oracles"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // claudeName is the tool name alphabet Claude's API accepts.

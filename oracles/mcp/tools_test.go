@@ -3,9 +3,10 @@ package mcp
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/lockbisect/lockbisect/oracles"
 	"strings"
 	"testing"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // TestCheckTools covers shapes the fixture does not serve: each list fails

@@ -22,12 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/proc"
-	"github.com/lockbisect/lockbisect/internal/testenv"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/proc"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
 )

@@ -31,8 +31,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 )
 
 type pkg struct {
