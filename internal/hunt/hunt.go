@@ -113,7 +113,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	set, lockDir := l.Set, l.LockDir
+	set := l.Set
 	d := set.Diff()
 	rep := &reports.Report{
 		Question: reports.Question{
@@ -134,10 +134,55 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		return rep, nil
 	}
 
+	s, err := setup(ctx, o, l, red, log)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	start := time.Now()
+	res, err := s.search(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fill(rep, d, res, time.Since(start))
+	commands(ctx, set, rep, log)
+	if res.Verdict == bisect.Culprit && cfg.Search.Drill != config.DrillNone {
+		dr := &driller{p: s.p, o: o, log: log, journal: s.journal, replay: s.replay}
+		rep.Drill = dr.run(ctx, rep, res)
+		if err := ctx.Err(); err != nil {
+			// Interrupted while drilling: the journal holds every probe so
+			// far, and --resume replays them.
+			return nil, err
+		}
+	}
+	rep.Summary.Builds = int(s.p.builds.Load())
+	rep.Summary.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// session is what the probes of one run share: the journal (with what it
+// replays), the runner and oracle behind the prober, and what releases
+// them.
+type session struct {
+	p       *prober
+	journal *os.File
+	replay  []bisect.Record
+	closers []func()
+}
+
+func (s *session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// setup makes the run directory, opens (or resumes) the journal, and
+// starts the runner and the oracle.
+func setup(ctx context.Context, o Options, l *Loaded, red *redactor, log *slog.Logger) (_ *session, err error) {
+	cfg := o.Config
 	runDir := o.RunDir
 	if runDir == "" {
-		runDir, err = defaultRunDir()
-		if err != nil {
+		if runDir, err = defaultRunDir(); err != nil {
 			return nil, err
 		}
 	}
@@ -152,23 +197,28 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	journal, replay, err := openJournal(journalPath, o.Resume != "", header, log)
-	if err != nil {
+	s := &session{}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.journal, s.replay, err = openJournal(journalPath, o.Resume != "", header, log); err != nil {
 		return nil, err
 	}
-	defer journal.Close()
+	s.closers = append(s.closers, func() { s.journal.Close() })
 	if o.Resume != "" {
-		log.Info("resuming", "journal", o.Resume, "known probes", len(replay))
+		log.Info("resuming", "journal", o.Resume, "known probes", len(s.replay))
 	}
 	log.Info("run", "journal", journalPath, "logs", filepath.Join(runDir, "logs"))
 
 	runner, oracle := o.Runner, o.Oracle
 	if runner == nil {
-		r, closeRunner, err := newRunner(ctx, cfg, project, filepath.Base(runDir), o, log)
+		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(runDir), o, log)
 		if err != nil {
 			return nil, err
 		}
-		defer closeRunner()
+		s.closers = append(s.closers, closeRunner)
 		runner = r
 	}
 	if oracle == nil {
@@ -176,24 +226,30 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 			return nil, err
 		}
 	}
-
+	d := l.Set.Diff()
 	progress := func(e Event) {
 		if o.Progress != nil {
 			e.Total, e.Expected = len(d.Changes), ExpectedProbes(len(d.Units))
 			o.Progress(e)
 		}
 	}
-	p := &prober{
-		set: set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
-		prefix: lockDir, logDir: filepath.Join(runDir, "logs"), redact: red,
+	s.p = &prober{
+		set: l.Set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
+		prefix: l.LockDir, logDir: filepath.Join(runDir, "logs"), redact: red,
 		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
 	}
+	return s, nil
+}
+
+// search runs the engine over the pair's units, every probe through the
+// prober and into the journal.
+func (s *session) search(ctx context.Context) (*bisect.Result, error) {
+	p, d, cfg := s.p, s.p.diff, s.p.cfg
 	units := make([]string, len(d.Units))
 	for i, u := range d.Units {
 		units[i] = u.ID
 	}
-	start := time.Now()
-	res, err := bisect.Run(ctx, bisect.Config{
+	return bisect.Run(ctx, bisect.Config{
 		Units:    units,
 		Requires: d.Requires(),
 		Trial:    p.trial,
@@ -201,33 +257,16 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		Repeat:   cfg.Search.Repeat,
 		Workers:  cfg.Search.Parallel,
 		Retries:  engineRetries(cfg.Search.Retries),
-		Journal:  journal,
-		Replay:   replay,
+		Journal:  s.journal,
+		Replay:   s.replay,
 		OnStart: func(round int, applied []string) {
-			progress(Event{Phase: PhaseBuild, Round: round, Applied: packagesOf(d, applied)})
+			p.progress(Event{Phase: PhaseBuild, Round: round, Applied: packagesOf(d, applied)})
 		},
 		OnProbe: func(r bisect.Record) {
-			progress(Event{Phase: PhaseDone, Round: r.Round, Applied: packagesOf(d, r.Applied),
+			p.progress(Event{Phase: PhaseDone, Round: r.Round, Applied: packagesOf(d, r.Applied),
 				Outcome: r.Outcome, Check: r.FailedCheck, Seconds: r.Seconds, Replayed: r.Replayed})
 		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	fill(rep, d, res, time.Since(start))
-	commands(ctx, set, rep, log)
-	if res.Verdict == bisect.Culprit && cfg.Search.Drill != config.DrillNone {
-		dr := &driller{p: p, o: o, log: log, journal: journal, replay: replay}
-		rep.Drill = dr.run(ctx, rep, res)
-		if err := ctx.Err(); err != nil {
-			// Interrupted while drilling: the journal holds every probe so
-			// far, and --resume replays them.
-			return nil, err
-		}
-	}
-	rep.Summary.Builds = int(p.builds.Load())
-	rep.Summary.Seconds = time.Since(start).Seconds()
-	return rep, nil
 }
 
 // Loaded is an opened pair of locks and where their project lives.
