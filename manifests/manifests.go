@@ -216,6 +216,15 @@ type Ecosystem interface {
 	Open(ctx context.Context, old, new *Snapshot, opts Options) (Pair, error)
 }
 
+// Environ is an Ecosystem whose tools take settings from the environment:
+// PublicEnv names the variables that hold settings, not credentials (a
+// trailing * matches a prefix), SecretEnv the exceptions among them that
+// do hold credentials. Output is redacted by these lists.
+type Environ interface {
+	PublicEnv() []string
+	SecretEnv() []string
+}
+
 // Pair is an opened pair of snapshots: their diff, and a writer of candidates.
 type Pair interface {
 	Diff() *Diff

@@ -84,7 +84,7 @@ func ExpectedProbes(n int) int {
 // run's secrets (see config.Runner.PublicEnv) are redacted from the
 // report, the error, the log, the journal and the candidates' logs.
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
-	red := newRedactor(o.Config)
+	red := newRedactor(o.Config, o.Ecosystems)
 	if o.Logger != nil {
 		o.Logger = red.Logger(o.Logger)
 	}

@@ -18,6 +18,7 @@ type Ecosystem struct{}
 
 var (
 	_ manifests.Ecosystem    = Ecosystem{}
+	_ manifests.Environ      = Ecosystem{}
 	_ manifests.Pinner       = (*set)(nil)
 	_ manifests.Releaser     = (*set)(nil)
 	_ manifests.Upstreamer   = (*set)(nil)
@@ -33,6 +34,12 @@ func (Ecosystem) Lock() string { return "composer.lock" }
 
 // Siblings implements [manifests.Ecosystem].
 func (Ecosystem) Siblings() []string { return []string{"composer.json"} }
+
+// PublicEnv implements [manifests.Environ]: composer's settings.
+func (Ecosystem) PublicEnv() []string { return []string{"COMPOSER_*"} }
+
+// SecretEnv implements [manifests.Environ]: composer's credentials.
+func (Ecosystem) SecretEnv() []string { return []string{"COMPOSER_AUTH"} }
 
 // Open parses both snapshots, diffs them per package and couples the
 // changes. composer.json is optional on either side: without it no change
