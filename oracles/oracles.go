@@ -1,6 +1,13 @@
 package oracles
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// DefaultTimeout bounds a whole check when oracle.timeout is unset, for
+// every kind.
+const DefaultTimeout = 60 * time.Second
 
 // Severity of a check: a failing fatal check makes the verdict fail.
 type Severity string

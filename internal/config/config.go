@@ -6,6 +6,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // Config mirrors the YAML file documented in config.example.yaml.
@@ -233,7 +235,7 @@ func (c *Config) Defaults(set func(key string) bool) {
 		c.Oracle.Profile = []string{"spec"}
 	}
 	if c.Oracle.Timeout == 0 && unset("oracle.timeout") {
-		c.Oracle.Timeout = 60 * time.Second
+		c.Oracle.Timeout = oracles.DefaultTimeout
 	}
 	if len(c.Oracle.MCP.ProtocolVersions) == 0 {
 		c.Oracle.MCP.ProtocolVersions = []string{"2025-06-18"}

@@ -38,7 +38,7 @@ var _ oracles.Oracle = (*Oracle)(nil)
 // c.Path is joined to the target's base URL to make BISECT_URL.
 func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
-		c.Timeout = 60 * time.Second
+		c.Timeout = oracles.DefaultTimeout
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -45,7 +45,7 @@ var _ oracles.Oracle = (*Oracle)(nil)
 // base URL to make {{.BaseURL}}; zero values take the documented defaults.
 func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
-		c.Timeout = 60 * time.Second
+		c.Timeout = oracles.DefaultTimeout
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -125,7 +125,7 @@ var _ oracles.Oracle = (*Oracle)(nil)
 // URL; zero values take the defaults documented on config.Oracle.
 func New(c config.Oracle, log *slog.Logger) *Oracle {
 	if c.Timeout == 0 {
-		c.Timeout = 60 * time.Second
+		c.Timeout = oracles.DefaultTimeout
 	}
 	if len(c.MCP.ProtocolVersions) == 0 {
 		c.MCP.ProtocolVersions = []string{"2025-06-18"}
