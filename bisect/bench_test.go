@@ -44,7 +44,7 @@ func BenchmarkSearch(b *testing.B) {
 					for b.Loop() {
 						culprit := benchCulprit(rng, units, k)
 						s := &sim{terms: [][]string{culprit}, units: n}
-						res, err := Run(context.Background(), Config{Units: units, Probe: s.probe, Workers: w})
+						res, err := Run(context.Background(), Config{Units: units, Trial: s.probe, Workers: w})
 						if err != nil {
 							b.Fatal(err)
 						}

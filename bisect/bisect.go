@@ -42,13 +42,13 @@ type Config struct {
 	// Units are the changes, in the order of the diff. Ids must be unique.
 	Units []string
 	// Requires holds the closure rules: applying k needs each unit in
-	// Requires[k] applied. Every candidate handed to Probe is closed.
+	// Requires[k] applied. Every candidate handed to Trial is closed.
 	Requires map[string][]string
-	// Probe runs the oracle once on the candidate with the given units
+	// Trial runs the oracle once on the candidate with the given units
 	// applied (sorted, closed). The engine calls it Repeat times per probe
 	// and more when the answers disagree; it must honour ctx, which the
 	// engine cancels when an answer is no longer needed.
-	Probe func(ctx context.Context, applied []string) Trial
+	Trial func(ctx context.Context, applied []string) Trial
 	// Key names a candidate for the memo and the journal (the caller's
 	// content hash of the candidate files plus settings); nil joins the ids.
 	Key func(applied []string) string
@@ -165,8 +165,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 func newEngine(cfg Config) (*engine, error) {
-	if cfg.Probe == nil {
-		return nil, fmt.Errorf("bisect config: Probe is nil")
+	if cfg.Trial == nil {
+		return nil, fmt.Errorf("bisect config: Trial is nil")
 	}
 	g, err := newGraph(cfg.Units, cfg.Requires)
 	if err != nil {

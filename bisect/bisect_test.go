@@ -38,7 +38,7 @@ func TestCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
-			cfg.Probe = s.probe
+			cfg.Trial = s.probe
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)

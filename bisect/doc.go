@@ -1,18 +1,45 @@
 // Package bisect finds which changes break a build: given units (opaque ids
-// of changes, in the order of the diff) and a probe that judges a candidate
-// with some of them applied, it returns every minimal set of units whose
+// of changes, in the order of the diff) and a trial function that judges
+// a candidate with some of them applied, it returns every minimal set of units whose
 // application makes the outcome bad.
 //
 // It knows nothing of lock files, Docker or git: a candidate is the sorted
 // list of applied unit ids; the empty list is the old state (expected good),
 // the full list the new state (expected bad).
 //
+// # Glossary
+//
+// One word, one meaning, in this package and every package of the tool:
+//
+//   - unit: a group of package changes that can only be applied together
+//     (one package, or packages coupled by their requirements).
+//   - candidate: the dependency state with exactly some units applied (at
+//     their new version) and every other package at its old one; named by
+//     its sorted list of applied unit ids.
+//   - trial: one judgement of a candidate: built and started by a runner,
+//     judged once by an oracle ([Trial], [Config.Trial]).
+//   - probe: one candidate judged, possibly over several trials (repeat,
+//     retries); it has one outcome and is one journal line ([Record]).
+//   - outcome: what a probe or trial says of its candidate: good, bad,
+//     untestable or error ([Outcome]).
+//   - verdict: what a whole run answers: culprit, not-reproduced, old-fails
+//     and so on ([Verdict]); it alone decides the exit code.
+//   - request: what a runner is asked to start (runners.Request: the
+//     candidate, its validation, where its logs go).
+//   - result: what an oracle returns for one trial (oracles.Result): its
+//     checks, each with an id, severity and status; Passed when no fatal
+//     check fails.
+//   - pair: the two lock files opened together, with their diff and the
+//     writer of candidates (manifests.Pair).
+//   - culprit: a minimal set of units whose application makes the outcome
+//     bad ([Set]).
+//
 // # Usage
 //
 //	res, err := bisect.Run(ctx, bisect.Config{
 //		Units:    []string{"mcp/sdk", "symfony/mcp-bundle", "symfony/console"},
 //		Requires: map[string][]string{"symfony/mcp-bundle": {"mcp/sdk"}},
-//		Probe: func(ctx context.Context, applied []string) bisect.Trial {
+//		Trial: func(ctx context.Context, applied []string) bisect.Trial {
 //			// build the candidate, run the oracle
 //			return bisect.Trial{Outcome: bisect.Bad, FailedCheck: "tools-list"}
 //		},

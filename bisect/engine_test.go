@@ -32,7 +32,7 @@ func TestErrorRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			e, err := newEngine(Config{Units: []string{"a"}, Retries: tt.retries, Probe: func(context.Context, []string) Trial {
+			e, err := newEngine(Config{Units: []string{"a"}, Retries: tt.retries, Trial: func(context.Context, []string) Trial {
 				calls++
 				if calls <= tt.errors {
 					return Trial{Outcome: Error, Detail: "docker down"}
@@ -58,7 +58,7 @@ func TestCancelUnneeded(t *testing.T) {
 	res, err := Run(context.Background(), Config{
 		Units: units, Workers: 4,
 		OnStart: func(int, []string) { started.Add(1) },
-		Probe: func(ctx context.Context, applied []string) Trial {
+		Trial: func(ctx context.Context, applied []string) Trial {
 			if !slices.Contains(applied, "b") {
 				return Trial{Outcome: Good}
 			}
@@ -102,7 +102,7 @@ func TestJournalFile(t *testing.T) {
 	}
 	defer f.Close()
 	s := &sim{terms: [][]string{{"c", "f"}}, units: 8}
-	res, err := Run(context.Background(), Config{Units: letters(8), Probe: s.probe, Journal: f})
+	res, err := Run(context.Background(), Config{Units: letters(8), Trial: s.probe, Journal: f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 // error naming the journal, rather than losing probes silently.
 func TestJournalError(t *testing.T) {
 	s := &sim{terms: [][]string{{"b"}}, units: 4}
-	_, err := Run(context.Background(), Config{Units: letters(4), Probe: s.probe, Journal: failingWriter{}})
+	_, err := Run(context.Background(), Config{Units: letters(4), Trial: s.probe, Journal: failingWriter{}})
 	if err == nil || !errors.Is(err, os.ErrClosed) || !strings.Contains(err.Error(), "journal: write probe") {
 		t.Fatalf("error %v, want a wrapped journal write error", err)
 	}
@@ -166,7 +166,7 @@ func TestBaselines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := Run(context.Background(), Config{
 				Units: letters(6), Workers: tt.workers,
-				Probe: func(_ context.Context, applied []string) Trial {
+				Trial: func(_ context.Context, applied []string) Trial {
 					if len(applied) == 0 {
 						return tt.old
 					}
@@ -195,7 +195,7 @@ func TestBaselinesTogether(t *testing.T) {
 			var alone atomic.Int32
 			res, err := Run(context.Background(), Config{
 				Units: letters(6), Workers: workers,
-				Probe: func(ctx context.Context, applied []string) Trial {
+				Trial: func(ctx context.Context, applied []string) Trial {
 					if len(applied) == 0 || len(applied) == 6 {
 						newer := len(applied) == 6
 						close(arrived[newer])

@@ -229,7 +229,7 @@ func (e *engine) probe(ctx context.Context, applied []string, prior []Outcome, r
 func (e *engine) trial(ctx context.Context, applied []string) Trial {
 	var t Trial
 	for range e.retries + 1 {
-		t = e.cfg.Probe(ctx, applied)
+		t = e.cfg.Trial(ctx, applied)
 		if t.Err != nil || t.Outcome == Good || t.Outcome == Bad || t.Outcome == Untestable || ctx.Err() != nil {
 			return t
 		}

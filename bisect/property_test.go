@@ -76,7 +76,7 @@ func TestProperties(t *testing.T) {
 	for seed := range uint64(400) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			cfg, s := randomCase(rand.New(rand.NewPCG(seed, 1)))
-			cfg.Probe = s.probe
+			cfg.Trial = s.probe
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -122,7 +122,7 @@ func TestProperties(t *testing.T) {
 			}
 			if cfg.Workers == 1 {
 				again := &sim{terms: s.terms, untestable: s.untestable, units: s.units}
-				cfg.Probe = again.probe
+				cfg.Trial = again.probe
 				res2, err := Run(context.Background(), cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -143,7 +143,7 @@ func TestFlakyOracle(t *testing.T) {
 	for seed := range uint64(100) {
 		culprit := letters(n)[rand.New(rand.NewPCG(seed, 2)).IntN(n)]
 		s := &sim{terms: [][]string{{culprit}}, units: n, flip: 0.2, seed: seed}
-		res, err := Run(context.Background(), Config{Units: letters(n), Probe: s.probe, Repeat: 3})
+		res, err := Run(context.Background(), Config{Units: letters(n), Trial: s.probe, Repeat: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestResume(t *testing.T) {
 	units := letters(12)
 	terms := [][]string{{"c", "j"}, {"f"}}
 	whole := &sim{terms: terms, units: len(units)}
-	want, err := Run(context.Background(), Config{Units: units, Probe: whole.probe})
+	want, err := Run(context.Background(), Config{Units: units, Trial: whole.probe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestResume(t *testing.T) {
 			defer cancel()
 			seen := 0
 			first := &sim{terms: terms, units: len(units)}
-			_, err := Run(ctx, Config{Units: units, Probe: first.probe, Journal: &journal, OnProbe: func(Record) {
+			_, err := Run(ctx, Config{Units: units, Trial: first.probe, Journal: &journal, OnProbe: func(Record) {
 				if seen++; seen == k {
 					cancel()
 				}
@@ -198,7 +198,7 @@ func TestResume(t *testing.T) {
 				t.Fatalf("journal holds %d records, want %d", len(replay), k)
 			}
 			second := &sim{terms: terms, units: len(units)}
-			got, err := Run(context.Background(), Config{Units: units, Probe: second.probe, Replay: replay})
+			got, err := Run(context.Background(), Config{Units: units, Trial: second.probe, Replay: replay})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -322,7 +322,7 @@ func TestNonMonotone(t *testing.T) {
 				}
 				return table[k]
 			}
-			res, err := Run(context.Background(), Config{Units: units, Probe: func(_ context.Context, applied []string) Trial {
+			res, err := Run(context.Background(), Config{Units: units, Trial: func(_ context.Context, applied []string) Trial {
 				return Trial{Outcome: truth(applied)}
 			}})
 			if err != nil {
@@ -358,10 +358,10 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		err  string
 	}{
-		{"no probe", Config{Units: []string{"a"}}, "Probe is nil"},
-		{"duplicate unit", Config{Units: []string{"a", "a"}, Probe: probe}, `unit "a" listed twice`},
-		{"unknown requirer", Config{Units: []string{"a"}, Requires: map[string][]string{"b": {"a"}}, Probe: probe}, `unknown unit "b"`},
-		{"unknown required", Config{Units: []string{"a"}, Requires: map[string][]string{"a": {"c"}}, Probe: probe}, `requires unknown unit "c"`},
+		{"no probe", Config{Units: []string{"a"}}, "Trial is nil"},
+		{"duplicate unit", Config{Units: []string{"a", "a"}, Trial: probe}, `unit "a" listed twice`},
+		{"unknown requirer", Config{Units: []string{"a"}, Requires: map[string][]string{"b": {"a"}}, Trial: probe}, `unknown unit "b"`},
+		{"unknown required", Config{Units: []string{"a"}, Requires: map[string][]string{"a": {"c"}}, Trial: probe}, `requires unknown unit "c"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,18 +1,11 @@
 // Package drill goes past "this package's upgrade broke it": given a
-// single-package culprit (old version X, new version Y) it lists the
-// releases between X and Y and the upstream commits between the last good
-// and the first bad release, and bisects them linearly with good, bad and
-// skip (a release or commit that cannot be installed or built is skipped,
-// never counted as bad).
-//
-// # Releases
-//
-// Composer releases come from a repository's p2 metadata
-// (<repo>/p2/<vendor>/<name>.json), in Packagist's minified form: the first
-// version is complete, each later one lists only the keys that differ from
-// the previous one, and "__unset" deletes a key ([Expand], [Minify]). Go
-// releases come from the module proxy ($GOPROXY/<escaped path>/@v/list),
-// with versions retracted by the newest go.mod marked.
+// single-package culprit (old version X, new version Y) and the releases
+// its ecosystem lists between them, and the upstream commits between the
+// last good and the first bad release, it bisects them linearly with good,
+// bad and skip (a release or commit that cannot be installed or built is
+// skipped, never counted as bad). What is particular to one ecosystem
+// (listing releases, their order, pinning one) lives in its package under
+// manifests, behind [manifests.Releaser] and its siblings.
 //
 // # Commits
 //

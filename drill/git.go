@@ -115,18 +115,37 @@ func splitAuth(raw string) (string, transport.AuthMethod) {
 // subdirectory tags its releases "sub/dir/v1.2.3"). Annotated tags are
 // dereferenced.
 func ResolveTag(r *git.Repository, prefix, version string) (*object.Commit, error) {
+	name, ok := findTag(r, prefix, version)
+	if !ok {
+		return nil, fmt.Errorf("no tag for release %s%s", prefix, version)
+	}
+	ref, err := r.Tag(name)
+	if err != nil {
+		return nil, err
+	}
+	if tag, err := r.TagObject(ref.Hash()); err == nil {
+		return tag.Commit()
+	}
+	return r.CommitObject(ref.Hash())
+}
+
+// TagName is the tag a release resolves through ([ResolveTag]), for links
+// and reports; without one, the conventional name.
+func TagName(r *git.Repository, prefix, version string) string {
+	if name, ok := findTag(r, prefix, version); ok {
+		return name
+	}
+	return prefix + version
+}
+
+func findTag(r *git.Repository, prefix, version string) (string, bool) {
 	bare := strings.TrimPrefix(version, "v")
 	for _, name := range []string{prefix + version, prefix + "v" + bare, prefix + bare} {
-		ref, err := r.Tag(name)
-		if err != nil {
-			continue
+		if _, err := r.Tag(name); err == nil {
+			return name, true
 		}
-		if tag, err := r.TagObject(ref.Hash()); err == nil {
-			return tag.Commit()
-		}
-		return r.CommitObject(ref.Hash())
 	}
-	return nil, fmt.Errorf("no tag for release %s%s", prefix, version)
+	return "", false
 }
 
 // FirstParent returns the first-parent chain from good (exclusive) to bad

@@ -2,9 +2,7 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand"
-	"reflect"
 	"testing"
 
 	"github.com/lockbisect/lockbisect/bisect"
@@ -103,70 +101,4 @@ func TestLinearProperties(t *testing.T) {
 			t.Fatalf("n=%d: %d probes, bound %d", n, probes, bound)
 		}
 	}
-}
-
-func TestExpandMinifyRoundTrip(t *testing.T) {
-	full := []map[string]any{
-		{"name": "acme/x", "version": "1.2.0", "require": map[string]any{"php": ">=8.1", "acme/y": "^2"}, "license": []any{"MIT"}},
-		{"name": "acme/x", "version": "1.1.0", "require": map[string]any{"php": ">=8.1"}, "license": []any{"MIT"}, "abandoned": true},
-		{"name": "acme/x", "version": "1.0.0", "require": map[string]any{"php": ">=8.1"}},
-	}
-	raw := toRaw(t, full)
-	min := Minify(raw)
-	if _, ok := min[1]["license"]; ok {
-		t.Error("an unchanged key must be left out of a minified entry")
-	}
-	if string(min[2]["license"]) != `"__unset"` || string(min[2]["abandoned"]) != `"__unset"` {
-		t.Errorf("removed keys must be unset: %s", min[2])
-	}
-	if got := Expand(min); !reflect.DeepEqual(fromRaw(t, got), full) {
-		t.Errorf("expand(minify(x)) = %v, want %v", fromRaw(t, got), full)
-	}
-}
-
-func toRaw(t *testing.T, in []map[string]any) []map[string]json.RawMessage {
-	t.Helper()
-	out := make([]map[string]json.RawMessage, len(in))
-	for i, m := range in {
-		out[i] = map[string]json.RawMessage{}
-		for k, v := range m {
-			b, err := json.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[i][k] = b
-		}
-	}
-	return out
-}
-
-func fromRaw(t *testing.T, in []map[string]json.RawMessage) []map[string]any {
-	t.Helper()
-	out := make([]map[string]any, len(in))
-	for i, m := range in {
-		out[i] = map[string]any{}
-		for k, v := range m {
-			var x any
-			if err := json.Unmarshal(v, &x); err != nil {
-				t.Fatal(err)
-			}
-			out[i][k] = x
-		}
-	}
-	return out
-}
-
-func FuzzParseP2(f *testing.F) {
-	f.Add([]byte(`{"minified":"composer/2.0","packages":{"a/b":[{"name":"a/b","version":"1.0.0"},{"version":"0.9.0","require":"__unset"}]}}`))
-	f.Add([]byte(`{"packages":{"a/b":[]}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, err := ParseP2(data, "a/b")
-		if err != nil {
-			return
-		}
-		// Re-minifying what was expanded gives the same expansion.
-		if again := Expand(Minify(entries)); len(again) != len(entries) {
-			t.Fatalf("round trip changed the number of entries: %d → %d", len(entries), len(again))
-		}
-	})
 }

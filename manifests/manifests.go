@@ -195,6 +195,13 @@ type Options struct {
 	// context the runner copies), slash-separated; "" = the project root.
 	// A path a lock names beyond the project leaves what candidates carry.
 	LockDir string
+	// Project is the project directory on disk (absolute); "" when there
+	// is none. An ecosystem reads its registry settings there.
+	Project string
+	// ReleaseRepo is where the drill-down lists releases when the project
+	// does not say (search.composer_repo: a URL, or a directory relative
+	// to Project); "" = what the project's own files name.
+	ReleaseRepo string
 }
 
 // Ecosystem is one kind of lock file.
@@ -206,11 +213,20 @@ type Ecosystem interface {
 	Lock() string
 	Siblings() []string
 	// Open parses both snapshots, diffs and couples them.
-	Open(ctx context.Context, old, new *Snapshot, opts Options) (Set, error)
+	Open(ctx context.Context, old, new *Snapshot, opts Options) (Pair, error)
 }
 
-// Set is an opened pair of snapshots: their diff, and a writer of candidates.
-type Set interface {
+// Environ is an Ecosystem whose tools take settings from the environment:
+// PublicEnv names the variables that hold settings, not credentials (a
+// trailing * matches a prefix), SecretEnv the exceptions among them that
+// do hold credentials. Output is redacted by these lists.
+type Environ interface {
+	PublicEnv() []string
+	SecretEnv() []string
+}
+
+// Pair is an opened pair of snapshots: their diff, and a writer of candidates.
+type Pair interface {
 	Diff() *Diff
 	// Candidate returns the files of the candidate with exactly these units
 	// applied. It fails with ErrInfeasible when a static check shows that
@@ -229,7 +245,77 @@ type Pin struct {
 	Version string          // the release; for a commit, the release it stands in for
 	Entry   json.RawMessage // composer: the complete lock entry to install
 	Dir     string          // gomod: a directory holding the module at a commit (replace M => Dir); "" = Version from the proxy
-	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Set.PinSums)
+	Sums    []string        // gomod: go.sum lines the pin needs beyond both locks' (from the go command, gomod.Pair.PinSums)
+}
+
+// Release is one version of a package as its registry lists it.
+type Release struct {
+	Version   string
+	Retracted string          // the author's rationale when the version is withdrawn; "" otherwise
+	Entry     json.RawMessage // composer: the metadata entry that installs it (becomes [Pin.Entry])
+}
+
+// Releaser is a Set that can list a package's releases from its registry
+// (the drill-down's first level) and order versions as its resolver does.
+type Releaser interface {
+	// Releases lists the package's releases, in any order. An error of
+	// type [NoReleases] says the package has none to list at all.
+	Releases(ctx context.Context, pkg string) ([]Release, error)
+	Compare(a, b string) int
+}
+
+// NoReleases is the error of a changed entry that is not a released
+// package (Go's go and toolchain directives); its text says why.
+type NoReleases string
+
+func (e NoReleases) Error() string { return string(e) }
+
+// Upstream is where a package's source lives.
+type Upstream struct {
+	URL    string
+	Subdir string // the package's directory within the repository ("" = root); its release tags carry it as a prefix
+}
+
+// Upstreamer is a Set that can find a changed package's repository.
+type Upstreamer interface {
+	// Upstream names the repository of ch; an error says why none is
+	// known (the caller may still have one from --repo-map).
+	Upstream(ctx context.Context, ch Change) (Upstream, error)
+}
+
+// Commit is one upstream commit of a package, as the drill-down offers it
+// to be pinned.
+type Commit struct {
+	Package string
+	Version string // the release it stands in for
+	Hash    string
+	Clone   string // where the package manager can fetch the repository from (the drill-down's local clone)
+	Subdir  string // as in [Upstream]
+	// ReadFile reads a file of the commit's tree (slash-separated, from
+	// the repository's root).
+	ReadFile func(name string) ([]byte, error)
+	// Checkout writes the commit's tree into a directory named by the
+	// commit alone, and returns it.
+	Checkout func() (string, error)
+}
+
+// CommitPinner is a Pinner that can pin a package to an upstream commit.
+type CommitPinner interface {
+	PinCommit(ctx context.Context, c Commit) (Pin, error)
+}
+
+// Rollbacker is a Set that names the commands (each an argv) a user runs
+// to take the given changes back to their From versions: the ecosystem's
+// usual way, not checked.
+type Rollbacker interface {
+	Rollback(changes []Change) [][]string
+}
+
+// Sourcer is a Set that can derive a package's repository from its name
+// alone where the lock records none (a Go module path names its host);
+// "" when it cannot.
+type Sourcer interface {
+	Source(pkg string) string
 }
 
 // Reproducer is a Set that can name the command that takes the new lock
@@ -248,7 +334,7 @@ type Pinner interface {
 
 // Load reads both references, picks the ecosystem whose lock file name
 // matches, and opens the pair.
-func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo string, opts Options) (Set, error) {
+func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo string, opts Options) (Pair, error) {
 	eo, err := detect(ecosystems, oldRef)
 	if err != nil {
 		return nil, err

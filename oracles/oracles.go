@@ -1,6 +1,13 @@
 package oracles
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// DefaultTimeout bounds a whole check when oracle.timeout is unset, for
+// every kind.
+const DefaultTimeout = 60 * time.Second
 
 // Severity of a check: a failing fatal check makes the verdict fail.
 type Severity string
@@ -31,17 +38,20 @@ type Check struct {
 	Client  string `json:"client,omitempty"`
 }
 
-// Verdict is the outcome of one oracle run. Its JSON is the contract of
+// Result is the outcome of one oracle run. Its JSON is the contract of
 // `bisect oracle --json`.
-type Verdict struct {
-	Verdict    string  `json:"verdict"` // "pass" | "fail"
+type Result struct {
+	Verdict    Status  `json:"verdict"` // Pass | Fail
 	Checks     []Check `json:"checks"`
 	Untestable bool    `json:"untestable,omitempty"` // exec exit 125: the candidate cannot be judged
 	Output     string  `json:"output,omitempty"`     // exec: tail of the command's output (redacted)
 }
 
+// Passed reports whether no fatal check failed.
+func (v *Result) Passed() bool { return v.Failed() == nil }
+
 // Failed returns the first failing fatal check, or nil.
-func (v *Verdict) Failed() *Check {
+func (v *Result) Failed() *Check {
 	for i := range v.Checks {
 		if v.Checks[i].Severity == Fatal && v.Checks[i].Status == Fail {
 			return &v.Checks[i]
@@ -62,5 +72,5 @@ type Target struct {
 // Oracle judges a target. An error means the oracle could not run at all
 // (an infrastructure problem); a verdict is returned otherwise.
 type Oracle interface {
-	Check(ctx context.Context, t Target) (*Verdict, error)
+	Check(ctx context.Context, t Target) (*Result, error)
 }

@@ -3,6 +3,8 @@ package reports
 import (
 	"strings"
 	"time"
+
+	"github.com/lockbisect/lockbisect/drill"
 )
 
 // Drill is the drill-down below the package-level culprits: for each
@@ -82,16 +84,8 @@ type CommitProbe struct {
 	Detail  string `json:"detail,omitempty"`
 }
 
-// Commit is an upstream commit.
-type Commit struct {
-	Hash    string    `json:"hash"`
-	Subject string    `json:"subject"`
-	Author  string    `json:"author"`
-	Date    time.Time `json:"date"`
-	URL     string    `json:"url,omitempty"`
-	PR      string    `json:"pr,omitempty"`
-	Merge   bool      `json:"merge,omitempty"`
-}
+// Commit is an upstream commit, as the drill-down describes it.
+type Commit = drill.Commit
 
 func (m *md) drill() {
 	d := m.r.Drill

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 // drillReport is the culprit fixture with a drill-down that went to the
@@ -77,11 +79,11 @@ func TestDrillMarkdown(t *testing.T) {
 func TestDrillSchema(t *testing.T) {
 	sch := compileSchema(t)
 	r := drillReport()
-	if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
+	if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err != nil {
 		t.Fatal(err)
 	}
 	r.Drill.Packages[0].Commits.FirstBad.Hash = "not-a-hash"
-	if err := ValidateJSON(sch, mustJSON(t, r)); err == nil {
+	if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err == nil {
 		t.Error("the schema accepts a commit hash that is not 40 hex digits")
 	}
 }

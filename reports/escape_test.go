@@ -94,6 +94,7 @@ func hostile(name, version, detail, log string) *Report {
 	cu := &r.Culprits[0]
 	rename(cu.Packages)
 	cu.Changes = []manifests.Change{r.Changes[3]}
+	cu.Rollback = [][]string{{"composer", "update", r.Changes[3].Package, "--with", r.Changes[3].Package + ":" + version}}
 	cu.Evidence.Check.ID, cu.Evidence.Check.Detail, cu.Evidence.Check.Spec = detail, detail, detail
 	cu.Evidence.LogTail = log
 	r.Detail = detail
@@ -149,7 +150,7 @@ func FuzzMarkdown(f *testing.F) {
 		}
 		checkCommand(t, md, workaroundArgv(name))
 		for _, c := range r.Culprits {
-			for _, argv := range rollback(r.Ecosystem, c.Changes) {
+			for _, argv := range c.Rollback {
 				checkCommand(t, md, argv)
 			}
 		}

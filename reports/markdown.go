@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 )
@@ -86,7 +87,7 @@ func (m *md) culprits() {
 		}
 		m.p("| package | from | to | kind | dependency | upstream |\n|---|---|---|---|---|---|\n")
 		for _, ch := range c.Changes {
-			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(r.Ecosystem, ch))
+			m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(ch.Package), text(dash(ch.From)), text(dash(ch.To)), text(string(ch.Kind)), dependency(ch), compareLink(ch, r.Repositories[ch.Package]))
 		}
 		m.p("\n")
 		for _, ch := range c.Changes {
@@ -152,7 +153,7 @@ func alone(probes []Probe, pkgs []string) string {
 }
 
 func (m *md) oldFails() {
-	if m.r.Verdict != "old-fails" {
+	if m.r.Verdict != string(bisect.OldFails) {
 		return
 	}
 	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make the server pass.")
@@ -186,7 +187,7 @@ func (m *md) reproduce() {
 			cmds = append(cmds, c.Reproduce)
 			continue
 		}
-		for _, argv := range rollback(r.Ecosystem, c.Changes) {
+		for _, argv := range c.Rollback {
 			cmds = append(cmds, quote.Shell(argv...))
 		}
 	}
@@ -211,44 +212,6 @@ func (m *md) reproduce() {
 		m.p("bisect oracle --url http://127.0.0.1:PORT --config bisect.yaml\n")
 	}
 	m.p("```\n\n")
-}
-
-// rollback is the commands (each an argv) that take the named changes back
-// to their old versions.
-func rollback(eco string, cs []manifests.Change) [][]string {
-	var args []string
-	switch eco {
-	case "gomod":
-		for _, c := range cs {
-			v := c.From
-			if c.Kind == manifests.Added {
-				v = "none"
-			}
-			args = append(args, c.Package+"@"+v)
-		}
-		return [][]string{append([]string{"go", "get"}, args...)}
-	default:
-		var names, with, require []string
-		for _, c := range cs {
-			switch {
-			case c.Kind == manifests.Added:
-				names = append(names, c.Package)
-			case c.Direct:
-				require = append(require, c.Package+":"+c.From)
-			default:
-				names = append(names, c.Package)
-				with = append(with, "--with", c.Package+":"+c.From)
-			}
-		}
-		var cmds [][]string
-		if len(require) > 0 {
-			cmds = append(cmds, append([]string{"composer", "require"}, require...))
-		}
-		if len(names) > 0 {
-			cmds = append(cmds, slices.Concat([]string{"composer", "update"}, names, with))
-		}
-		return cmds
-	}
 }
 
 func (m *md) search() {
@@ -401,13 +364,13 @@ func dependency(c manifests.Change) string {
 
 // compareLink links the upstream changes between the two versions where the
 // host is well known.
-func compareLink(eco string, c manifests.Change) string {
+func compareLink(c manifests.Change, derived string) string {
 	if c.From == "" || c.To == "" {
 		return ""
 	}
 	repo := c.Source
-	if repo == "" && eco == "gomod" {
-		repo = "https://" + c.Package
+	if repo == "" {
+		repo = derived
 	}
 	u, err := url.Parse(strings.TrimSuffix(repo, ".git"))
 	if err != nil {

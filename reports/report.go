@@ -3,7 +3,7 @@ package reports
 import "github.com/lockbisect/lockbisect/manifests"
 
 // Report is everything a run found out. Its JSON shape is a contract
-// (CONTRACTS.md, docs/report.schema.json).
+// (docs/contracts.md, docs/report.schema.json).
 type Report struct {
 	Verdict string `json:"verdict"` // culprit | not-reproduced | old-fails | old-untestable | new-untestable | flaky | no-changes
 	// Detail says in a sentence why a verdict other than culprit was
@@ -29,6 +29,10 @@ type Report struct {
 	// Drill is the drill-down below single-package culprits, when it ran.
 	Drill   *Drill  `json:"drill,omitempty"`
 	Summary Summary `json:"summary"`
+	// Repositories maps a changed package to the repository its ecosystem
+	// derives from its name, where the change records no Source (a Go
+	// module path names its host); the markdown links compares there.
+	Repositories map[string]string `json:"-"`
 }
 
 // Question is what was asked.
@@ -53,6 +57,10 @@ type Culprit struct {
 	// Reproduce is the ecosystem's checked command that rolls back only
 	// the culprit's lines of the new lock; "" = none, the usual one is shown.
 	Reproduce string `json:"reproduce,omitempty"`
+	// Rollback is the ecosystem's usual commands (each an argv) that take
+	// the culprit's changes back to their old versions: what the markdown
+	// shows where Reproduce is empty.
+	Rollback [][]string `json:"-"`
 }
 
 // Evidence is why the culprit's candidate was judged bad.

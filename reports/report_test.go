@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -61,6 +62,7 @@ func fixtures() map[string]*Report {
 	}
 	culprit.Culprits = []Culprit{{
 		Packages: []string{"acme/schema"}, Units: []string{"u3"}, Changes: []manifests.Change{changes()[3]},
+		Rollback: [][]string{{"composer", "update", "acme/schema", "--with", "acme/schema:1.1.0"}},
 		Evidence: &Evidence{
 			Check:   &Check{ID: "tools.input-schema.properties-object", Detail: `tool "search": inputSchema.properties is [] (a JSON array), want an object`, Spec: "https://modelcontextprotocol.io/specification/2025-06-18/server/tools"},
 			LogTail: "[Sun Nov 29 04:00:00 2026] 127.0.0.1:50000 [200]: POST /mcp",
@@ -83,7 +85,12 @@ func fixtures() map[string]*Report {
 	interaction.Units = []manifests.Unit{{ID: "u1", Packages: []string{"github.com/acme/a"}}, {ID: "u2", Packages: []string{"github.com/acme/b"}}, {ID: "u3", Packages: []string{"example.com/c"}}}
 	interaction.Edges = nil
 	interaction.Question.LockOld, interaction.Question.LockNew = "v1.2.0:go.mod", "go.mod"
-	interaction.Culprits = []Culprit{{Packages: []string{"github.com/acme/a", "github.com/acme/b"}, Units: []string{"u1", "u2"}, Changes: interaction.Changes[:2], Untestable: []string{"github.com/acme/b"}}}
+	interaction.Culprits = []Culprit{{Packages: []string{"github.com/acme/a", "github.com/acme/b"}, Units: []string{"u1", "u2"}, Changes: interaction.Changes[:2], Untestable: []string{"github.com/acme/b"},
+		Rollback: [][]string{{"go", "get", "github.com/acme/a@v1.0.0", "github.com/acme/b@v0.3.0"}}}}
+	interaction.Repositories = map[string]string{}
+	for _, c := range interaction.Changes {
+		interaction.Repositories[c.Package] = "https://" + c.Package
+	}
 	interaction.Untestable = []string{"github.com/acme/b"}
 	interaction.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "initialize.protocol-version", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "untestable", "", "github.com/acme/b")}
 
@@ -177,7 +184,7 @@ func TestJSONSchema(t *testing.T) {
 	sch := compileSchema(t)
 	for name, r := range allFixtures() {
 		t.Run(name, func(t *testing.T) {
-			if err := ValidateJSON(sch, mustJSON(t, r)); err != nil {
+			if err := reportstest.ValidateJSON(sch, mustJSON(t, r)); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -189,7 +196,7 @@ func TestJSONSchema(t *testing.T) {
 		}
 		delete(doc, "verdict")
 		b, _ := json.Marshal(doc)
-		if err := ValidateJSON(sch, b); err == nil {
+		if err := reportstest.ValidateJSON(sch, b); err == nil {
 			t.Fatal("schema accepted a report without verdict")
 		}
 	})
@@ -206,7 +213,7 @@ func mustJSON(t *testing.T, r *Report) []byte {
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	sch, err := CompileSchema("../docs/report.schema.json")
+	sch, err := reportstest.CompileSchema("../docs/report.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ var ErrBuild = errors.New("build failed")
 // drawn from it; the run stops.
 var ErrSetup = errors.New("cannot run the candidate")
 
-// Probe is what a runner is asked to start.
-type Probe struct {
+// Request is what a runner is asked to start.
+type Request struct {
 	Candidate *manifests.Candidate
 	// Validate, if set, is called on the prepared work directory (project
 	// copy with the candidate's files written) before anything is built; an
@@ -51,5 +51,5 @@ type Instance struct {
 
 // Runner builds and starts candidates.
 type Runner interface {
-	Start(ctx context.Context, p Probe) (*Instance, error)
+	Start(ctx context.Context, p Request) (*Instance, error)
 }

@@ -15,14 +15,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/hunt"
 	"github.com/lockbisect/lockbisect/oracles"
-)
-
-// Exit codes of `bisect oracle` (CONTRACTS.md): 0 pass, 1 a fatal check
-// failed, 2 the oracle could not run.
-const (
-	exitCheckFailed = 1
-	exitCannotRun   = 2
+	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 type oracleOptions struct {
@@ -81,7 +76,7 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 		return cannot(err)
 	}
 	cfg.Oracle.Path = ""
-	or, err := oracles.New(cfg.Oracle, g.logger())
+	or, err := hunt.NewOracle(cfg.Oracle, g.logger())
 	if err != nil {
 		return cannot(fmt.Errorf("config %s: %w", g.configName(), err))
 	}
@@ -111,7 +106,7 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 	switch {
 	case v.Untestable:
 		return &codeError{code: exitCannotRun, msg: "the oracle says the server cannot be tested"}
-	case v.Failed() != nil:
+	case !v.Passed():
 		return &codeError{code: exitCheckFailed}
 	}
 	return nil
@@ -144,7 +139,7 @@ func oracleTarget(raw, kind string) (oracles.Target, error) {
 
 // printVerdict prints the checks as a table, the exec output when there is
 // one, and the verdict line.
-func printVerdict(g *globals, v *oracles.Verdict) error {
+func printVerdict(g *globals, v *oracles.Result) error {
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tSTATUS\tDETAIL")
 	for _, c := range v.Checks {
@@ -159,7 +154,7 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 			fmt.Fprintln(g.stdout)
 		}
 	}
-	line := "verdict: " + v.Verdict
+	line := "verdict: " + string(v.Verdict)
 	switch f := v.Failed(); {
 	case v.Untestable:
 		line += " (untestable)"
@@ -175,8 +170,8 @@ func printVerdict(g *globals, v *oracles.Verdict) error {
 // ("·" elsewhere). A check made several times (once per protocol version)
 // shows its worst outcome. The last row says which clients can use the
 // server: no fatal check of theirs failed.
-func printMatrix(g *globals, v *oracles.Verdict) error {
-	clients := oracles.ProfileNames()
+func printMatrix(g *globals, v *oracles.Result) error {
+	clients := mcp.ProfileNames()
 	cell := map[string]map[string]string{} // check id → profile → outcome
 	var ids []string
 	usable := map[string]bool{}
@@ -233,7 +228,7 @@ func printMatrix(g *globals, v *oracles.Verdict) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	line := "verdict: " + v.Verdict
+	line := "verdict: " + string(v.Verdict)
 	if f := v.Failed(); f != nil {
 		line += " (first failing check: " + f.ID + ")"
 	}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/hunt"
 	"github.com/lockbisect/lockbisect/internal/quote"
+	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/manifests"
-	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 )
 
@@ -250,7 +250,7 @@ func printDryRun(g *globals, rep *reports.Report) error {
 // commandLine is the command as typed, quoted for a shell, for the report,
 // with credentials (a token in a --repo-map URL, say) redacted.
 func commandLine() string {
-	return oracles.Redact(quote.Shell(append([]string{"bisect"}, os.Args[1:]...)...))
+	return redact.String(quote.Shell(append([]string{"bisect"}, os.Args[1:]...)...))
 }
 
 // parseRepoMap reads the --repo-map PACKAGE=URL flags.

@@ -8,7 +8,8 @@
 // Streamable-HTTP + OAuth 2.1 handshake, declarative HTTP steps, or any
 // command), searches to the smallest set of package changes that makes it
 // fail, drills down to the upstream release and commit, and writes a
-// markdown report for an issue.
+// markdown report for an issue. It runs on Unix systems only (process
+// groups, /proc).
 //
 // # Usage
 //
@@ -23,11 +24,61 @@
 //
 // A lock reference is a path (composer.lock, go.mod; the sibling
 // composer.json or go.sum is read too) or REV:PATH read through git from
-// --repo. --build-failure bad counts a candidate whose build fails as bad
-// (to bisect a compile or install failure); the default, untestable, goes
-// around it. The config file is YAML (config.example.yaml documents every
+// --repo. The config file is YAML (config.example.yaml documents every
 // key); BISECT_<KEY> environment variables override it and flags override
-// both. -q prints only results, -v debug events.
+// both. The contract (commands, config keys, JSON, exit codes) is
+// docs/contracts.md.
+//
+// # Flags
+//
+// Every command:
+//
+//	--config FILE      the YAML config file
+//	-q, --quiet        print only results and errors
+//	-v, --verbose      print debug events
+//
+// bisect diff:
+//
+//	--lock-old REF     the old lock: a path or REV:PATH (required)
+//	--lock-new REF     the new lock: a path or REV:PATH (required)
+//	--repo DIR         the git repository for REV:PATH references (default .)
+//	--json             print the diff as JSON
+//
+// bisect run:
+//
+//	--lock-old REF     the old lock: a path or REV:PATH (required)
+//	--lock-new REF     the new lock: a path or REV:PATH (required)
+//	--repo DIR         the git repository for REV:PATH references (default .)
+//	--parallel N       probes built and judged at once (default 1; search.parallel)
+//	--repeat N         oracle runs per probe, for flaky servers (default 1; search.repeat)
+//	--resume JOURNAL   continue an interrupted run from its journal
+//	--report-md FILE   write the markdown report (report.markdown)
+//	--report-json FILE write the JSON report (report.json)
+//	--keep             keep the candidates' work directories
+//	--drill MODE       after a single-package culprit: none, release or commit
+//	                   (default commit; search.drill)
+//	--repo-map P=URL   the upstream repository of package P for the drill-down
+//	                   (repeatable)
+//	--dry-run          load, diff and couple only; print the units and the
+//	                   expected number of probes
+//	--build-failure K  what a candidate whose build fails counts as: untestable
+//	                   (the default: the search goes around it) or bad (to
+//	                   bisect a compile or install failure; search.build_failure)
+//
+// bisect oracle:
+//
+//	--url URL          the endpoint of the running server (required unless
+//	                   oracle.kind is exec)
+//	--profile LIST     mcp: client profiles, comma-separated: spec, claude,
+//	                   gemini, openai, cursor, vscode, or all (default spec)
+//	--json             print {"verdict", "checks"} as JSON
+//
+// bisect clean:
+//
+//	--all              also remove the cached candidate images and kept work
+//	                   directories
+//	--older-than D     only what was created longer ago than D (such as 24h);
+//	                   0 = any age
 //
 // # Exit codes
 //

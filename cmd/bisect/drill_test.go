@@ -17,16 +17,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/internal/testenv"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/composer/constraint"
 	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 )
 
 // TestComposerExampleDrill runs `bisect run` on the shipped composer
 // example with real composer and php: the package-level search names
 // acme/schema 1.1.0 → 1.2.0, the release level reads the releases between
-// them from p2 metadata (written by drill.MarshalP2 and served from
+// them from p2 metadata (written by composer.MarshalP2 and served from
 // 127.0.0.1) and skips 1.1.2, which cannot be installed, and the commit
 // level installs acme/schema from source at each commit of its upstream
 // repository (made by the example's generator, mapped with --repo-map),
@@ -94,11 +95,11 @@ func TestComposerExampleDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sch, err := reports.CompileSchema(filepath.Join(repoRoot, "docs", "report.schema.json"))
+	sch, err := reportstest.CompileSchema(filepath.Join(repoRoot, "docs", "report.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reports.ValidateJSON(sch, data); err != nil {
+	if err := reportstest.ValidateJSON(sch, data); err != nil {
 		t.Error(err)
 	}
 	var rep reports.Report
@@ -160,7 +161,7 @@ func schemaP2(t *testing.T, artifacts string) []byte {
 			entries[j-1], entries[j] = entries[j], entries[j-1]
 		}
 	}
-	out, err := drill.MarshalP2("acme/schema", entries)
+	out, err := composer.MarshalP2("acme/schema", entries)
 	if err != nil {
 		t.Fatal(err)
 	}

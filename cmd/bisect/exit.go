@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/lockbisect/lockbisect/bisect"
 )
 
-// Exit codes (the contract in CONTRACTS.md). A run's verdict maps to its
-// code through verdictCode (below); everything else is 1, cancellation 130.
+// Exit codes: every one the tool uses, in this one place (the contract in
+// docs/contracts.md). A run's verdict maps to its code through verdictCode
+// (below); everything else is 1, cancellation 130.
 const (
 	exitOK            = 0
 	exitError         = 1
@@ -17,6 +20,11 @@ const (
 	exitFlaky         = 4
 	exitNoChanges     = 5
 	exitCancelled     = 130
+
+	// bisect oracle: 0 pass, 1 a fatal check failed, 2 the oracle could
+	// not run.
+	exitCheckFailed = 1
+	exitCannotRun   = 2
 )
 
 // exitError carries an exit code for an outcome that is not a failure of the
@@ -51,16 +59,16 @@ func exitCode(err error, stderr io.Writer) int {
 
 // verdictCode is the exit code of a run's verdict.
 func verdictCode(v string) int {
-	switch v {
-	case "culprit":
+	switch bisect.Verdict(v) {
+	case bisect.Culprit:
 		return exitOK
-	case "not-reproduced":
+	case bisect.NotReproduced:
 		return exitNotReproduced
-	case "old-fails":
+	case bisect.OldFails:
 		return exitOldFails
-	case "flaky":
+	case bisect.Flaky:
 		return exitFlaky
-	case "no-changes":
+	case bisect.NoChanges:
 		return exitNoChanges
 	}
 	// old-untestable, new-untestable: a baseline could not be judged, which

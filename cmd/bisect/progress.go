@@ -51,7 +51,7 @@ func (p *progress) event(e hunt.Event) {
 		)
 	}
 	// The oracle phase does not know its round: it is the build's before it.
-	if e.Phase == "oracle" && e.Round == 0 {
+	if e.Phase == hunt.PhaseOracle && e.Round == 0 {
 		e.Round = p.round
 	}
 	p.round = e.Round
@@ -59,7 +59,7 @@ func (p *progress) event(e hunt.Event) {
 	if e.Round == 0 {
 		stage = "drill-down"
 	}
-	if e.Phase != "done" {
+	if e.Phase != hunt.PhaseDone {
 		if p.live {
 			p.bar.Describe(quote.Terminal(fmt.Sprintf("%s · %s %s", stage, e.Phase, applied(e))))
 			_ = p.bar.RenderBlank()

@@ -87,7 +87,7 @@ func (g *globals) loadConfigChecked(flags *pflag.FlagSet, bind map[string]string
 	v.SetEnvPrefix("BISECT")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	for _, key := range configKeys {
+	for _, key := range config.Keys() {
 		if err := v.BindEnv(key); err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func (g *globals) configError(err error, flags *pflag.FlagSet, bind map[string]s
 	}
 	env := "BISECT_" + strings.ToUpper(strings.ReplaceAll(ke.Key, ".", "_"))
 	// Viper ignores an empty variable, and so does this.
-	if os.Getenv(env) != "" && slices.Contains(configKeys, ke.Key) {
+	if os.Getenv(env) != "" && slices.Contains(config.Keys(), ke.Key) {
 		return fmt.Errorf("environment %s: %w", env, err)
 	}
 	if g.configFile != "" {
@@ -296,18 +296,6 @@ func (g *globals) configName() string {
 		return "(flags and environment)"
 	}
 	return g.configFile
-}
-
-// configKeys are the keys that BISECT_ environment variables may set
-// (BISECT_RUNNER_KIND sets runner.kind).
-var configKeys = []string{
-	"project", "runner.kind", "runner.start", "runner.dockerfile", "runner.port",
-	"runner.ready.path", "runner.ready.timeout", "oracle.kind", "oracle.path",
-	"oracle.profile", "oracle.command", "search.repeat", "search.parallel",
-	"search.drill", "search.composer_repo", "search.retries", "oracle.timeout",
-	"runner.stop", "report.markdown", "report.json", "runner.build_timeout",
-	"runner.builder", "runner.build_parallel",
-	"search.build_failure", "oracle.timeout_is_untestable",
 }
 
 // ecosystems are the lock formats bisect knows, registered in this one place.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
-	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"github.com/lockbisect/lockbisect/runners/docker"
 )
 
@@ -131,9 +131,9 @@ func cmdValidateReport(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: validate-report FILE")
 	}
-	sch, err := reports.CompileSchema(filepath.Join(ts.Getenv("REPO"), "docs", "report.schema.json"))
+	sch, err := reportstest.CompileSchema(filepath.Join(ts.Getenv("REPO"), "docs", "report.schema.json"))
 	ts.Check(err)
-	err = reports.ValidateJSON(sch, []byte(ts.ReadFile(args[0])))
+	err = reportstest.ValidateJSON(sch, []byte(ts.ReadFile(args[0])))
 	if neg {
 		if err == nil {
 			ts.Fatalf("%s matches the schema", args[0])

@@ -6,6 +6,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/lockbisect/lockbisect/oracles"
 )
 
 // Config mirrors the YAML file documented in config.example.yaml.
@@ -157,12 +159,22 @@ func (o *Oracle) Validate() error {
 	return nil
 }
 
+// DrillMode is how far the drill-down goes past a culprit package.
+type DrillMode string
+
+// The drill modes; "" is DrillCommit.
+const (
+	DrillNone    DrillMode = "none"
+	DrillRelease DrillMode = "release"
+	DrillCommit  DrillMode = "commit"
+)
+
 // Search tunes the search.
 type Search struct {
-	Repeat   int    `mapstructure:"repeat"`   // oracle runs per probe; unset = 1
-	Parallel int    `mapstructure:"parallel"` // probes at once; unset = 1
-	Drill    string `mapstructure:"drill"`    // none | release | commit
-	Retries  int    `mapstructure:"retries"`  // retries of a probe that failed for infrastructure reasons; unset = 2, 0 = none
+	Repeat   int       `mapstructure:"repeat"`   // oracle runs per probe; unset = 1
+	Parallel int       `mapstructure:"parallel"` // probes at once; unset = 1
+	Drill    DrillMode `mapstructure:"drill"`    // none | release | commit
+	Retries  int       `mapstructure:"retries"`  // retries of a probe that failed for infrastructure reasons; unset = 2, 0 = none
 	// BuildFailure is what a candidate whose build ran and failed counts
 	// as: untestable (the default: the search goes around it) or bad (the
 	// build failure is the regression being bisected).
@@ -235,7 +247,7 @@ func (c *Config) Defaults(set func(key string) bool) {
 		c.Oracle.Profile = []string{"spec"}
 	}
 	if c.Oracle.Timeout == 0 && unset("oracle.timeout") {
-		c.Oracle.Timeout = 60 * time.Second
+		c.Oracle.Timeout = oracles.DefaultTimeout
 	}
 	if len(c.Oracle.MCP.ProtocolVersions) == 0 {
 		c.Oracle.MCP.ProtocolVersions = []string{"2025-06-18"}
@@ -309,7 +321,7 @@ func (c *Config) Validate() error {
 		return keyErr("search.build_failure", "%q is not untestable or bad", c.Search.BuildFailure)
 	}
 	switch c.Search.Drill {
-	case "", "none", "release", "commit":
+	case "", DrillNone, DrillRelease, DrillCommit:
 	default:
 		return keyErr("search.drill", "%q is not none, release or commit", c.Search.Drill)
 	}

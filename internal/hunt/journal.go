@@ -60,7 +60,7 @@ func configHash(cfg *config.Config) string {
 		Settings            string
 		Repeat              int
 		Drill, ComposerRepo string
-	}{settingsHash(cfg), cfg.Search.Repeat, cfg.Search.Drill, cfg.Search.ComposerRepo})
+	}{settingsHash(cfg), cfg.Search.Repeat, string(cfg.Search.Drill), cfg.Search.ComposerRepo})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }

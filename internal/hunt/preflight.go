@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/runners"
 	"github.com/lockbisect/lockbisect/runners/docker"
 	"github.com/lockbisect/lockbisect/runners/local"
@@ -42,7 +41,7 @@ func preflight(ctx context.Context, o Options, project string) error {
 			return fmt.Errorf("%w: runner.build[%d]: %w", ErrPreflight, i, err)
 		}
 	}
-	if _, err := oracles.New(cfg.Oracle, nil); err != nil {
+	if _, err := NewOracle(cfg.Oracle, nil); err != nil {
 		return fmt.Errorf("%w: %w", ErrPreflight, err)
 	}
 	tmp, err := os.MkdirTemp("", "bisect-preflight-")

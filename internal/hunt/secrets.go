@@ -11,18 +11,16 @@ import (
 	"sync"
 
 	"github.com/lockbisect/lockbisect/internal/config"
-	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/internal/redact"
+	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
 // publicEnv are the runner.env variables whose values are settings, not
-// credentials (a trailing * matches a prefix); runner.public_env adds to
-// them. secretEnv are exceptions among them that do hold credentials.
-var (
-	publicEnv = []string{"GO*", "CGO_*", "COMPOSER_*", "PATH", "HOME", "TMPDIR", "PORT", "HOST", "LANG", "LC_*", "TZ",
-		"APP_ENV", "APP_DEBUG", "NODE_ENV", "DEBUG", "LOG_LEVEL", "XDEBUG_MODE"}
-	secretEnv = []string{"COMPOSER_AUTH", "GOAUTH"}
-)
+// credentials (a trailing * matches a prefix), whatever the ecosystem; the
+// ecosystems' own ([manifests.Environ]) and runner.public_env add to them.
+var publicEnv = []string{"PATH", "HOME", "TMPDIR", "PORT", "HOST", "LANG", "LC_*", "TZ",
+	"APP_ENV", "APP_DEBUG", "NODE_ENV", "DEBUG", "LOG_LEVEL", "XDEBUG_MODE"}
 
 // minSecret is the shortest value redacted as a secret: shorter values
 // ("1", "true", "prod") occur in ordinary text, so replacing them would
@@ -31,14 +29,20 @@ const minSecret = 8
 
 // redactor removes the run's secrets from everything that leaves it:
 // every non-public runner.env value, every oracle header value, the
-// OAuth consent fields, and what oracles.Redact knows by shape (bearer
+// OAuth consent fields, and what redact.String knows by shape (bearer
 // tokens, credential headers and parameters, URL user information).
 type redactor struct {
 	secrets []string
 }
 
-func newRedactor(cfg *config.Config) *redactor {
+func newRedactor(cfg *config.Config, ecosystems []manifests.Ecosystem) *redactor {
 	r := &redactor{}
+	settings, secret := append([]string{}, publicEnv...), []string(nil)
+	for _, e := range ecosystems {
+		if env, ok := e.(manifests.Environ); ok {
+			settings, secret = append(settings, env.PublicEnv()...), append(secret, env.SecretEnv()...)
+		}
+	}
 	add := func(v string) {
 		v = strings.TrimSpace(v)
 		if len(v) < minSecret {
@@ -51,7 +55,7 @@ func newRedactor(cfg *config.Config) *redactor {
 		}
 	}
 	for k, v := range cfg.Runner.Env {
-		if public(k, cfg.Runner.PublicEnv) {
+		if match(k, cfg.Runner.PublicEnv) || match(k, settings) && !match(k, secret) {
 			continue
 		}
 		// A template's value is known once rendered; {{.Port}} and {{.Dir}}
@@ -80,17 +84,15 @@ func newRedactor(cfg *config.Config) *redactor {
 	return r
 }
 
-// public reports whether the runner.env variable name holds a setting.
-func public(name string, extra []string) bool {
-	match := func(list []string) bool {
-		for _, p := range list {
-			if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
-				return true
-			}
+// match reports whether the variable name is in the list (a trailing *
+// matches a prefix).
+func match(name string, list []string) bool {
+	for _, p := range list {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
+			return true
 		}
-		return false
 	}
-	return match(extra) || match(publicEnv) && !match(secretEnv)
+	return false
 }
 
 func credentialName(k string) bool {
@@ -99,7 +101,7 @@ func credentialName(k string) bool {
 }
 
 // String redacts s.
-func (r *redactor) String(s string) string { return oracles.Redact(s, r.secrets...) }
+func (r *redactor) String(s string) string { return redact.String(s, r.secrets...) }
 
 // Error returns err with its message redacted; errors.Is and errors.As
 // still see what it wraps.

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/composer"
+	"github.com/lockbisect/lockbisect/manifests/gomod"
 )
 
 func TestRedactor(t *testing.T) {
@@ -28,7 +31,7 @@ func TestRedactor(t *testing.T) {
 			OAuth:   config.OAuth{Consent: map[string]string{"password": "consent-pw-1", "approve": "yes"}},
 		}},
 	}
-	r := newRedactor(cfg)
+	r := newRedactor(cfg, []manifests.Ecosystem{composer.Ecosystem{}, gomod.Ecosystem{}})
 	cases := []struct{ in, want string }{
 		{"using tok-0123456789 now", "using [REDACTED] now"},
 		{"db postgres://db:0/x-secretdb", "db [REDACTED]"},

@@ -16,7 +16,7 @@ import (
 // candidate's error lists; the first few say enough to act on.
 const maxProblems = 3
 
-// Candidate implements [manifests.Set]. Every package of an applied unit is
+// Candidate implements [manifests.Pair]. Every package of an applied unit is
 // taken at its new entry, every other changed package at its old one, and
 // every unchanged package at its new entry; packages and packages-dev are
 // written sorted by name under the new lock's top-level keys, so the full

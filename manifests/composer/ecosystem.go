@@ -16,7 +16,15 @@ import (
 // Ecosystem is composer: composer.lock, with composer.json beside it.
 type Ecosystem struct{}
 
-var _ manifests.Ecosystem = Ecosystem{}
+var (
+	_ manifests.Ecosystem    = Ecosystem{}
+	_ manifests.Environ      = Ecosystem{}
+	_ manifests.Pinner       = (*set)(nil)
+	_ manifests.Releaser     = (*set)(nil)
+	_ manifests.Upstreamer   = (*set)(nil)
+	_ manifests.CommitPinner = (*set)(nil)
+	_ manifests.Rollbacker   = (*set)(nil)
+)
 
 // Name implements [manifests.Ecosystem].
 func (Ecosystem) Name() string { return "composer" }
@@ -27,15 +35,21 @@ func (Ecosystem) Lock() string { return "composer.lock" }
 // Siblings implements [manifests.Ecosystem].
 func (Ecosystem) Siblings() []string { return []string{"composer.json"} }
 
+// PublicEnv implements [manifests.Environ]: composer's settings.
+func (Ecosystem) PublicEnv() []string { return []string{"COMPOSER_*"} }
+
+// SecretEnv implements [manifests.Environ]: composer's credentials.
+func (Ecosystem) SecretEnv() []string { return []string{"COMPOSER_AUTH"} }
+
 // Open parses both snapshots, diffs them per package and couples the
 // changes. composer.json is optional on either side: without it no change
 // counts as direct, and candidates leave the project's composer.json alone.
-func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
+func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Pair, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
+	s := &set{log: log, project: opts.Project, lockDir: opts.LockDir, repo: opts.ReleaseRepo, cons: map[string]*constraint.Constraint{}, checks: map[checkKey]bool{}, meets: map[[2]*constraint.Constraint]bool{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -95,6 +109,8 @@ func parseSnapshot(snap *manifests.Snapshot) (*lockFile, *rootFile, error) {
 // set is an opened pair of composer snapshots.
 type set struct {
 	log              *slog.Logger
+	project, lockDir string // where the project's composer.json names its repositories
+	repo             string // search.composer_repo
 	old, new         *lockFile
 	oldRoot, newRoot *rootFile
 	// The root package of each side: what it replaces and provides.
@@ -120,7 +136,7 @@ type checkKey struct {
 	version string
 }
 
-var _ manifests.Set = (*set)(nil)
+var _ manifests.Pair = (*set)(nil)
 
 // pkgState is one package on both sides; old or new is nil when the
 // package is absent there.
@@ -139,7 +155,7 @@ func (p *pkgState) name() string {
 
 func (s *set) Diff() *manifests.Diff { return &s.d }
 
-// Validate implements [manifests.Set]. Candidate already made the check
+// Validate implements [manifests.Pair]. Candidate already made the check
 // composer install makes, and composer needs nothing else before install.
 func (s *set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
 	return nil

@@ -2,7 +2,7 @@ package composer
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/manifeststest"
 )
 
 type req = map[string]string
@@ -210,9 +211,9 @@ func wantEdges(t *testing.T, d *manifests.Diff, pairs [][2]string) {
 // everySubset installs the candidate of every subset of the scenario's
 // units with composer and compares each outcome with the static check and
 // with closure under the edges.
-func everySubset(t *testing.T, c *composerrepo.Composer, sc scenario, wantFeasible int) *set {
+func everySubset(t *testing.T, tool *composerrepo.Composer, sc scenario, wantFeasible int) *set {
 	start := time.Now()
-	oldDir, newDir := realLocks(t, c, sc)
+	oldDir, newDir := realLocks(t, tool, sc)
 	s := openDirs(t, oldDir, newDir)
 	d := s.Diff()
 
@@ -223,35 +224,27 @@ func everySubset(t *testing.T, c *composerrepo.Composer, sc scenario, wantFeasib
 		problems, output string
 	}
 	n := len(d.Units)
-	results := make([]result, 1<<n)
+	results := map[string]result{}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	// The old and the new lock go first, one at a time: between them they
-	// download every zip into the shared cache, so that the parallel
-	// installs only read it (two composers writing one cache entry at
-	// once fail in Filesystem::rename).
-	full := 1<<n - 1
-	masks := []int{0, full}
-	for mask := 1; mask < full; mask++ {
-		masks = append(masks, mask)
-	}
-	for i, mask := range masks {
-		var applied []string
-		for i, u := range d.Units {
-			if mask&(1<<i) != 0 {
-				applied = append(applied, u.ID)
-			}
-		}
+	// The suite gives the old and the new lock first; they are installed
+	// one at a time: between them they download every zip into the shared
+	// cache, so that the parallel installs only read it (two composers
+	// writing one cache entry at once fail in Filesystem::rename).
+	installs := 0
+	root := t
+	manifeststest.EverySubset(t, s, func(t *testing.T, applied []string, c *manifests.Candidate) {
 		cand, problems, err := s.build(applied, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		closed, _ := manifests.Closed(applied, d.Edges)
 		r := result{applied: applied, feasible: len(problems) == 0, closed: closed, problems: strings.Join(problems, "; ")}
-		if _, err := s.Candidate(applied); r.feasible != (err == nil) || (err != nil && !errors.Is(err, manifests.ErrInfeasible)) {
-			t.Errorf("%v: Candidate error %v disagrees with build (problems %q)", applied, err, r.problems)
+		if r.feasible != (c != nil) {
+			t.Errorf("%v: Candidate (built %v) disagrees with build (problems %q)", applied, c != nil, r.problems)
 		}
-		dir := t.TempDir()
+		dir := root.TempDir() // the install outlives the subtest
 		for _, f := range []string{"composer.json", "composer.lock"} {
 			if _, ok := cand.Files[f]; !ok {
 				t.Fatalf("%v: candidate has no %s", applied, f)
@@ -262,18 +255,20 @@ func everySubset(t *testing.T, c *composerrepo.Composer, sc scenario, wantFeasib
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		install := func(mask int, r result) {
+		install := func(r result) {
 			defer func() { <-sem; wg.Done() }()
-			out, err := c.Run(context.Background(), dir, "install", "--no-autoloader", "--no-progress")
+			out, err := tool.Run(context.Background(), dir, "install", "--no-autoloader", "--no-progress")
 			r.installed, r.output = err == nil, out
-			results[mask] = r
+			mu.Lock()
+			results[fmt.Sprint(r.applied)] = r
+			mu.Unlock()
 		}
-		if i < 2 {
-			install(mask, r)
+		if installs++; installs <= 2 {
+			install(r)
 		} else {
-			go install(mask, r)
+			go install(r)
 		}
-	}
+	})
 	wg.Wait()
 	feasible := 0
 	for _, r := range results {

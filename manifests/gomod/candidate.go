@@ -13,25 +13,40 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/modfile"
 
+	"github.com/lockbisect/lockbisect/internal/goenv"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
-// Set is an opened pair of go.mod/go.sum snapshots.
-type Set struct {
+// Pair is an opened pair of go.mod/go.sum snapshots.
+type Pair struct {
 	old, new *lock
 	changes  []change
 	diff     *manifests.Diff
 	env      []string
 	log      *slog.Logger
+
+	// goenv is the go command's download settings, read on first use.
+	goenvMu sync.Mutex
+	goenv   *goenv.Env
 }
 
-var _ manifests.Set = (*Set)(nil)
+var (
+	_ manifests.Pair         = (*Pair)(nil)
+	_ manifests.Pinner       = (*Pair)(nil)
+	_ manifests.Reproducer   = (*Pair)(nil)
+	_ manifests.Releaser     = (*Pair)(nil)
+	_ manifests.Upstreamer   = (*Pair)(nil)
+	_ manifests.CommitPinner = (*Pair)(nil)
+	_ manifests.Rollbacker   = (*Pair)(nil)
+	_ manifests.Sourcer      = (*Pair)(nil)
+)
 
 // Diff returns the changes, units and closure edges.
-func (s *Set) Diff() *manifests.Diff { return s.diff }
+func (s *Pair) Diff() *manifests.Diff { return s.diff }
 
 // Candidate writes go.mod and go.sum with exactly the applied units at their
 // new state. go.mod keeps the old file's layout and comments; the applied
@@ -40,7 +55,7 @@ func (s *Set) Diff() *manifests.Diff { return s.diff }
 // old and new go.sum, which holds the hashes of every version any candidate
 // can name. A set that is not closed under the edges fails with
 // manifests.ErrInfeasible before anything is written.
-func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
+func (s *Pair) Candidate(applied []string) (*manifests.Candidate, error) {
 	ids := append([]string(nil), applied...)
 	sort.Strings(ids)
 	on := map[string]bool{}
@@ -60,7 +75,7 @@ func (s *Set) Candidate(applied []string) (*manifests.Candidate, error) {
 }
 
 // write renders the candidate of the applied packages (on), closed or not.
-func (s *Set) write(ids []string, on map[string]bool) (*manifests.Candidate, error) {
+func (s *Pair) write(ids []string, on map[string]bool) (*manifests.Candidate, error) {
 
 	// A fresh parse: the old lock's tree stays untouched for the next call.
 	f, err := modfile.Parse(s.old.ref, s.old.data, nil)
@@ -178,7 +193,7 @@ func unionSum(a, b []string) []byte {
 // the listing is repeated with -mod=mod against a temporary copy of go.mod
 // (-modfile; dir is never written) to name the versions the go command
 // would have moved to.
-func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
+func (s *Pair) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
 	intended := s.intended(c)
 	selected, err := s.list(ctx, dir, "-mod=readonly", "")
 	if errors.Is(err, errNeedsUpdate) {
@@ -196,7 +211,7 @@ func (s *Set) Validate(ctx context.Context, dir string, c *manifests.Candidate) 
 // why adds to each mismatch the modules whose go.mod requires the version
 // the go command selects instead (from `go mod graph`, read-only or
 // against the temporary go.mod), which is what a user has to look at.
-func (s *Set) why(ctx context.Context, dir, modfileFlag string, intended, selected map[string]string, msgs []string) []string {
+func (s *Pair) why(ctx context.Context, dir, modfileFlag string, intended, selected map[string]string, msgs []string) []string {
 	args := []string{"mod", "graph"}
 	if modfileFlag != "" {
 		args = append(args, "-modfile="+modfileFlag)
@@ -247,14 +262,14 @@ func (s *Set) why(ctx context.Context, dir, modfileFlag string, intended, select
 // candidate: the process's, GOWORK=off (a go.work beside go.mod would put
 // the listing in workspace mode, where the workspace's other modules move
 // the selection), then the options' environment, whose GOWORK wins.
-func (s *Set) goEnv() []string {
+func (s *Pair) goEnv() []string {
 	return append(append(os.Environ(), "GOWORK=off"), s.env...)
 }
 
 // explain turns the read-only refusal into a verdict that names what the go
 // command would move, by listing with -mod=mod against a temporary copy of
 // go.mod and go.sum.
-func (s *Set) explain(ctx context.Context, dir string, intended map[string]string, refusal error) error {
+func (s *Pair) explain(ctx context.Context, dir string, intended map[string]string, refusal error) error {
 	tmp, err := os.MkdirTemp("", "bisect-gomod-")
 	if err != nil {
 		return fmt.Errorf("validate candidate: %w", err)
@@ -285,7 +300,7 @@ func (s *Set) explain(ctx context.Context, dir string, intended map[string]strin
 }
 
 // intended maps each changed module to the version the candidate names.
-func (s *Set) intended(c *manifests.Candidate) map[string]string {
+func (s *Pair) intended(c *manifests.Candidate) map[string]string {
 	on := map[string]bool{}
 	for _, id := range c.Applied {
 		if u := s.diff.Unit(id); u != nil {
@@ -335,7 +350,7 @@ var errNeedsUpdate = errors.New("go.mod needs updates")
 
 // list runs `go list -m -json all` in dir and returns module path →
 // selected version.
-func (s *Set) list(ctx context.Context, dir, mode, modfileFlag string) (map[string]string, error) {
+func (s *Pair) list(ctx context.Context, dir, mode, modfileFlag string) (map[string]string, error) {
 	args := []string{"list", mode}
 	if modfileFlag != "" {
 		args = append(args, "-modfile="+modfileFlag)

@@ -68,7 +68,7 @@
 //
 // # Candidates
 //
-// [Set.Candidate] starts from the old go.mod (its layout and comments) and
+// [Pair.Candidate] starts from the old go.mod (its layout and comments) and
 // moves every applied change to its new line: requirement version and
 // // indirect mark, replace, exclude, go and toolchain. It is formatted by
 // modfile, so the same applied set always gives the same bytes. go.sum is
@@ -79,7 +79,7 @@
 // # Validation
 //
 // Under -mod=mod the go command would silently undo a rollback that MVS
-// cannot keep. [Set.Validate] runs `go list -mod=readonly -m -json all` in
+// cannot keep. [Pair.Validate] runs `go list -mod=readonly -m -json all` in
 // the candidate's directory with GOWORK=off (a go.work beside go.mod would
 // list the workspace instead) and then the options' environment appended
 // to the process environment (a GOWORK there wins), and accepts the candidate only if every changed
@@ -105,7 +105,7 @@
 //
 // # Reproduce
 //
-// [Set.Reproduce] names the `go mod edit` that moves only a culprit's lines
+// [Pair.Reproduce] names the `go mod edit` that moves only a culprit's lines
 // of the new go.mod back (-require, -droprequire, -replace, -dropreplace,
 // -exclude, -dropexclude, -go, -toolchain): unlike `go get`, it moves no
 // other module and not the go line. It is checked: run on a copy of the
@@ -124,12 +124,12 @@
 //
 // # Pins (drill-down)
 //
-// [Set.Pin] writes a candidate with one changed module at a version in
+// [Pair.Pin] writes a candidate with one changed module at a version in
 // neither lock: `replace M => M vX` for a release, `replace M => DIR` for a
-// work tree of an upstream commit. [Set.PinSums] asks the go command for
+// work tree of an upstream commit. [Pair.PinSums] asks the go command for
 // the go.sum lines the pin adds (so that the candidate's own files build
 // read-only) and refuses, with the go command's reason, a pin that needs
 // another go version, a module the proxy lacks, or a directory declaring
-// another module; [Set.ValidatePin] checks the written candidate as
-// [Set.Validate] checks a rollback.
+// another module; [Pair.ValidatePin] checks the written candidate as
+// [Pair.Validate] checks a rollback.
 package gomod

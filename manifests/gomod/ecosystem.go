@@ -23,9 +23,15 @@ func (Ecosystem) Lock() string { return "go.mod" }
 // Siblings is go.sum, whose union over old and new every candidate gets.
 func (Ecosystem) Siblings() []string { return []string{"go.sum"} }
 
+// PublicEnv implements [manifests.Environ]: the go command's settings.
+func (Ecosystem) PublicEnv() []string { return []string{"GO*", "CGO_*"} }
+
+// SecretEnv implements [manifests.Environ]: the go command's credentials.
+func (Ecosystem) SecretEnv() []string { return []string{"GOAUTH"} }
+
 // Open parses both snapshots, diffs them and couples the changes through
 // the go.mod files of the changed modules' old and new versions.
-func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
+func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Pair, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -83,7 +89,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		}
 	}
 	units, edges := manifests.Couple(searched, fs)
-	return &Set{
+	return &Pair{
 		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
 	}, nil

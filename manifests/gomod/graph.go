@@ -20,7 +20,7 @@ type selection map[string]string
 // made absolute against l's directory), so that a lock read from a
 // revision is listed as it was committed.
 func selected(ctx context.Context, l *lock, env []string) (selection, error) {
-	sel, err := (&Set{env: env}).scratch(ctx, l, l.data, unionSum(l.sum, nil), nil)
+	sel, err := (&Pair{env: env}).scratch(ctx, l, l.data, unionSum(l.sum, nil), nil)
 	if err != nil {
 		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
 	}
@@ -32,7 +32,7 @@ func selected(ctx context.Context, l *lock, env []string) (selection, error) {
 // a sibling module ../lib lands inside; directory replacements that leave
 // the project made absolute), runs edit there (if not nil), and lists what
 // the go command selects read-only.
-func (s *Set) scratch(ctx context.Context, l *lock, gomod, sum []byte, edit func(dir string) error) (selection, error) {
+func (s *Pair) scratch(ctx context.Context, l *lock, gomod, sum []byte, edit func(dir string) error) (selection, error) {
 	root, err := os.MkdirTemp("", "bisect-scratch-")
 	if err != nil {
 		return nil, err

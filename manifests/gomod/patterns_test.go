@@ -29,7 +29,7 @@ type pattern struct {
 	// coupling refuses and accepts; every one is checked with the go
 	// command (checkEverySubset).
 	wantRefused, wantFeasible int
-	check                     func(t *testing.T, s *scenario, set manifests.Set)
+	check                     func(t *testing.T, s *scenario, set manifests.Pair)
 }
 
 func (p pattern) run(t *testing.T) {
@@ -54,7 +54,7 @@ func (p pattern) run(t *testing.T) {
 	}
 	set := s.open(t, s.env)
 	// The in-process selection agrees with the go command's.
-	for _, l := range []*lock{set.(*Set).old, set.(*Set).new} {
+	for _, l := range []*lock{set.(*Pair).old, set.(*Pair).new} {
 		want, err := selected(context.Background(), l, s.env)
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +127,7 @@ func TestPatterns(t *testing.T) {
 		// x needs go needs toolchain: of {x, go, toolchain} 4 sets are
 		// closed, 4 not; y doubles both.
 		wantRefused: 8, wantFeasible: 8,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			d := set.Diff()
 			want := []string{"example.com/x v1.1.0 requires go 1.24", "go 1.24.0 needs a toolchain line above it, not toolchain go1.22.5"}
 			if got := edgeReasons(d); !slices.Equal(got, want) {
@@ -135,7 +135,7 @@ func TestPatterns(t *testing.T) {
 			}
 			// Written anyway, go without toolchain is refused, and the
 			// message says the toolchain line is why.
-			c, err := set.(*Set).write([]string{unitOf(t, d, "go")}, map[string]bool{"go": true})
+			c, err := set.(*Pair).write([]string{unitOf(t, d, "go")}, map[string]bool{"go": true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,7 +165,7 @@ func TestPatterns(t *testing.T) {
 		new: map[string]string{"main.go": mainImporting("example.com/m", "example.com/y"),
 			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/m v1.8.0\n\texample.com/y v1.1.0\n)\n\nreplace example.com/m v1.8.0 => example.com/m v1.7.0\n"},
 		wantRefused: 0, wantFeasible: 4,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			d := set.Diff()
 			u := unitOf(t, d, "example.com/m")
 			if u != unitOf(t, d, "replace example.com/m@v1.8.0") {
@@ -197,7 +197,7 @@ func TestPatterns(t *testing.T) {
 		// units a, b, extra (require + replace), ./tools/go.mod; the
 		// in-tree go.mod needs a: 4 of 16 refused.
 		wantRefused: 4, wantFeasible: 12,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			d := set.Diff()
 			if len(d.Units) != 4 || unitOf(t, d, "example.com/app/extra") != unitOf(t, d, "replace example.com/app/extra") {
 				t.Errorf("units = %+v, want a, b, tools/go.mod and extra with its replace", d.Units)
@@ -233,7 +233,7 @@ func TestPatterns(t *testing.T) {
 			"app/go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/lib v0.0.0-00010101000000-000000000000\n\texample.com/b v1.1.0\n)\n\nreplace example.com/lib => ../lib\n"},
 		// units a, b, ../lib/go.mod; lib needs a: 2 of 8 refused.
 		wantRefused: 2, wantFeasible: 6,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			c, err := set.Candidate(nil)
 			if err != nil {
 				t.Fatal(err)
@@ -259,7 +259,7 @@ func TestPatterns(t *testing.T) {
 			"other/go.mod": "module example.com/other\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n",
 			"other/o.go":   "package other\n\nimport _ \"example.com/a\"\n"},
 		wantRefused: 0, wantFeasible: 4,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			workspace := s.open(t, append(slices.Clone(s.env), "GOWORK="+filepath.Join(s.newDir, "go.work")))
 			c, err := workspace.Candidate(nil)
 			if err != nil {
@@ -286,7 +286,7 @@ func TestPatterns(t *testing.T) {
 		new: map[string]string{"main.go": mainImporting("example.com/q", "example.com/r"),
 			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire (\n\texample.com/q v1.0.0\n\texample.com/r v1.1.0\n)\n"},
 		wantRefused: 0, wantFeasible: 4,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			d := set.Diff()
 			if c := d.Change("example.com/n"); c == nil || c.Kind != manifests.Removed {
 				t.Fatalf("change of n = %+v, want a removal", c)
@@ -305,7 +305,7 @@ func TestPatterns(t *testing.T) {
 		new: map[string]string{"main.go": mainImporting("example.com/a"),
 			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.2.0\n"},
 		wantRefused: 0, wantFeasible: 2,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			d := set.Diff()
 			if c := d.Change("exclude example.com/a@v0.9.0"); c == nil || c.Inert == "" {
 				t.Errorf("exclude of v0.9.0 = %+v, want listed and inert", c)
@@ -326,7 +326,7 @@ func TestPatterns(t *testing.T) {
 		new: map[string]string{"main.go": mainImporting("example.com/a"),
 			"go.mod": "module example.com/app\n\ngo 1.21\n\nrequire example.com/a v1.1.0\n"},
 		wantRefused: 0, wantFeasible: 2,
-		check: func(t *testing.T, s *scenario, set manifests.Set) {
+		check: func(t *testing.T, s *scenario, set manifests.Pair) {
 			if c := set.Diff().Change("example.com/a"); c == nil || c.Retracted != "v1.1.0 is retracted: corrupts the cache" {
 				t.Errorf("change of a = %+v, want v1.1.0 flagged as retracted", c)
 			}
@@ -342,7 +342,7 @@ func TestPatterns(t *testing.T) {
 // culprit selects; a rollback the coupling forbids has no command.
 func TestReproduce(t *testing.T) {
 	s := newScenario(t)
-	set := s.open(t, s.env).(*Set)
+	set := s.open(t, s.env).(*Pair)
 	d := set.Diff()
 	ctx := context.Background()
 	tests := []struct {

@@ -17,7 +17,7 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
-var _ manifests.Pinner = (*Set)(nil)
+var _ manifests.Pinner = (*Pair)(nil)
 
 // Pin implements [manifests.Pinner]: the go.mod of the applied candidate
 // with `replace M => M vX` (a release from the proxy) or `replace M => DIR`
@@ -25,9 +25,9 @@ var _ manifests.Pinner = (*Set)(nil)
 // on its left side holds whatever version minimal version selection picks
 // for M, where lowering M's requirement could be undone by any module that
 // requires more. go.sum is the candidate's plus p.Sums, the hashes the
-// pinned version needs ([Set.PinSums]), so that the candidate's files
+// pinned version needs ([Pair.PinSums]), so that the candidate's files
 // alone build read-only, in a container as on this host.
-func (s *Set) Pin(applied []string, p manifests.Pin) (*manifests.Candidate, error) {
+func (s *Pair) Pin(applied []string, p manifests.Pin) (*manifests.Candidate, error) {
 	if s.diff.Change(p.Package) == nil {
 		return nil, fmt.Errorf("go pin: module %s does not change between the locks", p.Package)
 	}
@@ -82,7 +82,7 @@ type listed struct {
 // would change the requirements (minimal version selection undoing the
 // pin or moving another module), when the replacement is not the one
 // intended, or when a commit's directory declares another module.
-func (s *Set) PinSums(ctx context.Context, applied []string, p manifests.Pin) ([]string, error) {
+func (s *Pair) PinSums(ctx context.Context, applied []string, p manifests.Pin) ([]string, error) {
 	p.Sums = nil
 	c, err := s.Pin(applied, p)
 	if err != nil {
@@ -139,12 +139,12 @@ func (s *Set) PinSums(ctx context.Context, applied []string, p manifests.Pin) ([
 	return extra, nil
 }
 
-// ValidatePin checks a pinned candidate written into dir the way [Set.Validate]
+// ValidatePin checks a pinned candidate written into dir the way [Pair.Validate]
 // checks a rollback: `go list -mod=readonly -m -json all` must succeed (so
 // go.sum holds every hash it needs), replace M with exactly the pinned
 // version or directory, and select every other changed module at its
 // intended version.
-func (s *Set) ValidatePin(ctx context.Context, dir string, c *manifests.Candidate, p manifests.Pin) error {
+func (s *Pair) ValidatePin(ctx context.Context, dir string, c *manifests.Candidate, p manifests.Pin) error {
 	mods, err := s.goList(ctx, dir, "-mod=readonly", "-m", "-json", "all")
 	if err != nil {
 		return fmt.Errorf("%w: %s at %s: %v", manifests.ErrInfeasible, p.Package, pinName(p), err)
@@ -158,7 +158,7 @@ func (s *Set) ValidatePin(ctx context.Context, dir string, c *manifests.Candidat
 // selection names what the go command's listing gets wrong about a pin:
 // the pinned module not replaced as intended, another changed module at
 // another version than the candidate names.
-func (s *Set) selection(c *manifests.Candidate, p manifests.Pin, mods []listed) []string {
+func (s *Pair) selection(c *manifests.Candidate, p manifests.Pin, mods []listed) []string {
 	var msgs []string
 	selected := map[string]string{}
 	var pinned *listed
@@ -219,7 +219,7 @@ func pinName(p manifests.Pin) string {
 // download runs `go mod download -json MOD@V` outside any module (so the
 // candidate's replace does not redirect it) and returns the go.sum lines
 // of that version.
-func (s *Set) download(ctx context.Context, query string) ([]string, error) {
+func (s *Pair) download(ctx context.Context, query string) ([]string, error) {
 	tmp, err := os.MkdirTemp("", "bisect-download-")
 	if err != nil {
 		return nil, fmt.Errorf("download %s: %w", query, err)
@@ -251,7 +251,7 @@ func (s *Set) download(ctx context.Context, query string) ([]string, error) {
 }
 
 // goList runs `go list args...` in dir and decodes the stream of modules.
-func (s *Set) goList(ctx context.Context, dir string, args ...string) ([]listed, error) {
+func (s *Pair) goList(ctx context.Context, dir string, args ...string) ([]listed, error) {
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "go", append([]string{"list"}, args...)...)
 	cmd.Dir = dir

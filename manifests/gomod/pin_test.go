@@ -34,7 +34,7 @@ func TestPinRealGo(t *testing.T) {
 	)
 	s.tidy(t, s.oldDir, "module example.com/app\n\ngo 1.21\n\nrequire example.com/x v1.0.0\n")
 	s.tidy(t, s.newDir, "module example.com/app\n\ngo 1.21\n\nrequire example.com/x v1.3.0\n")
-	set := s.open(t, s.env).(*Set)
+	set := s.open(t, s.env).(*Pair)
 
 	commit := func(module string) string {
 		dir := t.TempDir()

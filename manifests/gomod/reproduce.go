@@ -12,7 +12,7 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
-var _ manifests.Reproducer = (*Set)(nil)
+var _ manifests.Reproducer = (*Pair)(nil)
 
 // Reproduce implements [manifests.Reproducer]: a `go mod edit` that moves
 // only the lines of the units' changes back to the old lock (-require,
@@ -21,7 +21,7 @@ var _ manifests.Reproducer = (*Set)(nil)
 // line. It is checked: run on a copy of the new go.mod, the go command must
 // accept the result read-only and select what the candidate of every other
 // unit applied selects.
-func (s *Set) Reproduce(ctx context.Context, units []string) ([]string, error) {
+func (s *Pair) Reproduce(ctx context.Context, units []string) ([]string, error) {
 	drop := map[string]bool{}
 	for _, id := range units {
 		u := s.diff.Unit(id)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/manifeststest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -126,52 +126,34 @@ func TestScenarioGoDirective(t *testing.T) {
 // refused with ErrInfeasible and, written anyway, fail Validate (the real
 // go command selects other versions or refuses the go.mod); closed ones
 // must pass Validate.
-func checkEverySubset(t *testing.T, s *scenario, set manifests.Set, wantRefused, wantFeasible int) {
+func checkEverySubset(t *testing.T, s *scenario, set manifests.Pair, wantRefused, wantFeasible int) {
 	t.Helper()
-	units := set.Diff().Units
 	ctx := context.Background()
-	refused, feasible := 0, 0
-	for mask := 0; mask < 1<<len(units); mask++ {
-		var applied []string
-		for i, u := range units {
-			if mask&(1<<i) != 0 {
-				applied = append(applied, u.ID)
-			}
-		}
-		t.Run(fmt.Sprint(applied), func(t *testing.T) {
-			closed, _ := manifests.Closed(applied, set.Diff().Edges)
-			c, err := set.Candidate(applied)
-			if !closed {
-				if !errors.Is(err, manifests.ErrInfeasible) {
-					t.Fatalf("Candidate(%v) on an unclosed set: err = %v, want ErrInfeasible", applied, err)
-				}
-				refused++
-				// The refusal is the go command's: written anyway, the
-				// set does not select what it names.
-				on := map[string]bool{}
-				for _, id := range applied {
-					for _, p := range set.Diff().Unit(id).Packages {
-						on[p] = true
-					}
-				}
-				c, err := set.(*Set).write(applied, on)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := set.Validate(ctx, s.project(t, c), c); !errors.Is(err, manifests.ErrInfeasible) {
-					t.Errorf("Validate(%v) of a refused set = %v, want ErrInfeasible: the coupling claims a force the go command does not make", applied, err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Candidate(%v): %v", applied, err)
-			}
-			feasible++
+	refused := 0
+	feasible := manifeststest.EverySubset(t, set, func(t *testing.T, applied []string, c *manifests.Candidate) {
+		if c != nil {
 			if err := set.Validate(ctx, s.project(t, c), c); err != nil {
 				t.Errorf("Validate(%v): %v", applied, err)
 			}
-		})
-	}
+			return
+		}
+		refused++
+		// The refusal is the go command's: written anyway, the set does
+		// not select what it names.
+		on := map[string]bool{}
+		for _, id := range applied {
+			for _, p := range set.Diff().Unit(id).Packages {
+				on[p] = true
+			}
+		}
+		c, err := set.(*Pair).write(applied, on)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := set.Validate(ctx, s.project(t, c), c); !errors.Is(err, manifests.ErrInfeasible) {
+			t.Errorf("Validate(%v) of a refused set = %v, want ErrInfeasible: the coupling claims a force the go command does not make", applied, err)
+		}
+	})
 	if refused != wantRefused || feasible != wantFeasible {
 		t.Errorf("%d refused and %d feasible candidates, want %d and %d", refused, feasible, wantRefused, wantFeasible)
 	}

@@ -105,7 +105,7 @@ func (s *scenario) goCmd(t testing.TB, dir string, args ...string) string {
 	return string(out)
 }
 
-func (s *scenario) open(t testing.TB, env []string) manifests.Set {
+func (s *scenario) open(t testing.TB, env []string) manifests.Pair {
 	t.Helper()
 	ctx := context.Background()
 	old, err := manifests.Read(ctx, filepath.Join(s.oldDir, s.lockDir, "go.mod"), "", Ecosystem{}.Siblings())

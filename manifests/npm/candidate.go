@@ -19,7 +19,7 @@ import (
 // lists.
 const maxProblems = 3
 
-// Candidate implements [manifests.Set]. Every path of a name in an
+// Candidate implements [manifests.Pair]. Every path of a name in an
 // applied unit takes its new entry, every path of another changed name its
 // old one, and everything else (unchanged names, the root, workspace
 // folders and links) its new one; entries are copied whole, byte for
@@ -304,7 +304,7 @@ func writeString(b *bytes.Buffer, s string) {
 	b.Write(enc)
 }
 
-// Validate implements [manifests.Set]: npm ci --dry-run --offline, with a
+// Validate implements [manifests.Pair]: npm ci --dry-run --offline, with a
 // cache of its own, in the candidate's directory. npm ci loads the lock,
 // builds the tree package.json asks for from it and refuses when the two
 // differ; offline with an empty cache, any edge the lock does not satisfy

@@ -30,7 +30,7 @@ func (Ecosystem) Siblings() []string { return []string{"package.json"} }
 // the changes. package.json is optional on either side: without it the
 // root's ranges are the lock's root entry's, and candidates leave the
 // project's package.json alone.
-func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Set, error) {
+func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts manifests.Options) (manifests.Pair, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -89,7 +89,7 @@ type set struct {
 	ranges map[string]*semver.Range
 }
 
-var _ manifests.Set = (*set)(nil)
+var _ manifests.Pair = (*set)(nil)
 
 // pkgState is one installed name (the folder require() finds) on both
 // sides: the entries at each of its paths. A package bundled inside

@@ -26,7 +26,7 @@ func BenchmarkProbe(b *testing.B) {
 	ctx := context.Background()
 	dir := project(b, scratchDockerfile, nil)
 	r := newRunner(b, dir, testConfig(), Options{})
-	probe := runners.Probe{Candidate: candidate("bench 1.0\n"), Logs: io.Discard}
+	probe := runners.Request{Candidate: candidate("bench 1.0\n"), Logs: io.Discard}
 	warm, err := r.Start(ctx, probe)
 	if err != nil {
 		b.Fatal(err)

@@ -111,7 +111,7 @@ func BenchmarkCandidates(b *testing.B) {
 						for i, c := range cands {
 							start := time.Now()
 							logs := &testenv.Buffer{}
-							inst, err := r.Start(context.Background(), runners.Probe{Candidate: c, Logs: logs})
+							inst, err := r.Start(context.Background(), runners.Request{Candidate: c, Logs: logs})
 							if err != nil {
 								b.Fatalf("candidate %d: %v\n%s", i, err, logs)
 							}
@@ -264,7 +264,7 @@ func BenchmarkParallelBuilds(b *testing.B) {
 							go func() {
 								for c := range next {
 									logs := &testenv.Buffer{}
-									inst, err := r.Start(context.Background(), runners.Probe{Candidate: c, Logs: logs})
+									inst, err := r.Start(context.Background(), runners.Request{Candidate: c, Logs: logs})
 									if err != nil {
 										errs <- fmt.Errorf("%w\n%s", err, logs)
 										return

@@ -220,7 +220,7 @@ func (r *Runner) Close(ctx context.Context) error {
 // for the same build inputs, and runs it until it answers ready.path. A
 // candidate whose image does not build, whose container exits or never
 // gets ready is untestable (runners.ErrUntestable, with the output's tail).
-func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance, error) {
+func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instance, error) {
 	if p.Candidate == nil {
 		return nil, errors.New("docker runner: probe without a candidate")
 	}
@@ -351,7 +351,7 @@ func engineCPUs(ctx context.Context, cli *client.Client) (int, error) {
 
 // buildInSlot waits for one of the runner.build_parallel build slots, then
 // builds.
-func (r *Runner) buildInSlot(ctx context.Context, bc *buildContext, hash string, p runners.Probe, logs io.Writer) error {
+func (r *Runner) buildInSlot(ctx context.Context, bc *buildContext, hash string, p runners.Request, logs io.Writer) error {
 	select {
 	case r.buildSlots <- struct{}{}:
 	case <-ctx.Done():
@@ -363,7 +363,7 @@ func (r *Runner) buildInSlot(ctx context.Context, bc *buildContext, hash string,
 
 // build validates the candidate (when the probe asks) and builds its image.
 // Validation is skipped for a cached image: the same bytes passed it before.
-func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p runners.Probe, logs io.Writer) error {
+func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p runners.Request, logs io.Writer) error {
 	if p.Validate != nil {
 		if err := r.validate(ctx, bc, p.Validate); err != nil {
 			return err

@@ -54,7 +54,7 @@ func TestStartStop(t *testing.T) {
 	runLabel := filters.Arg("label", LabelRun+"="+r.labels[LabelRun])
 
 	logs := &testenv.Buffer{}
-	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: logs})
+	inst, err := r.Start(ctx, runners.Request{Candidate: candidate("alpha 1.0\n"), Logs: logs})
 	if err != nil {
 		t.Fatalf("start: %v\nlogs:\n%s", err, logs)
 	}
@@ -140,7 +140,7 @@ func TestStartStop(t *testing.T) {
 		}
 	})
 	t.Run("second start is cached", func(t *testing.T) {
-		again, err := r.Start(ctx, runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: io.Discard})
+		again, err := r.Start(ctx, runners.Request{Candidate: candidate("alpha 1.0\n"), Logs: io.Discard})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestStartStop(t *testing.T) {
 		errs := make([]error, 2)
 		for i := range insts {
 			wg.Go(func() {
-				insts[i], errs[i] = r.Start(ctx, runners.Probe{Candidate: candidate("beta " + strconv.Itoa(i) + "\n"), Logs: io.Discard})
+				insts[i], errs[i] = r.Start(ctx, runners.Request{Candidate: candidate("beta " + strconv.Itoa(i) + "\n"), Logs: io.Discard})
 			})
 		}
 		wg.Wait()
@@ -258,7 +258,7 @@ func TestUntestable(t *testing.T) {
 			cfg.Builder = tt.builder
 			r := newRunner(t, project(t, tt.dockerfile, nil), cfg, Options{})
 			logs := &testenv.Buffer{}
-			inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(tt.lock), Logs: logs})
+			inst, err := r.Start(ctx, runners.Request{Candidate: candidate(tt.lock), Logs: logs})
 			if err == nil {
 				inst.Stop(ctx)
 				t.Fatal("start succeeded")
@@ -318,7 +318,7 @@ func TestFailedBuildLeavesNothing(t *testing.T) {
 			if tt.cancelAt == "" {
 				logs.marker = "\x00never"
 			}
-			_, err := r.Start(ctx, runners.Probe{Candidate: candidate("x\n"), Logs: logs})
+			_, err := r.Start(ctx, runners.Request{Candidate: candidate("x\n"), Logs: logs})
 			if err == nil {
 				t.Fatal("start succeeded")
 			}
@@ -355,7 +355,7 @@ func TestValidateMakesUntestable(t *testing.T) {
 	r := newRunner(t, project(t, scratchDockerfile, nil), testConfig(), Options{})
 	infeasible := errors.New("infeasible: alpha needs beta")
 	var sawLock string
-	_, err := r.Start(ctx, runners.Probe{
+	_, err := r.Start(ctx, runners.Request{
 		Candidate: candidate("alpha 9\n"),
 		Logs:      io.Discard,
 		Validate: func(ctx context.Context, dir string) error {

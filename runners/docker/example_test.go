@@ -56,7 +56,7 @@ func TestExamples(t *testing.T) {
 					c.Files[f] = data
 				}
 				logs := &testenv.Buffer{}
-				inst, err := r.Start(ctx, runners.Probe{Candidate: c, Logs: logs})
+				inst, err := r.Start(ctx, runners.Request{Candidate: c, Logs: logs})
 				if err != nil {
 					t.Fatalf("%s lock: %v\n%s", side.dir, err, logs)
 				}

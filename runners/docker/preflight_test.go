@@ -152,7 +152,7 @@ func TestBuildTimeout(t *testing.T) {
 	cfg := testConfig()
 	cfg.BuildTimeout = 2 * time.Second
 	r := newRunner(t, project(t, "FROM "+base+"\nRUN sleep 600\n", nil), cfg, Options{})
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate("alpha 1.0\n"), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate("alpha 1.0\n"), Logs: &testenv.Buffer{}})
 	if err == nil {
 		inst.Stop(t.Context())
 		t.Fatal("start succeeded")

@@ -85,7 +85,7 @@
 // # Example
 //
 //	r := local.New(cfg.Runner, "./server", local.Options{Logger: log})
-//	inst, err := r.Start(ctx, runners.Probe{Candidate: c, Logs: logFile})
+//	inst, err := r.Start(ctx, runners.Request{Candidate: c, Logs: logFile})
 //	if errors.Is(err, runners.ErrUntestable) {
 //		// the candidate does not build or start: neither good nor bad
 //	}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package local
 
 import (
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -85,7 +88,7 @@ func New(cfg config.Runner, project string, opts Options) *Runner {
 // candidate's files, builds and starts it, and returns once it is ready.
 // Errors that the candidate causes wrap runners.ErrUntestable; whatever
 // Start created is gone when it returns an error.
-func (r *Runner) Start(ctx context.Context, p runners.Probe) (_ *runners.Instance, err error) {
+func (r *Runner) Start(ctx context.Context, p runners.Request) (_ *runners.Instance, err error) {
 	hash := p.Candidate.Hash()
 	owned, err := r.owned(ctx)
 	if err != nil {
@@ -218,13 +221,13 @@ func build(ctx context.Context, dir, line string, env []string, timeout time.Dur
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd, t := command(ctx, dir, line, env, logs)
-	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error { return proc.SignalGroup(cmd.Process.Pid, syscall.SIGKILL) }
 	err := cmd.Run()
 	if cmd.Process != nil {
 		// Whatever the command left behind in its group goes with it.
 		pgid := cmd.Process.Pid
-		_ = signalGroup(pgid, syscall.SIGKILL)
-		if !waitGroup(pgid, time.Now().Add(killWait)) {
+		_ = proc.SignalGroup(pgid, syscall.SIGKILL)
+		if !proc.WaitGroup(pgid, time.Now().Add(killWait)) {
 			return fmt.Errorf("build %q: process group %d still runs after SIGKILL", line, pgid)
 		}
 	}
@@ -381,7 +384,7 @@ func (w *work) stopServer() error {
 	}
 	w.serverOnce.Do(func() {
 		pgid := w.server.Process.Pid
-		_ = signalGroup(pgid, syscall.SIGTERM)
+		_ = proc.SignalGroup(pgid, syscall.SIGTERM)
 		deadline := time.Now().Add(w.r.cfg.Stop)
 		leaderGone := false
 		select {
@@ -391,9 +394,9 @@ func (w *work) stopServer() error {
 		}
 		// The group is only polled once its leader has been waited for,
 		// so that polling never reaps the leader from under exec.
-		if !leaderGone || !waitGroup(pgid, deadline) {
+		if !leaderGone || !proc.WaitGroup(pgid, deadline) {
 			w.r.log.Warn("server ignored SIGTERM; sending SIGKILL", "dir", w.dir, "grace", w.r.cfg.Stop)
-			_ = signalGroup(pgid, syscall.SIGKILL)
+			_ = proc.SignalGroup(pgid, syscall.SIGKILL)
 		}
 		select {
 		case <-w.exited:
@@ -401,7 +404,7 @@ func (w *work) stopServer() error {
 			w.serverErr = fmt.Errorf("stop server in %s: process %d did not exit after SIGKILL", w.dir, pgid)
 			return
 		}
-		if !waitGroup(pgid, time.Now().Add(killWait)) {
+		if !proc.WaitGroup(pgid, time.Now().Add(killWait)) {
 			w.serverErr = fmt.Errorf("stop server in %s: process group %d still runs after SIGKILL", w.dir, pgid)
 		}
 	})

@@ -22,12 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/proc"
-	"github.com/lockbisect/lockbisect/internal/testenv"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/proc"
+	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -299,7 +298,7 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: logs})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: logs})
 	if err != nil {
 		t.Fatalf("Start: %v\nlogs:\n%s", err, logs)
 	}
@@ -387,7 +386,7 @@ func TestParallelStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range insts {
 		wg.Go(func() {
-			insts[i], errs[i] = r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+			insts[i], errs[i] = r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 		})
 	}
 	wg.Wait()
@@ -485,7 +484,7 @@ func TestUntestable(t *testing.T) {
 				c.Files[k] = v
 			}
 			logs := &testenv.Buffer{}
-			inst, err := r.Start(t.Context(), runners.Probe{Candidate: c, Logs: logs, Validate: tt.validate})
+			inst, err := r.Start(t.Context(), runners.Request{Candidate: c, Logs: logs, Validate: tt.validate})
 			if err == nil {
 				inst.Stop(context.Background())
 				t.Fatal("Start succeeded, want an untestable candidate")
@@ -527,7 +526,7 @@ func TestStopKillsServerIgnoringTerm(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: config.Ready{Timeout: time.Minute}}
 	r, tmp, log := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -550,7 +549,7 @@ func TestStopEndsSetsidDaemon(t *testing.T) {
 	cfg := config.Runner{Start: "./server -mode=daemon", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: logs})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: logs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -651,7 +650,7 @@ func TestStopWithCancelledContext(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +669,7 @@ func TestKeep(t *testing.T) {
 	project := newProject(t, true)
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
 	r, _, log := setup(t, cfg, project, true)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,7 +693,7 @@ func TestNothingServed(t *testing.T) {
 		Build: []string{"mkdir -p cache/mod/x && echo built > cache/mod/x/f && chmod -R a-w cache && echo built > artifact"},
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -734,7 +733,7 @@ func TestCancelDuringBuild(t *testing.T) {
 			}
 		}
 	}()
-	inst, err := r.Start(ctx, runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(ctx, runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err == nil {
 		inst.Stop(context.Background())
 		t.Fatal("Start succeeded despite the cancellation")
@@ -761,7 +760,7 @@ func TestPortTaken(t *testing.T) {
 	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	r.freePort = func() (int, error) { return l.Addr().(*net.TCPAddr).Port, nil }
-	inst, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err == nil {
 		inst.Stop(context.Background())
 		t.Fatal("Start succeeded on a taken port")
@@ -785,7 +784,7 @@ func TestTemplateErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, tmp, _ := setup(t, tt.cfg, newProject(t, false), false)
-			_, err := r.Start(t.Context(), runners.Probe{Candidate: candidate(), Logs: &testenv.Buffer{}})
+			_, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 			if err == nil || errors.Is(err, runners.ErrUntestable) || !errors.Is(err, runners.ErrSetup) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v: want a setup error containing %q", err, tt.want)
 			}

@@ -31,8 +31,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/internal/fixtures/composerrepo"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 )
 
 type pkg struct {
@@ -265,7 +265,7 @@ func writeP2(repo string) error {
 		e["dist"], e["type"] = dist, json.RawMessage(`"library"`)
 		entries = append([]map[string]json.RawMessage{e}, entries...)
 	}
-	data, err := drill.MarshalP2("acme/schema", entries)
+	data, err := composer.MarshalP2("acme/schema", entries)
 	if err != nil {
 		return err
 	}

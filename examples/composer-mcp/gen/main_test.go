@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/drill"
+	"github.com/lockbisect/lockbisect/manifests/composer"
 )
 
 // TestCommittedZipsAreCurrent regenerates the artifact repository and
@@ -89,7 +89,7 @@ func TestCommittedP2IsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rels, err := drill.ComposerReleases(context.Background(), http.DefaultClient, "file://"+abs, "acme/schema")
+	rels, err := composer.ListReleases(context.Background(), http.DefaultClient, "file://"+abs, "acme/schema")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,113 @@
+package hunt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// fakeEcosystem opens any two fake.lock files as the same diff: four
+// upgraded packages, each a unit of its own, and writes a candidate as the
+// sorted list of its applied units.
+type fakeEcosystem struct{}
+
+func (fakeEcosystem) Name() string       { return "fake" }
+func (fakeEcosystem) Lock() string       { return "fake.lock" }
+func (fakeEcosystem) Siblings() []string { return nil }
+func (fakeEcosystem) Open(context.Context, *manifests.Snapshot, *manifests.Snapshot, manifests.Options) (manifests.Pair, error) {
+	d := &manifests.Diff{Ecosystem: "fake"}
+	for _, p := range []string{"a", "b", "c", "d"} {
+		d.Changes = append(d.Changes, manifests.Change{Package: "acme/" + p, From: "1.0.0", To: "2.0.0", Kind: manifests.Upgrade})
+		d.Units = append(d.Units, manifests.Unit{ID: p, Packages: []string{"acme/" + p}})
+	}
+	return fakePair{d}, nil
+}
+
+type fakePair struct{ d *manifests.Diff }
+
+func (f fakePair) Diff() *manifests.Diff { return f.d }
+func (f fakePair) Candidate(applied []string) (*manifests.Candidate, error) {
+	return &manifests.Candidate{Applied: applied, Files: map[string][]byte{"fake.lock": []byte(strings.Join(applied, ","))}}, nil
+}
+func (f fakePair) Validate(context.Context, string, *manifests.Candidate) error { return nil }
+
+// fakeRunner "starts" a candidate by handing its applied units to the
+// oracle in the environment.
+type fakeRunner struct{ starts int }
+
+func (r *fakeRunner) Start(_ context.Context, req runners.Request) (*runners.Instance, error) {
+	r.starts++
+	return &runners.Instance{Env: []string{"APPLIED=" + string(req.Candidate.Files["fake.lock"])},
+		Stop: func(context.Context) error { return nil }}, nil
+}
+
+// fakeOracle fails a candidate with unit b applied.
+type fakeOracle struct{}
+
+func (fakeOracle) Check(_ context.Context, t oracles.Target) (*oracles.Result, error) {
+	v := &oracles.Result{Verdict: oracles.Pass, Checks: []oracles.Check{{ID: "b-absent", Severity: oracles.Fatal, Status: oracles.Pass}}}
+	for _, kv := range t.Env {
+		if applied, ok := strings.CutPrefix(kv, "APPLIED="); ok && slices.Contains(strings.Split(applied, ","), "b") {
+			v.Verdict, v.Checks[0].Status, v.Checks[0].Detail = oracles.Fail, oracles.Fail, "b is applied"
+		}
+	}
+	return v, nil
+}
+
+// TestRun runs a whole hunt with a fake ecosystem, runner and oracle: the
+// culprit is named, its failing check is the evidence, the other packages
+// are eliminated, and every probe is in the report and the journal.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	for _, side := range []string{"old", "server"} {
+		if err := os.MkdirAll(filepath.Join(dir, side), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, side, "fake.lock"), []byte(side), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := &config.Config{Runner: config.Runner{Kind: "local"}, Oracle: config.Oracle{Kind: "exec", Command: "true"}, Search: config.Search{Drill: config.DrillNone}}
+	cfg.Defaults(nil)
+	runner := &fakeRunner{}
+	runDir := filepath.Join(dir, "run")
+	rep, err := Run(context.Background(), Options{
+		LockOld: filepath.Join(dir, "old", "fake.lock"), LockNew: filepath.Join(dir, "server", "fake.lock"),
+		Config: cfg, Ecosystems: []manifests.Ecosystem{fakeEcosystem{}}, RunDir: runDir,
+		Runner: runner, Oracle: fakeOracle{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != "culprit" || len(rep.Culprits) != 1 || !slices.Equal(rep.Culprits[0].Packages, []string{"acme/b"}) {
+		t.Fatalf("verdict %s, culprits %+v; want culprit acme/b", rep.Verdict, rep.Culprits)
+	}
+	if ev := rep.Culprits[0].Evidence; ev == nil || ev.Check == nil || ev.Check.ID != "b-absent" {
+		t.Errorf("evidence %+v, want the failing check b-absent", ev)
+	}
+	var eliminated []string
+	for _, e := range rep.Eliminated {
+		eliminated = append(eliminated, e.Package)
+	}
+	if !slices.Equal(eliminated, []string{"acme/a", "acme/c", "acme/d"}) {
+		t.Errorf("eliminated %v, want acme/a, acme/c, acme/d", eliminated)
+	}
+	if rep.Summary.Probes != len(rep.Probes) || rep.Summary.Probes != runner.starts || runner.starts < 3 {
+		t.Errorf("summary %d probes, report %d, runner started %d; want them equal and at least the two baselines and a confirmation", rep.Summary.Probes, len(rep.Probes), runner.starts)
+	}
+	journal, err := os.ReadFile(filepath.Join(runDir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(journal), "\n"); lines != runner.starts+1 {
+		t.Errorf("journal has %d lines, want a header and one per probe (%d)", lines, runner.starts)
+	}
+}
