@@ -12,16 +12,16 @@ import (
 )
 
 // PinCommit implements [manifests.CommitPinner]: the package is packed
-// from a work tree of the commit ([CommitEntry]) into a directory beside
-// it, and the pin installs that tarball in place of the release it
-// stands in for.
+// from a work tree of the commit ([CommitEntry]) into a directory of that
+// tree, so that the tarball goes when the drill-down removes the tree,
+// and the pin installs it in place of the release it stands in for.
 func (s *set) PinCommit(ctx context.Context, c manifests.Commit) (manifests.Pin, error) {
 	tree, err := c.Checkout()
 	if err != nil {
 		return manifests.Pin{}, err
 	}
 	dir := filepath.Join(tree, filepath.FromSlash(c.Subdir))
-	entry, err := CommitEntry(ctx, s.env, dir, tree+".pack", c.Version)
+	entry, err := CommitEntry(ctx, s.env, dir, filepath.Join(tree, ".lockbisect-pack"), c.Version)
 	if err != nil {
 		return manifests.Pin{}, err
 	}
