@@ -189,7 +189,7 @@ func (s *Snapshot) Lock() string { return filepath.Base(s.Path) }
 // Options are what an ecosystem may need to read versions it does not find
 // in the snapshots.
 type Options struct {
-	Env    []string     // environment for the go and composer commands the tool runs itself
+	Env    []string     // environment for the go, composer and npm commands the tool runs itself
 	Logger *slog.Logger // never nil when passed by Load
 	// LockDir is the new lock's directory within the project (the build
 	// context the runner copies), slash-separated; "" = the project root.
@@ -206,7 +206,7 @@ type Options struct {
 
 // Ecosystem is one kind of lock file.
 type Ecosystem interface {
-	// Name is "composer" or "gomod".
+	// Name is "composer", "gomod" or "npm".
 	Name() string
 	// Lock is the lock file's base name ("composer.lock", "go.mod");
 	// Siblings are the optional files read beside it ("composer.json", "go.sum").

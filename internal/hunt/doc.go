@@ -29,13 +29,14 @@
 // (manifests.Pinner) to each release between its two versions (composer:
 // p2 metadata from search.composer_repo or the project's composer
 // repository; Go: the proxy `go env` names with runner.env on top, never
-// one for a GOPRIVATE/GONOPROXY module, which stays undrilled), bisecting
+// one for a GOPRIVATE/GONOPROXY module, which stays undrilled; npm: the
+// registry's packument), bisecting
 // them with drill.Linear; then, unless search.drill is "release", to the
 // upstream commits between the last good and the first bad release
-// (repository from --repo-map, composer's source.url or the proxy's
-// Origin; clones and work trees under the user's cache directory). A
-// commit pin is installed from source at that commit (composer) or
-// replaced by a work tree of it (Go). Every drill probe goes through the
+// (repository from --repo-map, composer's source.url, the proxy's Origin
+// or the packument's repository; clones and work trees under the user's cache directory). A
+// commit pin is installed from source at that commit (composer), replaced
+// by a work tree of it (Go) or packed from one (npm). Every drill probe goes through the
 // same runner, oracle and journal as the search, so --resume replays it;
 // anything not judged good or bad is a skip, never bad. An unreachable
 // repository leaves the answer at the release level, with the reason.

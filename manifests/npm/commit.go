@@ -7,7 +7,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/lockbisect/lockbisect/manifests"
 )
+
+// PinCommit implements [manifests.CommitPinner]: the package is packed
+// from a work tree of the commit ([CommitEntry]) into a directory of that
+// tree, so that the tarball goes when the drill-down removes the tree,
+// and the pin installs it in place of the release it stands in for.
+func (s *set) PinCommit(ctx context.Context, c manifests.Commit) (manifests.Pin, error) {
+	tree, err := c.Checkout()
+	if err != nil {
+		return manifests.Pin{}, err
+	}
+	dir := filepath.Join(tree, filepath.FromSlash(c.Subdir))
+	entry, err := CommitEntry(ctx, s.env, dir, filepath.Join(tree, ".lockbisect-pack"), c.Version)
+	if err != nil {
+		return manifests.Pin{}, err
+	}
+	return manifests.Pin{Package: c.Package, Version: c.Version, Entry: entry}, nil
+}
 
 // CommitEntry builds the lock entry that installs a package from a
 // checkout of its repository at one commit (dir): npm pack writes the

@@ -64,14 +64,15 @@
 //
 // # Drill-down and reports
 //
-// Releases lists the versions between a change's two from the registry's
-// packument (versions, time; the registry is npm_config_registry from the
-// run's environment, else npm's default), Repository reads its repository
-// field as a URL git can clone, ReleaseEntry and CommitEntry build the
-// lock entry of a release or of a checkout at a commit (packed by npm
-// pack), and Pin writes the candidate holding it, as npm install a@x
-// --package-lock-only would, through the same checks. Rollback names the
-// npm commands that take changes back (npm install a@1.0.0 for a direct
-// dependency, overrides for a transitive one). These are methods for the
-// drill-down and the reports to call; bisect run does not call them yet.
+// The pair implements the drill-down's interfaces: Releases lists every
+// version in the registry's packument (the registry is npm_config_registry
+// from the run's environment, else the registry= line of the user's
+// npmrc, else npm's default) and Compare orders them by npm's semver;
+// Upstream reads the packument's repository field as a URL git can clone;
+// Pin writes the candidate holding a release's lock entry (ReleaseEntry),
+// as npm install a@x --package-lock-only would, through the same checks;
+// PinCommit packs a work tree of a commit with npm pack (CommitEntry).
+// Rollback names the npm commands that take changes back (npm install
+// a@1.0.0 for a direct dependency, overrides for a transitive one), for
+// the report's culprits and the drill-down's workaround.
 package npm

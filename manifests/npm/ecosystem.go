@@ -15,7 +15,10 @@ import (
 // Ecosystem is npm: package-lock.json, with package.json beside it.
 type Ecosystem struct{}
 
-var _ manifests.Ecosystem = Ecosystem{}
+var (
+	_ manifests.Ecosystem = Ecosystem{}
+	_ manifests.Environ   = Ecosystem{}
+)
 
 // Name implements [manifests.Ecosystem].
 func (Ecosystem) Name() string { return "npm" }
@@ -25,6 +28,17 @@ func (Ecosystem) Lock() string { return "package-lock.json" }
 
 // Siblings implements [manifests.Ecosystem].
 func (Ecosystem) Siblings() []string { return []string{"package.json"} }
+
+// PublicEnv implements [manifests.Environ]: npm's settings, in either
+// case npm accepts.
+func (Ecosystem) PublicEnv() []string { return []string{"npm_config_*", "NPM_CONFIG_*"} }
+
+// SecretEnv implements [manifests.Environ]: npm's credentials among its
+// settings (_auth, _authToken, _password, the per-registry
+// //host/:_authToken keys, the client key).
+func (Ecosystem) SecretEnv() []string {
+	return []string{"npm_config__*", "NPM_CONFIG__*", "npm_config_//*", "NPM_CONFIG_//*", "npm_config_key", "NPM_CONFIG_KEY"}
+}
 
 // Open parses both snapshots, diffs them per installed name and couples
 // the changes. package.json is optional on either side: without it the
@@ -89,7 +103,14 @@ type set struct {
 	ranges map[string]*semver.Range
 }
 
-var _ manifests.Pair = (*set)(nil)
+var (
+	_ manifests.Pair         = (*set)(nil)
+	_ manifests.Pinner       = (*set)(nil)
+	_ manifests.Releaser     = (*set)(nil)
+	_ manifests.Upstreamer   = (*set)(nil)
+	_ manifests.CommitPinner = (*set)(nil)
+	_ manifests.Rollbacker   = (*set)(nil)
+)
 
 // pkgState is one installed name (the folder require() finds) on both
 // sides: the entries at each of its paths. A package bundled inside

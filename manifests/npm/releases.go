@@ -9,7 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -21,36 +22,54 @@ import (
 // defaultRegistry is where npm looks when nothing configures a registry.
 const defaultRegistry = "https://registry.npmjs.org/"
 
-// Release is one published version of a package, from its packument.
-type Release struct {
-	Version string
-	Time    time.Time       // zero when the packument's time has none
-	Entry   json.RawMessage // the lock entry that installs it (see ReleaseEntry)
-}
-
 // packument is the part of a registry document the drill-down reads.
 type packument struct {
 	Versions   map[string]json.RawMessage `json:"versions"`
-	Time       map[string]string          `json:"time"`
 	Repository json.RawMessage            `json:"repository"`
 }
 
-// registry is the registry npm would use with the run's environment
-// (npm_config_registry, as runner.env or the user's shell sets it); an
-// .npmrc is npm's own business and not read here.
+// registryClient bounds one registry request: a registry that never
+// answers leaves the drill-down at the package level instead of hanging.
+var registryClient = &http.Client{Timeout: time.Minute}
+
+// registry is the registry npm would use with the environment the tool
+// sees (runner.env over the process's): npm_config_registry, else the
+// registry= line of the user's npmrc (npm_config_userconfig, else
+// ~/.npmrc), else npm's default. A project .npmrc and scoped registries
+// are npm's own business and not read here.
 func (s *set) registry() string {
-	for i := len(s.env) - 1; i >= 0; i-- {
-		k, v, _ := strings.Cut(s.env[i], "=")
-		if strings.EqualFold(k, "npm_config_registry") && v != "" {
-			return strings.TrimSuffix(v, "/") + "/"
+	env := append(os.Environ(), s.env...)
+	get := func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if k, v, _ := strings.Cut(env[i], "="); strings.EqualFold(k, name) {
+				return v
+			}
+		}
+		return ""
+	}
+	reg := get("npm_config_registry")
+	if reg == "" {
+		rc := get("npm_config_userconfig")
+		if rc == "" && get("HOME") != "" {
+			rc = filepath.Join(get("HOME"), ".npmrc")
+		}
+		if b, err := os.ReadFile(rc); rc != "" && err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "registry" {
+					reg = strings.TrimSpace(v)
+				}
+			}
 		}
 	}
-	return defaultRegistry
+	if reg == "" {
+		return defaultRegistry
+	}
+	return strings.TrimSuffix(reg, "/") + "/"
 }
 
-func (s *set) packument(ctx context.Context, client *http.Client, name string) (*packument, error) {
+func (s *set) packument(ctx context.Context, name string) (*packument, error) {
 	u := s.registry() + strings.Replace(url.PathEscape(name), "%40", "@", 1)
-	b, err := urlread.Read(ctx, client, u)
+	b, err := urlread.Read(ctx, registryClient, u)
 	if err != nil {
 		return nil, err
 	}
@@ -61,57 +80,68 @@ func (s *set) packument(ctx context.Context, client *http.Client, name string) (
 	return &p, nil
 }
 
-// Releases lists the versions of name strictly between from and to, in
-// semver order, from the registry's packument, with their publication
-// times and lock entries. Prereleases are left out unless an end of the
-// range is one (as npm's ranges leave them out).
-func (s *set) Releases(ctx context.Context, client *http.Client, name, from, to string) ([]Release, error) {
-	lo, err := semver.Parse(oldVersion(from))
-	if err != nil {
-		return nil, fmt.Errorf("releases of %s: %w", name, err)
+// Releases implements [manifests.Releaser]: every version of pkg in the
+// registry's packument with the lock entry that installs it
+// ([ReleaseEntry]). Prereleases are left out unless an end of the
+// package's change is one, as npm's ranges leave them out.
+func (s *set) Releases(ctx context.Context, pkg string) ([]manifests.Release, error) {
+	pre := false
+	if ch := s.d.Change(pkg); ch != nil {
+		for _, end := range []string{ch.From, ch.To} {
+			if v, err := semver.Parse(oldVersion(end)); err == nil && len(v.Pre) > 0 {
+				pre = true
+			}
+		}
 	}
-	hi, err := semver.Parse(oldVersion(to))
-	if err != nil {
-		return nil, fmt.Errorf("releases of %s: %w", name, err)
-	}
-	if semver.Compare(lo, hi) > 0 {
-		lo, hi = hi, lo
-	}
-	p, err := s.packument(ctx, client, name)
+	p, err := s.packument(ctx, pkg)
 	if err != nil {
 		return nil, err
 	}
-	pre := len(lo.Pre) > 0 || len(hi.Pre) > 0
-	var out []Release
+	var out []manifests.Release
 	for v, raw := range p.Versions {
 		sv, err := semver.Parse(v)
-		if err != nil || len(sv.Pre) > 0 && !pre || semver.Compare(sv, lo) <= 0 || semver.Compare(sv, hi) >= 0 {
+		if err != nil || len(sv.Pre) > 0 && !pre {
 			continue
 		}
 		entry, err := ReleaseEntry(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s@%s: %w", name, v, err)
+			return nil, fmt.Errorf("%s@%s: %w", pkg, v, err)
 		}
-		at, _ := time.Parse(time.RFC3339, p.Time[v])
-		out = append(out, Release{Version: v, Time: at, Entry: entry})
+		out = append(out, manifests.Release{Version: v, Entry: entry})
 	}
-	sort.Slice(out, func(i, j int) bool { return semver.CompareStrings(out[i].Version, out[j].Version) < 0 })
 	return out, nil
 }
 
-// Repository is the package's source repository from its packument's
-// repository field (a string or {"url": …}), as a URL git can clone:
-// "git+https://host/x.git" becomes "https://host/x.git", and the
-// "github:user/repo" and "user/repo" shorthands name GitHub. "" when the
-// packument names none.
-func (s *set) Repository(ctx context.Context, client *http.Client, name string) (string, error) {
-	p, err := s.packument(ctx, client, name)
-	if err != nil {
-		return "", err
-	}
-	return repositoryURL(p.Repository), nil
+// Compare implements [manifests.Releaser] with npm's semver order; a
+// change's side of several versions at several paths stands for its
+// hoisted one.
+func (s *set) Compare(a, b string) int {
+	return semver.CompareStrings(oldVersion(a), oldVersion(b))
 }
 
+// Upstream implements [manifests.Upstreamer]: the repository the
+// package's packument names ([repositoryURL]), with its directory for a
+// package in a monorepo.
+func (s *set) Upstream(ctx context.Context, ch manifests.Change) (manifests.Upstream, error) {
+	p, err := s.packument(ctx, ch.Package)
+	if err != nil {
+		return manifests.Upstream{}, err
+	}
+	var repo struct {
+		Directory string `json:"directory"`
+	}
+	json.Unmarshal(p.Repository, &repo)
+	u := repositoryURL(p.Repository)
+	if u == "" {
+		return manifests.Upstream{}, fmt.Errorf("the packument of %s names no repository: pass --repo-map %s=URL", ch.Package, ch.Package)
+	}
+	return manifests.Upstream{URL: u, Subdir: strings.Trim(repo.Directory, "/")}, nil
+}
+
+// repositoryURL is a packument's repository field (a string or {"url": …})
+// as a URL git can clone: "git+https://host/x.git" becomes
+// "https://host/x.git", and the "github:user/repo" and "user/repo"
+// shorthands name GitHub. "" when it names none.
 func repositoryURL(raw json.RawMessage) string {
 	var u string
 	if json.Unmarshal(raw, &u) != nil {

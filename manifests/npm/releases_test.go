@@ -2,12 +2,12 @@ package npm
 
 import (
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/lockbisect/lockbisect/drill"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -23,23 +23,25 @@ func TestReleasesAndPin(t *testing.T) {
 		pkg{Name: "acme-http", Version: "1.0.1", Dependencies: map[string]string{"acme-util": "^1.0.0"}},
 	)
 	s := p.open(t)
-	rels, err := s.Releases(t.Context(), http.DefaultClient, "acme-http", "1.0.0", "1.1.0")
+	listing, err := s.Releases(t.Context(), "acme-http")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vs []string
-	for _, r := range rels {
-		vs = append(vs, r.Version)
+	byVersion := map[string]manifests.Release{}
+	var listed []string
+	for _, r := range listing {
+		byVersion[r.Version] = r
+		listed = append(listed, r.Version)
 	}
+	// What the drill-down searches: the releases between the change's ends.
+	vs := drill.Between(listed, "1.0.0", "1.1.0", s.Compare)
 	if len(vs) != 2 || vs[0] != "1.0.1" || vs[1] != "1.0.5" {
 		t.Fatalf("releases between 1.0.0 and 1.1.0: %q, want 1.0.1 1.0.5", vs)
 	}
-	if rels[1].Time.IsZero() {
-		t.Errorf("release 1.0.5 has no time")
-	}
-	repo, err := s.Repository(t.Context(), http.DefaultClient, "acme-http")
-	if err != nil || repo != "https://example.invalid/acme-http.git" {
-		t.Errorf("repository %q, %v", repo, err)
+	rels := []manifests.Release{byVersion[vs[0]], byVersion[vs[1]]}
+	up, err := s.Upstream(t.Context(), *s.Diff().Change("acme-http"))
+	if err != nil || up.URL != "https://example.invalid/acme-http.git" {
+		t.Errorf("upstream %+v, %v", up, err)
 	}
 
 	var all []string
@@ -110,7 +112,7 @@ func TestRepositoryURL(t *testing.T) {
 	}
 }
 
-// TestCommitPin: a package packed from a checkout of its repository is
+// TestCommitPin: a package packed from a work tree of its repository is
 // installed by npm ci in place of the release it stands in for.
 func TestCommitPin(t *testing.T) {
 	p := makeProject(t)
@@ -119,7 +121,8 @@ func TestCommitPin(t *testing.T) {
 	os.MkdirAll(src, 0o755)
 	write(t, filepath.Join(src, "package.json"), `{"name": "acme-http", "version": "1.0.9-dev", "main": "index.js", "dependencies": {"acme-util": "^1.0.0"}}`)
 	write(t, filepath.Join(src, "index.js"), "module.exports = 'from the commit';\n")
-	entry, err := CommitEntry(t.Context(), p.env, src, filepath.Join(p.dir, "packed"), "1.1.0")
+	pin, err := s.PinCommit(t.Context(), manifests.Commit{Package: "acme-http", Version: "1.1.0",
+		Checkout: func() (string, error) { return src, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +130,7 @@ func TestCommitPin(t *testing.T) {
 	for _, u := range s.Diff().Units {
 		all = append(all, u.ID)
 	}
-	c, err := s.Pin(all, manifests.Pin{Package: "acme-http", Version: "1.1.0", Entry: entry})
+	c, err := s.Pin(all, pin)
 	if err != nil {
 		t.Fatal(err)
 	}

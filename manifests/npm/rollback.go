@@ -6,8 +6,8 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
-// Rollback returns the commands (each an argv) that take the named changes
-// back to their old versions in a project on the new lock. A direct
+// Rollback implements [manifests.Rollbacker]: the commands that take the
+// named changes back to their old versions in a project on the new lock. A direct
 // dependency is installed at its old version (npm install a@1.2.3, with
 // --save-dev for a dev dependency) and an added one uninstalled; a
 // transitive one cannot be named to npm install without making it direct,
@@ -16,7 +16,7 @@ import (
 // addition has no command: it goes when what needs it goes. A change whose
 // old side is several versions at several paths is rolled back to its
 // hoisted version.
-func (Ecosystem) Rollback(changes []manifests.Change) [][]string {
+func (s *set) Rollback(changes []manifests.Change) [][]string {
 	var install, dev, uninstall, overrides []string
 	for _, c := range changes {
 		old := oldVersion(c.From)

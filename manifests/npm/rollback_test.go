@@ -8,7 +8,7 @@ import (
 )
 
 func TestRollback(t *testing.T) {
-	got := Ecosystem{}.Rollback([]manifests.Change{
+	got := (&set{}).Rollback([]manifests.Change{
 		{Package: "acme-http", From: "1.0.0", To: "1.1.0", Kind: manifests.Upgrade, Direct: true},
 		{Package: "acme-test", From: "1.0.0", To: "2.0.0", Kind: manifests.Upgrade, Direct: true, Dev: true},
 		{Package: "@acme/util", From: "1.0.0", To: "1.0.1", Kind: manifests.Upgrade},

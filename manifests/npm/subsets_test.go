@@ -2,7 +2,6 @@ package npm
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,99 +11,70 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/manifests/manifeststest"
 )
 
-// TestEverySubset is the shared every-subset check: for every subset of
-// units, the candidate is written whether or not the static check accepts
-// it, and the real npm ci (against the fixture registry) installs it. The
-// tool's feasibility must agree with npm ci's answer, and a candidate npm
-// ci installs must be installed as locked (every path at its version).
-// Validate (npm ci --dry-run --offline) must agree too.
+// TestEverySubset is the shared every-subset check
+// ([manifeststest.EverySubset]), held to the real npm: every subset's
+// candidate is written whether or not the static check accepts it, and
+// npm ci (against the fixture registry) installs it. npm ci must install
+// exactly the candidates the tool accepts, each as locked (every path at
+// its version), and Validate (npm ci --dry-run --offline) must agree.
 func TestEverySubset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs every subset with npm ci")
 	}
 	p := makeProject(t)
 	s := p.open(t)
-	units := s.Diff().Units
-	n := len(units)
+	n := len(s.Diff().Units)
 	if n < 6 {
 		t.Fatalf("%d units; the scenario should give at least 6", n)
 	}
-	type result struct {
-		applied          []string
-		static, validate error
-		npmErr           error
-		npmOut, mismatch string
-	}
-	results := make([]result, 1<<n)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for mask := range jobs {
-				var applied []string
-				for i, u := range units {
-					if mask&(1<<i) != 0 {
-						applied = append(applied, u.ID)
-					}
+	var mu sync.Mutex
+	agreeV, subset := 0, 0
+	var feasible int
+	// The group returns once its parallel subtests (npm ci runs, as many
+	// at once as -parallel allows) are done.
+	t.Run("subsets", func(t *testing.T) {
+		feasible = manifeststest.EverySubset(t, s, func(t *testing.T, applied []string, c *manifests.Candidate) {
+			mu.Lock()
+			subset++
+			dir := filepath.Join(p.dir, fmt.Sprintf("subset-%d", subset))
+			mu.Unlock()
+			t.Parallel()
+			accepted := c != nil
+			if !accepted {
+				// npm ci must refuse what the tool refuses: write it anyway.
+				var err error
+				if c, _, err = s.build(applied, nil); err != nil {
+					t.Fatal(err)
 				}
-				r := &results[mask]
-				r.applied = applied
-				c, problems, err := s.build(applied, nil)
-				if err != nil {
-					r.static = err
-					continue
-				}
-				r.static = infeasible(problems)
-				dir := filepath.Join(p.dir, fmt.Sprintf("subset-%d", mask))
-				if err := c.Write(dir); err != nil {
-					r.npmErr = err
-					continue
-				}
-				r.validate = s.Validate(t.Context(), dir, c)
-				cmd := exec.Command("npm", "ci", "--ignore-scripts", "--prefer-offline")
-				cmd.Dir, cmd.Env = dir, p.env
-				out, err := cmd.CombinedOutput()
-				r.npmErr, r.npmOut = err, string(out)
-				if err == nil {
-					r.mismatch = installedAsLocked(dir, c.Files["package-lock.json"])
-				}
-				os.RemoveAll(filepath.Join(dir, "node_modules"))
 			}
-		}()
-	}
-	for mask := 0; mask < 1<<n; mask++ {
-		jobs <- mask
-	}
-	close(jobs)
-	wg.Wait()
-	feasible, agreeV := 0, 0
-	for _, r := range results {
-		if r.static != nil && !errors.Is(r.static, manifests.ErrInfeasible) {
-			t.Errorf("%v: %v", r.applied, r.static)
-			continue
-		}
-		if r.static == nil {
-			feasible++
-		}
-		if (r.static == nil) != (r.npmErr == nil) {
-			t.Errorf("applied %v: static check says %v, npm ci says %v\n%s", r.applied, r.static, r.npmErr, tail(r.npmOut))
-		}
-		if r.mismatch != "" {
-			t.Errorf("applied %v: npm ci installed otherwise than locked: %s", r.applied, r.mismatch)
-		}
-		if (r.validate == nil) == (r.npmErr == nil) {
+			if err := c.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(filepath.Join(dir, "node_modules"))
+			validate := s.Validate(t.Context(), dir, c)
+			cmd := exec.Command("npm", "ci", "--ignore-scripts", "--prefer-offline")
+			cmd.Dir, cmd.Env = dir, p.env
+			out, npmErr := cmd.CombinedOutput()
+			if accepted != (npmErr == nil) {
+				t.Errorf("the static check accepts: %v, npm ci says %v\n%s", accepted, npmErr, tail(string(out)))
+			}
+			if npmErr == nil {
+				if m := installedAsLocked(dir, c.Files["package-lock.json"]); m != "" {
+					t.Errorf("npm ci installed otherwise than locked: %s", m)
+				}
+			}
+			if (validate == nil) != (npmErr == nil) {
+				t.Errorf("Validate says %v, npm ci says %v", validate, npmErr)
+				return
+			}
+			mu.Lock()
 			agreeV++
-		} else {
-			t.Errorf("applied %v: Validate says %v, npm ci says %v", r.applied, r.validate, r.npmErr)
-		}
-		if closed, _ := manifests.Closed(r.applied, s.Diff().Edges); closed != (r.static == nil) {
-			t.Errorf("applied %v: closed under the edges %v, but the static check says %v", r.applied, closed, r.static)
-		}
-	}
+			mu.Unlock()
+		})
+	})
 	t.Logf("%d units, %d subsets: %d feasible, %d infeasible; closure under the edges, npm ci and Validate agree on every one that did not fail above (Validate on %d)", n, 1<<n, feasible, 1<<n-feasible, agreeV)
 	if feasible == 0 || feasible == 1<<n {
 		t.Errorf("%d of %d subsets feasible: the scenario does not exercise coupling", feasible, 1<<n)
