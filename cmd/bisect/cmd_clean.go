@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
 type cleanOptions struct {
@@ -19,10 +20,11 @@ func newCleanCmd(g *globals) *cobra.Command {
 	var o cleanOptions
 	cmd := &cobra.Command{
 		Use:   "clean [--all] [--older-than DURATION]",
-		Short: "Remove the containers, networks and images that dead docker runs left behind",
+		Short: "Remove the services, containers, networks and images that dead docker or swarm runs left behind",
 		Long: `clean removes, by their org.lockbisect.* labels, the containers and networks
 of docker runs whose bisect process no longer exists (after a crash or a
-SIGKILL), and the tool's dangling images. Cached candidate images are kept
+SIGKILL), on a swarm manager their services first, and the tool's dangling
+images. Cached candidate images are kept
 (they make the next run free) unless --all is given. Objects of a run still
 in progress are never touched. Each removed object is printed.`,
 		Example: `  bisect clean
@@ -46,7 +48,7 @@ func runClean(ctx context.Context, g *globals, o cleanOptions) error {
 		return err
 	}
 	defer cli.Close()
-	removed, err := docker.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
+	removed, err := swarm.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
 	for _, r := range removed {
 		fmt.Fprintln(g.stdout, "removed", r)
 	}

@@ -307,6 +307,7 @@ var configKeys = []string{
 	"runner.stop", "report.markdown", "report.json", "runner.build_timeout",
 	"runner.builder", "runner.build_parallel",
 	"search.build_failure", "oracle.timeout_is_untestable",
+	"runner.registry",
 }
 
 // ecosystems are the lock formats bisect knows, registered in this one place.

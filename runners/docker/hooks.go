@@ -83,3 +83,13 @@ func Alive(labels map[string]string) bool { return alive(labels) }
 
 // MemoryBytes parses runner.memory ("512m", "1g"); "" = no limit.
 func MemoryBytes(s string) (int64, error) { return memoryBytes(s) }
+
+// Tail is a writer that keeps the last lines of output written to it, as
+// much as an untestable error quotes; String returns them.
+type Tail interface {
+	io.Writer
+	String() string
+}
+
+// NewTail returns an empty Tail.
+func NewTail() Tail { return &lineTail{max: tailLines} }
