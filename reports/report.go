@@ -78,6 +78,7 @@ type Probe struct {
 	Replayed      bool     `json:"replayed,omitempty"` // taken from the journal of an earlier run
 	FailedCheck   string   `json:"failed_check"`
 	Detail        string   `json:"detail,omitempty"`
+	Node          string   `json:"node,omitempty"` // the swarm node that served the candidate; "" = this host
 }
 
 // Eliminated is a package proven innocent.

@@ -353,6 +353,7 @@ type probeData struct {
 	Build     float64         `json:"build_seconds"`
 	Oracle    float64         `json:"oracle_seconds"`
 	Cached    bool            `json:"cached"`
+	Node      string          `json:"node,omitempty"` // swarm: the node that served it
 	Log       string          `json:"log,omitempty"`
 	Failures  []reports.Check `json:"failures,omitempty"` // failing fatal checks
 	// BuildFailed: the candidate's build ran and failed (runners.ErrBuild).
@@ -459,7 +460,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 			p.log.Warn("stop candidate", "candidate", data.Candidate[:12], "err", err)
 		}
 	}()
-	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
+	data.Build, data.Cached, data.Node = inst.BuildSeconds, inst.Cached, inst.Node
 	if !inst.Cached {
 		p.builds.Add(1)
 	}
@@ -581,7 +582,7 @@ func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
 	return reports.Probe{
 		Round: r.Round, Applied: packagesOf(d, r.Applied), Outcome: string(r.Outcome),
 		Candidate: short(pd.Candidate), Seconds: r.Seconds, BuildSeconds: pd.Build, OracleSeconds: pd.Oracle,
-		Cached: pd.Cached, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
+		Cached: pd.Cached, Node: pd.Node, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
 	}
 }
 

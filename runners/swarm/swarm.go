@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -507,10 +508,11 @@ func removeService(ctx context.Context, cli *client.Client, id string) error {
 	if err := cli.ServiceRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove service %s: %w", id, err)
 	}
-	f := filters.NewArgs(filters.Arg("service", id))
+	// The manager no longer filters by a removed service: its tasks are
+	// picked from all.
 	cf := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))
 	for i := 0; i < 150; i++ {
-		ts, err := cli.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+		ts, err := cli.TaskList(ctx, swarm.TaskListOptions{})
 		if err != nil {
 			return fmt.Errorf("tasks of removed service %s: %w", id, err)
 		}
@@ -518,7 +520,7 @@ func removeService(ctx context.Context, cli *client.Client, id string) error {
 		if err != nil {
 			return fmt.Errorf("containers of removed service %s: %w", id, err)
 		}
-		if len(ts) == 0 && len(cs) == 0 {
+		if !slices.ContainsFunc(ts, func(t swarm.Task) bool { return t.ServiceID == id }) && len(cs) == 0 {
 			return nil
 		}
 		select {
