@@ -118,6 +118,10 @@ func Brief(w io.Writer, r *Report) error {
 	for _, f := range r.OldFailures {
 		fmt.Fprintf(w, "fails on the old lock too: %s: %s\n", f.ID, f.Detail)
 	}
-	_, err := fmt.Fprintf(w, "%d probes, %d builds, %d rounds, %.1fs\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	retried := ""
+	if r.Summary.Retried > 0 {
+		retried = fmt.Sprintf(", %d retried", r.Summary.Retried)
+	}
+	_, err := fmt.Fprintf(w, "%d probes, %d builds, %d rounds%s, %.1fs\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, retried, r.Summary.Seconds)
 	return err
 }

@@ -93,4 +93,7 @@ type Summary struct {
 	Builds  int     `json:"builds"`
 	Rounds  int     `json:"rounds"`
 	Seconds float64 `json:"seconds"`
+	// Retried counts the trials lost to infrastructure trouble (a swarm
+	// node down, a task the cluster rejected) and run again.
+	Retried int `json:"retried,omitempty"`
 }

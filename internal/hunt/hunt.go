@@ -196,6 +196,7 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 		}
 	}
 	rep.Summary.Builds = int(p.builds.Load())
+	rep.Summary.Retried = int(p.retried.Load())
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
@@ -345,6 +346,10 @@ type prober struct {
 	// started a candidate not in the runner's cache (the local runner
 	// builds afresh for each trial).
 	builds atomic.Int64
+	// retried counts the trials that failed for infrastructure reasons
+	// (the runner's own trouble, such as a swarm node that went down):
+	// the engine retries them, and they never become a verdict.
+	retried atomic.Int64
 }
 
 // probeData is what the journal keeps of a probe beyond the engine's record.
@@ -453,6 +458,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	case errors.Is(err, runners.ErrUntestable):
 		return trial(bisect.Untestable, "", err.Error())
 	default:
+		p.retried.Add(1)
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer func() {
@@ -470,6 +476,12 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	t0 := time.Now()
 	v, err := p.oracle.Check(octx, oracles.Target{BaseURL: inst.BaseURL, Host: inst.Host, Port: inst.Port, Dir: inst.Dir, Env: inst.Env})
 	data.Oracle = time.Since(t0).Seconds()
+	if inst.Intact != nil {
+		if ierr := inst.Intact(ctx); ierr != nil {
+			p.retried.Add(1)
+			return trial(bisect.Error, "", "the candidate's server was disturbed during the oracle: "+ierr.Error())
+		}
+	}
 	switch {
 	case err != nil:
 		return trial(bisect.Error, "", err.Error())

@@ -248,6 +248,7 @@ func (r *Runner) push(ctx context.Context, tag, ref string) error {
 type service struct {
 	r        *Runner
 	id, name string
+	readyURL string // on the task's node, once it is ready
 	tail     docker.Tail
 	logsDone chan struct{}
 	cancel   context.CancelFunc
@@ -315,6 +316,7 @@ func (r *Runner) serve(ctx context.Context, ref, hash string, logs io.Writer, in
 	inst.Host, inst.Port, inst.Node = addr, port, node
 	inst.BaseURL = "http://" + net.JoinHostPort(addr, strconv.Itoa(port))
 	inst.Stop = s.stop
+	inst.Intact = s.intact
 	r.log.Debug("service ready", "service", nm, "node", node, "url", inst.BaseURL)
 	return nil
 }
@@ -378,6 +380,7 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 				// "Running" proves nothing: the server must answer.
 				url := "http://" + net.JoinHostPort(addr, strconv.Itoa(port)) + joinPath(s.r.cfg.Ready.Path)
 				if ok, why := ready(ctx, hc, url); ok {
+					s.readyURL = url
 					return addr, node, port, nil
 				} else {
 					last = url + ": " + why
@@ -395,6 +398,52 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 		case <-ctx.Done():
 			return "", "", 0, ctx.Err()
 		case <-time.After(interval):
+		}
+	}
+}
+
+// intact reports an error when the server may have been lost to the
+// cluster since it was ready (its node went down, the task was moved),
+// since the oracle may then have judged a server that was not there. A
+// server that still answers ready.path on a ready node is intact; one that
+// does not is given up to 10s for the cluster to say why: a task that
+// exited by itself (failed, complete) is the candidate's doing, and the
+// verdict stands.
+func (s *service) intact(ctx context.Context) error {
+	hc := &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for i := 0; ; i++ {
+		answered, why := ready(ctx, hc, s.readyURL)
+		t, err := s.task(ctx)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return fmt.Errorf("service %s has no task left", s.name)
+		}
+		switch t.Status.State {
+		case swarm.TaskStateFailed, swarm.TaskStateComplete:
+			return nil
+		case swarm.TaskStateRunning:
+		default:
+			return fmt.Errorf("service %s: the cluster moved the task to %s: %s", s.name, t.Status.State, cmp.Or(t.Status.Err, t.Status.Message))
+		}
+		n, _, err := s.r.cli.NodeInspectWithRaw(ctx, t.NodeID)
+		if err != nil {
+			return managerError(fmt.Errorf("inspect node %s: %w", t.NodeID, err))
+		}
+		if n.Status.State != swarm.NodeStateReady {
+			return fmt.Errorf("service %s: node %s is %s", s.name, cmp.Or(n.Description.Hostname, t.NodeID), n.Status.State)
+		}
+		if answered {
+			return nil
+		}
+		if i == 40 {
+			return fmt.Errorf("service %s: %s no longer answers (%s) while the cluster says its task runs", s.name, s.readyURL, why)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }
