@@ -153,9 +153,15 @@ func (r *Runner) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("list services of the run: %w", err))
 		}
 		for _, s := range svcs {
-			if err := removeService(ctx, r.cli, s.ID); err != nil {
-				errs = append(errs, err)
+			if err := r.cli.ServiceRemove(ctx, s.ID); err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove service %s: %w", s.Spec.Name, err))
 			}
+		}
+		run := r.d.Labels("")[docker.LabelRun]
+		if err := waitGone(ctx, r.cli, "the services of run "+run, docker.LabelRun+"="+run, func(t swarm.Task) bool {
+			return t.Spec.ContainerSpec != nil && t.Spec.ContainerSpec.Labels[docker.LabelRun] == run
+		}); err != nil {
+			errs = append(errs, err)
 		}
 		if err := removeNetwork(ctx, r.cli, r.netID); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", r.netName, err))
@@ -274,10 +280,13 @@ func (r *Runner) serve(ctx context.Context, ref, hash string, logs io.Writer, in
 	labels := r.d.Labels(hash)
 	nm := name(fmt.Sprintf("lockbisect-%s-%s-%d", r.d.RunID(), short(hash), r.seq.Add(1)))
 	one := uint64(1)
+	// The verdict is in when the service goes: its server gets no
+	// graceful shutdown to wait for (the docker runner force-removes).
+	grace := time.Second
 	spec := swarm.ServiceSpec{
 		Annotations: swarm.Annotations{Name: nm, Labels: labels},
 		TaskTemplate: swarm.TaskSpec{
-			ContainerSpec: &swarm.ContainerSpec{Image: ref, Command: cmd, Env: env, Labels: labels},
+			ContainerSpec: &swarm.ContainerSpec{Image: ref, Command: cmd, Env: env, Labels: labels, StopGracePeriod: &grace},
 			Resources:     r.resources(),
 			// The candidate's exit is its verdict's evidence, never a
 			// reason to start it again.
@@ -528,20 +537,26 @@ func (s *service) logTail() string {
 	return "(no output)"
 }
 
-// stop removes the service (with Options.Keep it stays, to be looked at)
-// and waits until its tasks and their containers are gone. It runs once;
-// later calls return its result.
+// stop removes the service (with Options.Keep it stays, to be looked at).
+// The cluster stops its task and removes its container in the background
+// (seconds, which the next probe need not wait for); Close waits for all
+// of the run's before it removes the network. It runs once; later calls
+// return its result.
 func (s *service) stop(ctx context.Context) error {
 	s.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 45*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if !s.r.keep {
-			s.err = removeService(ctx, s.r.cli, s.id)
+			if err := s.r.cli.ServiceRemove(ctx, s.id); err != nil && !cerrdefs.IsNotFound(err) {
+				s.err = fmt.Errorf("remove service %s: %w", s.name, err)
+			}
 		}
 		if s.cancel != nil {
+			// The task's output came as it ran; the stream need not be
+			// drained to its end.
 			select {
 			case <-s.logsDone:
-			case <-time.After(2 * time.Second):
+			case <-time.After(500 * time.Millisecond):
 			}
 			s.cancel()
 			<-s.logsDone
@@ -551,41 +566,58 @@ func (s *service) stop(ctx context.Context) error {
 }
 
 // removeService removes a service and waits, a bounded while, until its
-// tasks are gone from the cluster and its containers from this engine, so
-// that the run's network can go.
+// tasks and their containers are gone (see waitGone).
 func removeService(ctx context.Context, cli *client.Client, id string) error {
 	if err := cli.ServiceRemove(ctx, id); err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove service %s: %w", id, err)
 	}
-	// The manager no longer filters by a removed service: its tasks are
-	// picked from all.
-	cf := filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.id="+id))
+	return waitGone(ctx, cli, "service "+id, "com.docker.swarm.service.id="+id, func(t swarm.Task) bool { return t.ServiceID == id })
+}
+
+// waitGone waits, at most 30s, until no task that ours matches still has a
+// container in the cluster and no container with the label is left on this
+// engine, so that the networks they used can go. The manager no longer
+// filters tasks by a removed service: they are picked from all.
+func waitGone(ctx context.Context, cli *client.Client, what, label string, ours func(swarm.Task) bool) error {
+	cf := filters.NewArgs(filters.Arg("label", label))
 	for i := 0; i < 150; i++ {
 		ts, err := cli.TaskList(ctx, swarm.TaskListOptions{})
 		if err != nil {
-			return fmt.Errorf("tasks of removed service %s: %w", id, err)
+			return fmt.Errorf("tasks of %s: %w", what, err)
 		}
 		cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: cf})
 		if err != nil {
-			return fmt.Errorf("containers of removed service %s: %w", id, err)
+			return fmt.Errorf("containers of %s: %w", what, err)
 		}
-		if !slices.ContainsFunc(ts, func(t swarm.Task) bool { return t.ServiceID == id }) && len(cs) == 0 {
+		// A task whose container is gone stays listed a while, in a
+		// final state, until the manager reaps it.
+		live := slices.ContainsFunc(ts, func(t swarm.Task) bool { return ours(t) && !final(t.Status.State) })
+		if !live && len(cs) == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("service %s removed, but its tasks are still there: %w", id, ctx.Err())
+			return fmt.Errorf("%s removed, but its tasks are still there: %w", what, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("service %s removed, but its tasks are still there after 30s", id)
+	return fmt.Errorf("%s removed, but its tasks are still there after 30s", what)
+}
+
+// final reports whether a task in state st has no container running.
+func final(st swarm.TaskState) bool {
+	switch st {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateRemove:
+		return true
+	}
+	return false
 }
 
 // removeNetwork removes a network, retrying while the tasks of removed
 // services still hold it.
 func removeNetwork(ctx context.Context, cli *client.Client, id string) error {
 	var err error
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 150; i++ {
 		err = cli.NetworkRemove(ctx, id)
 		if err == nil || cerrdefs.IsNotFound(err) {
 			return nil

@@ -116,7 +116,7 @@ func newRunner(t *testing.T, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 
 // TestStart runs candidates as services on a one-node swarm: a good one is
 // served from its node (named in the instance) until Stop removes its
-// service and container; one that exits is untestable with its output;
+// service (and Close the containers and network); one that exits is untestable with its output;
 // one no node has room for is untestable with the scheduler's reason.
 func TestStart(t *testing.T) {
 	r, c := newRunner(t, config.Runner{})
@@ -145,16 +145,22 @@ func TestStart(t *testing.T) {
 	if err := inst.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, r.cli); n != 0 {
-		t.Errorf("%d services or containers of the tool left after Stop", n)
+	if n := services(t, r.cli); n != 0 {
+		t.Errorf("%d services of the tool left after Stop", n)
 	}
 
 	_, err = r.Start(ctx, runners.Probe{Candidate: candidate("crash"), Logs: io.Discard})
 	if !errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), "incompatible dependency") {
 		t.Errorf("a candidate that exits: %v, want untestable with its output", err)
 	}
-	if n := count(t, r.cli); n != 0 {
-		t.Errorf("%d services or containers of the tool left after a failed start", n)
+	if n := services(t, r.cli); n != 0 {
+		t.Errorf("%d services of the tool left after a failed start", n)
+	}
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := leftovers(t, c); n != 0 {
+		t.Errorf("%d containers or networks of the tool left after Close", n)
 	}
 }
 
@@ -168,8 +174,8 @@ func TestUnplaceable(t *testing.T) {
 	if !errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), "no suitable node") {
 		t.Fatalf("unplaceable probe: %v, want untestable: no suitable node", err)
 	}
-	if n := count(t, r.cli); n != 0 {
-		t.Errorf("%d services or containers of the tool left", n)
+	if n := services(t, r.cli); n != 0 {
+		t.Errorf("%d services of the tool left", n)
 	}
 }
 
@@ -232,20 +238,36 @@ func TestClean(t *testing.T) {
 	}
 }
 
-// count is the services of the tool and the containers of the tool's
-// services on the engine.
-func count(t *testing.T, cli *client.Client) int {
+// services counts the tool's services on the swarm.
+func services(t *testing.T, cli *client.Client) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	f := filters.NewArgs(filters.Arg("label", docker.LabelTool+"=bisect"))
-	svcs, err := cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	svcs, err := cli.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelTool+"=bisect"))})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return len(svcs)
+}
+
+// leftovers counts the tool's containers and networks on the manager.
+func leftovers(t *testing.T, c *swarmnet.Cluster) int {
+	t.Helper()
+	cli, err := client.NewClientWithOpts(client.WithHost(c.Manager.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("label", docker.LabelTool+"=bisect"))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(svcs) + len(cs)
+	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(cs) + len(ns)
 }
