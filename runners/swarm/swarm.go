@@ -589,9 +589,18 @@ func waitGone(ctx context.Context, cli *client.Client, what, label string, ours 
 		if err != nil {
 			return fmt.Errorf("containers of %s: %w", what, err)
 		}
+		nodes, err := cli.NodeList(ctx, swarm.NodeListOptions{})
+		if err != nil {
+			return fmt.Errorf("nodes: %w", err)
+		}
+		down := map[string]bool{}
+		for _, n := range nodes {
+			down[n.ID] = n.Status.State != swarm.NodeStateReady
+		}
 		// A task whose container is gone stays listed a while, in a
-		// final state, until the manager reaps it.
-		live := slices.ContainsFunc(ts, func(t swarm.Task) bool { return ours(t) && !final(t.Status.State) })
+		// final state, until the manager reaps it; one on a node that is
+		// down is the node's to end when it comes back.
+		live := slices.ContainsFunc(ts, func(t swarm.Task) bool { return ours(t) && !final(t.Status.State) && !down[t.NodeID] })
 		if !live && len(cs) == 0 {
 			return nil
 		}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,42 +48,22 @@ func main() {
 }
 `
 
-var (
-	serverOnce sync.Once
-	serverBin  string
-	serverErr  error
-)
-
 // project writes a project whose image is the static test server FROM
 // scratch: no base image is needed on the test's swarm.
 func project(t *testing.T) string {
 	t.Helper()
-	serverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lbsw-server")
-		if err != nil {
-			serverErr = err
-			return
-		}
-		os.WriteFile(filepath.Join(dir, "main.go"), []byte(serverSource), 0o644)
-		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module server\n\ngo 1.22\n"), 0o644)
-		cmd := exec.Command("go", "build", "-o", "server", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			serverErr = errors.New(string(out))
-			return
-		}
-		serverBin = filepath.Join(dir, "server")
-	})
-	if serverErr != nil {
-		t.Fatalf("build the test server: %v", serverErr)
-	}
 	dir := t.TempDir()
-	b, err := os.ReadFile(serverBin)
-	if err != nil {
-		t.Fatal(err)
+	src := filepath.Join(dir, "src")
+	os.Mkdir(src, 0o755)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte(serverSource), 0o644)
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module server\n\ngo 1.22\n"), 0o644)
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "server"), ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the test server: %v\n%s", err, out)
 	}
-	os.WriteFile(filepath.Join(dir, "server"), b, 0o755)
+	os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("src\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY server /server\nCOPY deps.lock /deps.lock\nENV PORT=8080\nCMD [\"/server\"]\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "deps.lock"), []byte("base\n"), 0o644)
 	return dir
