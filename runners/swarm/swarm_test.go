@@ -26,18 +26,23 @@ import (
 	"github.com/lockbisect/lockbisect/runners/docker"
 )
 
-// serverSource answers /healthz and /lock (the candidate's deps.lock), and
-// exits at once when its lock says "crash".
+// serverSource answers /healthz and /lock (the candidate's deps.lock),
+// exits at once when its lock says "crash", and starts 2s late when it says
+// "slow".
 const serverSource = `package main
 
 import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 func main() {
 	lock, _ := os.ReadFile("/deps.lock")
+	if strings.Contains(string(lock), "slow") {
+		time.Sleep(2 * time.Second) // a server that takes a while to start
+	}
 	if strings.Contains(string(lock), "crash") {
 		os.Stderr.WriteString("fatal: incompatible dependency\n")
 		os.Exit(3)
@@ -50,7 +55,7 @@ func main() {
 
 // project writes a project whose image is the static test server FROM
 // scratch: no base image is needed on the test's swarm.
-func project(t *testing.T) string {
+func project(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
@@ -74,7 +79,7 @@ func candidate(lock string) *manifests.Candidate {
 }
 
 // newRunner starts the test's swarm and a runner on it.
-func newRunner(t *testing.T, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
+func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 	t.Helper()
 	c := swarmnet.Start(t, swarmnet.Options{})
 	t.Setenv("DOCKER_HOST", c.Manager.Host)
