@@ -388,12 +388,12 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 				}
 				// "Running" proves nothing: the server must answer.
 				url := "http://" + net.JoinHostPort(addr, strconv.Itoa(port)) + joinPath(s.r.cfg.Ready.Path)
-				if ok, why := ready(ctx, hc, url); ok {
+				ok, why := ready(ctx, hc, url)
+				if ok {
 					s.readyURL = url
 					return addr, node, port, nil
-				} else {
-					last = url + ": " + why
 				}
+				last = url + ": " + why
 			default:
 				last = fmt.Sprintf("task %s: %s", st.State, cmp.Or(st.Err, st.Message))
 			}
