@@ -363,6 +363,13 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 		if err != nil {
 			return "", "", 0, err
 		}
+		if t != nil && t.NodeID != "" && !final(t.Status.State) {
+			// A task given to a node that then went down stays where it
+			// is: the cluster's trouble, not the candidate's.
+			if err := s.r.nodeUp(ctx, t.NodeID); err != nil {
+				return "", "", 0, fmt.Errorf("service %s: %w", s.name, err)
+			}
+		}
 		if t != nil {
 			st := t.Status
 			switch st.State {
@@ -436,12 +443,8 @@ func (s *service) intact(ctx context.Context) error {
 		default:
 			return fmt.Errorf("service %s: the cluster moved the task to %s: %s", s.name, t.Status.State, cmp.Or(t.Status.Err, t.Status.Message))
 		}
-		n, _, err := s.r.cli.NodeInspectWithRaw(ctx, t.NodeID)
-		if err != nil {
-			return managerError(fmt.Errorf("inspect node %s: %w", t.NodeID, err))
-		}
-		if n.Status.State != swarm.NodeStateReady {
-			return fmt.Errorf("service %s: node %s is %s", s.name, cmp.Or(n.Description.Hostname, t.NodeID), n.Status.State)
+		if err := s.r.nodeUp(ctx, t.NodeID); err != nil {
+			return fmt.Errorf("service %s: %w", s.name, err)
 		}
 		if answered {
 			return nil
@@ -470,6 +473,18 @@ func (s *service) task(ctx context.Context) (*swarm.Task, error) {
 		}
 	}
 	return newest, nil
+}
+
+// nodeUp returns an error unless the node is ready.
+func (r *Runner) nodeUp(ctx context.Context, id string) error {
+	n, _, err := r.cli.NodeInspectWithRaw(ctx, id)
+	if err != nil {
+		return managerError(fmt.Errorf("inspect node %s: %w", id, err))
+	}
+	if n.Status.State != swarm.NodeStateReady {
+		return fmt.Errorf("node %s is %s", cmp.Or(n.Description.Hostname, id), n.Status.State)
+	}
+	return nil
 }
 
 // nodeAddr is the address the node advertises (where its host-mode ports
