@@ -178,6 +178,37 @@ func (r *Runner) Close(ctx context.Context) error {
 // as a one-replica service until the task's server answers ready.path on
 // its node's published port.
 func (r *Runner) Start(ctx context.Context, p runners.Probe) (*runners.Instance, error) {
+	inst, err := r.start(ctx, p)
+	if err != nil && ctx.Err() == nil && !errors.Is(err, runners.ErrUntestable) && !errors.Is(err, runners.ErrSetup) {
+		// Infrastructure trouble: retried, unless the cluster itself is
+		// gone, where no retry can help and the run must stop.
+		if cerr := r.cluster(ctx); cerr != nil {
+			return nil, fmt.Errorf("%w: %w: %w (the probe failed with: %w)", runners.ErrSetup, ErrCluster, cerr, err)
+		}
+	}
+	return inst, err
+}
+
+// cluster returns an error when the manager does not answer, is no longer
+// a manager, or the swarm has no leader (lost quorum: the manager cannot
+// list the nodes).
+func (r *Runner) cluster(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := r.cli.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("the swarm manager at %s does not answer: %w", r.cli.DaemonHost(), err)
+	}
+	if !info.Swarm.ControlAvailable {
+		return fmt.Errorf("the engine at %s is no longer a swarm manager (node state %q)", r.cli.DaemonHost(), info.Swarm.LocalNodeState)
+	}
+	if _, err := r.cli.NodeList(ctx, swarm.NodeListOptions{}); err != nil {
+		return fmt.Errorf("the swarm cannot list its nodes (no leader: quorum lost?): %w", err)
+	}
+	return nil
+}
+
+func (r *Runner) start(ctx context.Context, p runners.Probe) (*runners.Instance, error) {
 	if r.cfg.Port == 0 {
 		// Nothing is served: the image is built on the manager and the
 		// exec oracle alone decides, on this host.
@@ -645,6 +676,9 @@ func removeNetwork(ctx context.Context, cli *client.Client, id string) error {
 		err = cli.NetworkRemove(ctx, id)
 		if err == nil || cerrdefs.IsNotFound(err) {
 			return nil
+		}
+		if client.IsErrConnectionFailed(err) {
+			return err
 		}
 		select {
 		case <-ctx.Done():

@@ -255,3 +255,16 @@ func leftovers(t *testing.T, c *swarmnet.Cluster) int {
 	}
 	return len(cs) + len(ns)
 }
+
+// TestManagerLost: with the manager's daemon gone, Start stops the run
+// (runners.ErrSetup, ErrCluster) instead of retrying or judging.
+func TestManagerLost(t *testing.T) {
+	r, c := newRunner(t, config.Runner{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c.Kill(c.Manager)
+	_, err := r.Start(ctx, runners.Probe{Candidate: candidate("v1"), Logs: io.Discard})
+	if !errors.Is(err, runners.ErrSetup) || !errors.Is(err, ErrCluster) {
+		t.Fatalf("Start with the manager gone: %v, want ErrSetup and ErrCluster", err)
+	}
+}
