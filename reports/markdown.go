@@ -250,8 +250,18 @@ func mermaidClass(outcome string) string {
 
 func (m *md) probeTable(probes []Probe) {
 	total := len(m.r.Changes)
+	// The node column only where candidates ran elsewhere (swarm).
+	nodes := slices.ContainsFunc(probes, func(p Probe) bool { return p.Node != "" })
 	rows := func(ps []Probe, offset int) {
-		m.p("| # | round | applied (new version) | rolled back | outcome | failing check | build | oracle | cache |\n|---|---|---|---|---|---|---|---|---|\n")
+		m.p("| # | round | applied (new version) | rolled back | outcome | failing check | build | oracle | cache |")
+		if nodes {
+			m.p(" node |")
+		}
+		m.p("\n|---|---|---|---|---|---|---|---|---|")
+		if nodes {
+			m.p("---|")
+		}
+		m.p("\n")
 		for i, p := range ps {
 			cache := ""
 			switch {
@@ -260,7 +270,11 @@ func (m *md) probeTable(probes []Probe) {
 			case p.Cached:
 				cache = "hit"
 			}
-			m.p("| %d | %d | %s | %d | %s | %s | %s | %s | %s |\n", offset+i+1, p.Round, text(appliedShort(p.Applied, total)), total-len(p.Applied), text(outcome(p.Outcome)), codeCell(p.FailedCheck), seconds(p.BuildSeconds), seconds(p.OracleSeconds), cache)
+			m.p("| %d | %d | %s | %d | %s | %s | %s | %s | %s |", offset+i+1, p.Round, text(appliedShort(p.Applied, total)), total-len(p.Applied), text(outcome(p.Outcome)), codeCell(p.FailedCheck), seconds(p.BuildSeconds), seconds(p.OracleSeconds), cache)
+			if nodes {
+				m.p(" %s |", codeCell(p.Node))
+			}
+			m.p("\n")
 		}
 		m.p("\n")
 	}

@@ -138,7 +138,11 @@ func Brief(w io.Writer, r *Report) error {
 	for _, f := range r.OldFailures {
 		add("fails on the old lock too: %s: %s", f.ID, f.Detail)
 	}
-	add("%d probes, %d builds, %d rounds, %.1fs", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	retried := ""
+	if r.Summary.Retried > 0 {
+		retried = fmt.Sprintf(", %d retried", r.Summary.Retried)
+	}
+	add("%d probes, %d builds, %d rounds%s, %.1fs", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, retried, r.Summary.Seconds)
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(quote.Terminal(l) + "\n")

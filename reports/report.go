@@ -91,6 +91,7 @@ type Probe struct {
 	Replayed      bool     `json:"replayed,omitempty"` // taken from the journal of an earlier run
 	FailedCheck   string   `json:"failed_check"`
 	Detail        string   `json:"detail,omitempty"`
+	Node          string   `json:"node,omitempty"` // the swarm node that served the candidate; "" = this host
 }
 
 // Eliminated is a package proven innocent.
@@ -105,4 +106,7 @@ type Summary struct {
 	Builds  int     `json:"builds"`
 	Rounds  int     `json:"rounds"`
 	Seconds float64 `json:"seconds"`
+	// Retried counts the trials lost to infrastructure trouble (a swarm
+	// node down, a task the cluster rejected) and run again.
+	Retried int `json:"retried,omitempty"`
 }

@@ -44,6 +44,12 @@ type Instance struct {
 	Env          []string // environment the oracle's commands should see
 	BuildSeconds float64  // time spent building
 	Cached       bool     // the build was reused (docker image tag hit)
+	Node         string   // the machine that serves it (swarm: the node's host name); "" = this host
+	// Intact, if set, is asked after the oracle whether the instance was
+	// served undisturbed throughout (a swarm task whose node went down was
+	// not): an error voids the oracle's verdict, and the probe is retried
+	// as an infrastructure failure.
+	Intact func(ctx context.Context) error
 	// Stop stops everything the instance started and removes what it
 	// created (unless kept). It is safe to call more than once.
 	Stop func(ctx context.Context) error

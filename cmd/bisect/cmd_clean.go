@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/runners/docker"
 	"github.com/lockbisect/lockbisect/runners/local"
+	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
 type cleanOptions struct {
@@ -20,12 +21,13 @@ func newCleanCmd(g *globals) *cobra.Command {
 	var o cleanOptions
 	cmd := &cobra.Command{
 		Use:   "clean [--all] [--older-than DURATION]",
-		Short: "Remove what dead runs left behind: local work directories and processes, docker containers, networks and images",
+		Short: "Remove what dead runs left behind: local work directories and processes, swarm services, docker containers, networks and images",
 		Long: `clean ends the processes and removes the work directories (below
 $TMPDIR/lockbisect-local-<uid>) of local runs whose bisect process no longer exists
 (after a crash or a SIGKILL); directories kept with --keep only with --all.
 Then it removes, by their org.lockbisect.* labels, the containers and
-networks of docker runs whose bisect process no longer exists, and the tool's
+networks of docker runs whose bisect process no longer exists (on a swarm
+manager their services first), and the tool's
 dangling images. Cached candidate images are kept (they make the next run
 free) unless --all is given. What belongs to a run still in progress is
 never touched. Each removed object is printed.`,
@@ -57,7 +59,7 @@ func runClean(ctx context.Context, g *globals, o cleanOptions) error {
 		return err
 	}
 	defer cli.Close()
-	more, err := docker.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
+	more, err := swarm.Clean(ctx, cli, docker.CleanOptions{All: o.all, OlderThan: o.olderThan})
 	for _, r := range more {
 		fmt.Fprintln(g.stdout, "removed", r)
 	}

@@ -37,28 +37,8 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("REPO", repo)
-			env.Setenv("GOTOOLCHAIN", "local")
-			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
-			for _, k := range []string{"GOPATH", "GOMODCACHE", "GOCACHE", "GOFLAGS", "CI", "DOCKER_HOST"} {
-				if v, ok := os.LookupEnv(k); ok {
-					env.Setenv(k, v)
-				}
-			}
-			// HOME is hidden from scripts: the go command's caches are
-			// named explicitly (a script that runs a generator needs the
-			// module cache).
-			for _, k := range []string{"GOCACHE", "GOMODCACHE"} {
-				if _, ok := os.LookupEnv(k); !ok {
-					if out, err := exec.Command("go", "env", k).Output(); err == nil {
-						env.Setenv(k, string(out[:len(out)-1]))
-					}
-				}
-			}
-			return nil
-		},
+		Dir:   "testdata/script",
+		Setup: scriptSetup(repo, nil),
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "docker":
@@ -83,6 +63,35 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// scriptSetup is the environment of every script: $REPO, the go command's
+// caches, CI and DOCKER_HOST from the test's environment, then extra.
+func scriptSetup(repo string, extra map[string]string) func(env *testscript.Env) error {
+	return func(env *testscript.Env) error {
+		env.Setenv("REPO", repo)
+		env.Setenv("GOTOOLCHAIN", "local")
+		env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+		for _, k := range []string{"GOPATH", "GOMODCACHE", "GOCACHE", "GOFLAGS", "CI", "DOCKER_HOST"} {
+			if v, ok := os.LookupEnv(k); ok {
+				env.Setenv(k, v)
+			}
+		}
+		// HOME is hidden from scripts: the go command's caches are
+		// named explicitly (a script that runs a generator needs the
+		// module cache).
+		for _, k := range []string{"GOCACHE", "GOMODCACHE"} {
+			if _, ok := os.LookupEnv(k); !ok {
+				if out, err := exec.Command("go", "env", k).Output(); err == nil {
+					env.Setenv(k, string(out[:len(out)-1]))
+				}
+			}
+		}
+		for k, v := range extra {
+			env.Setenv(k, v)
+		}
+		return nil
+	}
 }
 
 // cmdMkproxy builds a file module proxy: mkproxy PROXY SRC makes every

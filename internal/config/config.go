@@ -21,7 +21,7 @@ type Config struct {
 
 // Runner says how a candidate becomes a running server.
 type Runner struct {
-	Kind  string            `mapstructure:"kind"`  // local | docker
+	Kind  string            `mapstructure:"kind"`  // local | docker | swarm
 	Build []string          `mapstructure:"build"` // each run with sh -c in the candidate directory
 	Start string            `mapstructure:"start"` // template; "" = nothing is served (exec oracle alone decides)
 	Env   map[string]string `mapstructure:"env"`   // values are templates ({{.Port}})
@@ -54,6 +54,10 @@ type Runner struct {
 	// before the first copy rather than failing (or filling the disk)
 	// during it.
 	CopyLimit CopyLimit `mapstructure:"copy_limit"`
+	// Registry is where the swarm runner pushes each candidate image so
+	// that every node can pull it (such as 127.0.0.1:5000); "" is allowed
+	// only on a swarm of one node, where the local image serves.
+	Registry string `mapstructure:"registry"`
 }
 
 // CopyLimit is the most a project may hold (what the local runner copies:
@@ -269,15 +273,15 @@ func (c *Config) Defaults(set func(key string) bool) {
 // Validate names the first key whose value is wrong (a *KeyError).
 func (c *Config) Validate() error {
 	switch c.Runner.Kind {
-	case "local", "docker":
+	case "local", "docker", "swarm":
 	default:
-		return keyErr("runner.kind", "%q is not local or docker", c.Runner.Kind)
+		return keyErr("runner.kind", "%q is not local, docker or swarm", c.Runner.Kind)
 	}
 	if c.Runner.Port < 0 || c.Runner.Port > 65535 {
 		return keyErr("runner.port", "%d is not a port (1-65535)", c.Runner.Port)
 	}
-	if c.Runner.Kind == "docker" && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
-		return keyErr("runner.port", "the docker runner needs the container port the server listens on")
+	if (c.Runner.Kind == "docker" || c.Runner.Kind == "swarm") && c.Runner.Port == 0 && c.Oracle.Kind != "exec" {
+		return keyErr("runner.port", "the %s runner needs the container port the server listens on", c.Runner.Kind)
 	}
 	if c.Runner.Ready.Timeout <= 0 {
 		return keyErr("runner.ready.timeout", "%s is not a positive duration (how long a server may take to answer, for example 60s)", c.Runner.Ready.Timeout)
@@ -303,7 +307,7 @@ func (c *Config) Validate() error {
 		return err
 	}
 	// A docker image serves through its own CMD; runner.start only overrides it.
-	if c.Runner.Start == "" && c.Runner.Kind != "docker" && c.Oracle.Kind != "exec" {
+	if c.Runner.Start == "" && c.Runner.Kind == "local" && c.Oracle.Kind != "exec" {
 		return keyErr("runner.start", "empty start serves nothing, which only the exec oracle can judge (set oracle.kind: exec or a start command)")
 	}
 	if c.Search.Repeat < 1 {

@@ -156,6 +156,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		}
 	}
 	rep.Summary.Builds = int(s.p.builds.Load())
+	rep.Summary.Retried = int(s.p.retried.Load())
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }

@@ -54,9 +54,9 @@ func preflight(ctx context.Context, o Options, project string) error {
 	if err := checkWritable(runsDir(o)); err != nil {
 		return fmt.Errorf("%w: the run directory (journal and logs): %w", ErrPreflight, err)
 	}
-	if cfg.Runner.Kind == "docker" {
+	if cfg.Runner.Kind == "docker" || cfg.Runner.Kind == "swarm" {
 		if err := docker.Preflight(ctx, cfg.Runner, project); err != nil {
-			return fmt.Errorf("%w: docker runner: %w", ErrPreflight, err)
+			return fmt.Errorf("%w: %s runner: %w", ErrPreflight, cfg.Runner.Kind, err)
 		}
 	}
 	return nil

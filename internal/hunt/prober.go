@@ -46,6 +46,10 @@ type prober struct {
 	// started a candidate not in the runner's cache (the local runner
 	// builds afresh for each trial).
 	builds atomic.Int64
+	// retried counts the trials that failed for infrastructure reasons
+	// (the runner's own trouble, such as a swarm node that went down):
+	// the engine retries them, and they never become a verdict.
+	retried atomic.Int64
 }
 
 // probeData is what the journal keeps of a probe beyond the engine's record.
@@ -54,6 +58,7 @@ type probeData struct {
 	Build     float64         `json:"build_seconds"`
 	Oracle    float64         `json:"oracle_seconds"`
 	Cached    bool            `json:"cached"`
+	Node      string          `json:"node,omitempty"` // swarm: the node that served it
 	Log       string          `json:"log,omitempty"`
 	Failures  []reports.Check `json:"failures,omitempty"` // failing fatal checks
 	// BuildFailed: the candidate's build ran and failed (runners.ErrBuild).
@@ -160,6 +165,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	case errors.Is(err, runners.ErrUntestable):
 		return trial(bisect.Untestable, "", err.Error())
 	default:
+		p.retried.Add(1)
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer func() {
@@ -167,7 +173,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 			p.log.Warn("stop candidate", "candidate", data.Candidate[:12], "err", err)
 		}
 	}()
-	data.Build, data.Cached = inst.BuildSeconds, inst.Cached
+	data.Build, data.Cached, data.Node = inst.BuildSeconds, inst.Cached, inst.Node
 	if !inst.Cached {
 		p.builds.Add(1)
 	}
@@ -177,6 +183,12 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	t0 := time.Now()
 	v, err := p.oracle.Check(octx, oracles.Target{BaseURL: inst.BaseURL, Host: inst.Host, Port: inst.Port, Dir: inst.Dir, Env: inst.Env})
 	data.Oracle = time.Since(t0).Seconds()
+	if inst.Intact != nil {
+		if ierr := inst.Intact(ctx); ierr != nil {
+			p.retried.Add(1)
+			return trial(bisect.Error, "", "the candidate's server was disturbed during the oracle: "+ierr.Error())
+		}
+	}
 	switch {
 	case err != nil:
 		return trial(bisect.Error, "", err.Error())

@@ -136,7 +136,7 @@ func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
 	return reports.Probe{
 		Round: r.Round, Applied: packagesOf(d, r.Applied), Outcome: string(r.Outcome),
 		Candidate: short(pd.Candidate), Seconds: r.Seconds, BuildSeconds: pd.Build, OracleSeconds: pd.Oracle,
-		Cached: pd.Cached, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
+		Cached: pd.Cached, Node: pd.Node, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
 	}
 }
 

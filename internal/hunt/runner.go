@@ -9,6 +9,7 @@ import (
 	"github.com/lockbisect/lockbisect/runners"
 	"github.com/lockbisect/lockbisect/runners/docker"
 	"github.com/lockbisect/lockbisect/runners/local"
+	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
 // newRunner is the one place runner kinds are registered. The returned
@@ -32,6 +33,19 @@ func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o
 				log.Warn("docker cleanup", "err", err)
 			}
 		}, nil
+	case "swarm":
+		r, err := swarm.New(ctx, cfg.Runner, project, swarm.Options{RunID: runID, Keep: o.Keep, Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("swarm runner: %w", err)
+		}
+		return r, func() {
+			if r.Pushes.Load() > 0 {
+				log.Info("images pushed to runner.registry", "count", r.Pushes.Load())
+			}
+			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
+				log.Warn("swarm cleanup", "err", err)
+			}
+		}, nil
 	}
-	return nil, nil, fmt.Errorf("runner.kind: %q is not local or docker", cfg.Runner.Kind)
+	return nil, nil, fmt.Errorf("runner.kind: %q is not local, docker or swarm", cfg.Runner.Kind)
 }

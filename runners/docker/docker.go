@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -221,46 +220,21 @@ func (r *Runner) Close(ctx context.Context) error {
 // candidate whose image does not build, whose container exits or never
 // gets ready is untestable (runners.ErrUntestable, with the output's tail).
 func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instance, error) {
-	if p.Candidate == nil {
-		return nil, errors.New("docker runner: probe without a candidate")
+	img, err := r.Image(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	logs := p.Logs
 	if logs == nil {
 		logs = io.Discard
 	}
-	files := make(map[string][]byte, len(p.Candidate.Files))
-	for name, data := range p.Candidate.Files {
-		files[path.Clean(filepath.ToSlash(name))] = data
-	}
-	if err := safeOverlay(files); err != nil {
-		return nil, err
-	}
-	hash := p.Candidate.Hash()
-	begin := time.Now()
-	bc, err := r.prepareContext(files)
-	if err != nil {
-		// The project or the Dockerfile cannot be read: no candidate can be.
-		return nil, fmt.Errorf("%w: %w", runners.ErrSetup, err)
-	}
-	tag := bc.tag
-
-	lock := r.buildLock(tag)
-	lock.Lock()
-	cached, err := r.imageExists(ctx, tag)
-	if err == nil && !cached {
-		err = r.buildInSlot(ctx, bc, hash, p, logs)
-	}
-	lock.Unlock()
-	if err != nil {
-		return nil, err
-	}
+	hash, tag := p.Candidate.Hash(), img.Tag
 	inst := &runners.Instance{
 		Host:         "127.0.0.1",
-		Cached:       cached,
-		BuildSeconds: time.Since(begin).Seconds(),
+		Cached:       img.Cached,
+		BuildSeconds: img.Seconds,
 		Stop:         func(context.Context) error { return nil },
 	}
-	r.log.Debug("image ready", "tag", tag, "candidate", short(hash), "cached", cached, "seconds", inst.BuildSeconds)
 	if r.cfg.Port == 0 {
 		// Nothing is served: the image is built and the exec oracle alone
 		// decides, on this host.

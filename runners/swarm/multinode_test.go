@@ -1,0 +1,114 @@
+package swarm
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
+	"github.com/lockbisect/lockbisect/runners"
+)
+
+// newTwoNodes starts a manager, a worker and a registry (only with
+// BISECT_SWARM_MULTINODE=1), and a runner that pushes to the registry.
+func newTwoNodes(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
+	t.Helper()
+	c := swarmnet.Start(t, swarmnet.MultiNode(t))
+	t.Setenv("DOCKER_HOST", c.Manager.Host)
+	cfg.Kind, cfg.Port, cfg.Registry = "swarm", 8080, c.Registry
+	cfg.Ready = config.Ready{Path: "/healthz", Timeout: 60 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := New(ctx, cfg, project(t), Options{Project: "swarmtest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(context.Background()) })
+	return r, c
+}
+
+// startBoth starts two candidates at once: the scheduler spreads them, one
+// per node.
+func startBoth(t *testing.T, ctx context.Context, r *Runner) [2]*runners.Instance {
+	t.Helper()
+	var insts [2]*runners.Instance
+	errs := make(chan error, 2)
+	for i, lock := range []string{"v1", "v2"} {
+		go func() {
+			inst, err := r.Start(ctx, runners.Request{Candidate: candidate(lock), Logs: io.Discard})
+			insts[i] = inst
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return insts
+}
+
+// TestTwoNodes: two probes at once run on both nodes, each image pushed
+// once to the registry, and the worker pulls it from there.
+func TestTwoNodes(t *testing.T) {
+	r, c := newTwoNodes(t, config.Runner{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	insts := startBoth(t, ctx, r)
+	nodes := map[string]bool{insts[0].Node: true, insts[1].Node: true}
+	if !nodes[c.Manager.Name] || !nodes[c.Workers[0].Name] {
+		t.Errorf("probes ran on %v, want both %s and %s", nodes, c.Manager.Name, c.Workers[0].Name)
+	}
+	if n := r.Pushes.Load(); n != 2 {
+		t.Errorf("%d images pushed, want 2", n)
+	}
+	for _, inst := range insts {
+		if err := inst.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestNodeLoss: the worker's daemon is killed while its probe runs; the
+// probe's Intact reports it (the verdict would be void, the probe
+// retried), and the next probe runs on the node that is left.
+func TestNodeLoss(t *testing.T) {
+	r, c := newTwoNodes(t, config.Runner{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	insts := startBoth(t, ctx, r)
+	var lost *runners.Instance
+	for _, inst := range insts {
+		if inst.Node == c.Workers[0].Name {
+			lost = inst
+		}
+	}
+	if lost == nil {
+		t.Fatalf("no probe on the worker: %s, %s", insts[0].Node, insts[1].Node)
+	}
+	c.Kill(c.Workers[0])
+	var err error
+	for i := 0; i < 60 && err == nil; i++ {
+		time.Sleep(500 * time.Millisecond)
+		err = lost.Intact(ctx)
+	}
+	if err == nil {
+		t.Fatal("Intact still nil 30s after the worker's daemon was killed")
+	}
+	t.Logf("Intact after the kill: %v", err)
+	inst, err := r.Start(ctx, runners.Request{Candidate: candidate("v3"), Logs: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Node != c.Manager.Name {
+		t.Errorf("after the worker went down, a probe ran on %s", inst.Node)
+	}
+	for _, inst := range append(insts[:], inst) {
+		inst.Stop(ctx)
+	}
+	if err := r.Close(ctx); err != nil {
+		t.Errorf("Close with a node down: %v", err)
+	}
+}
