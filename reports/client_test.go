@@ -40,3 +40,37 @@ func TestClientCulprit(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectWords: the sentence and the counts fit what the oracle
+// judged — a test suite, a check against a served candidate, or an mcp
+// server — and a run that builds nothing counts no builds.
+func TestSubjectWords(t *testing.T) {
+	cases := []struct {
+		oracle, subject string
+		unbuilt         bool
+		sentence        string
+		counts          string
+	}{
+		{"exec", SubjectTests, true, "The tests fail because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 rounds, 41.5s\n"},
+		{"exec", SubjectCheck, false, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"http", "", false, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"mcp", "", false, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.oracle+"/"+tc.subject, func(t *testing.T) {
+			r := fixtures()["culprit"]
+			r.Culprits[0].Evidence = nil
+			r.Question.Oracle, r.Question.Subject, r.Question.Unbuilt = tc.oracle, tc.subject, tc.unbuilt
+			if got := Sentence(r); got != tc.sentence {
+				t.Errorf("sentence %q, want %q", got, tc.sentence)
+			}
+			var b bytes.Buffer
+			if err := Brief(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.sentence+"\n") || !strings.Contains(b.String(), tc.counts) {
+				t.Errorf("brief lacks %q or %q:\n%s", tc.sentence, tc.counts, b.String())
+			}
+		})
+	}
+}

@@ -30,7 +30,7 @@ func Markdown(w io.Writer, r *Report) error {
 	m.search()
 	m.eliminated()
 	m.changes()
-	fmt.Fprintf(&m.b, "\n<sub>%d probes, %d builds, %d rounds, %s, by lockbisect.</sub>\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, seconds(r.Summary.Seconds))
+	fmt.Fprintf(&m.b, "\n<sub>%s, %s, by lockbisect.</sub>\n", counts(r), seconds(r.Summary.Seconds))
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }
@@ -78,7 +78,7 @@ func (m *md) culprits() {
 		}
 		m.p("### %s: %s\n\n", title, text(changeList(c.Changes)))
 		if len(c.Units) > 1 {
-			m.p("These changes break the server only together. Each unit alone:\n\n")
+			m.p("These changes %s only together. Each unit alone:\n\n", r.Question.breaks())
 			for _, id := range c.Units {
 				pkgs := unitPackages(r.Units, id)
 				m.p("- %s: alone %s\n", codeList(pkgs), alone(r.Probes, pkgs))
@@ -156,7 +156,7 @@ func (m *md) oldFails() {
 	if m.r.Verdict != string(bisect.OldFails) {
 		return
 	}
-	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make the server pass.")
+	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make %s pass.", m.r.Question.noun())
 	if len(m.r.OldFailures) == 0 {
 		m.p("\n\n")
 		return
@@ -220,7 +220,11 @@ func (m *md) search() {
 		return
 	}
 	m.p("### The search, probe by probe\n\n")
-	m.p("Each probe builds the server with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n")
+	what := "builds the server"
+	if r.Question.Unbuilt {
+		what = "runs " + r.Question.noun() + " on the project"
+	}
+	m.p("Each probe %s with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n", what)
 	m.mermaid()
 	m.probeTable(r.Probes)
 }

@@ -55,9 +55,9 @@ func Sentence(r *Report) string {
 			} else if c != nil {
 				return c.Client + " cannot use the server because of " + parts[0] + "."
 			}
-			return "The server breaks because of " + parts[0] + "."
+			return r.Question.fails() + " because of " + parts[0] + "."
 		}
-		return fmt.Sprintf("The server breaks because of %d independent changes: %s.", len(parts), strings.Join(parts, "; and "))
+		return fmt.Sprintf("%s because of %d independent changes: %s.", r.Question.fails(), len(parts), strings.Join(parts, "; and "))
 	case "not-reproduced":
 		return "Not reproduced: the new lock passes the oracle, so there is nothing to bisect."
 	case "old-fails":
@@ -138,11 +138,20 @@ func Brief(w io.Writer, r *Report) error {
 	for _, f := range r.OldFailures {
 		add("fails on the old lock too: %s: %s", f.ID, f.Detail)
 	}
-	add("%d probes, %d builds, %d rounds, %.1fs", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, r.Summary.Seconds)
+	add("%s, %.1fs", counts(r), r.Summary.Seconds)
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(quote.Terminal(l) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// counts is the summary's count of the work done: "12 probes, 9 builds,
+// 4 rounds", without builds when nothing is built.
+func counts(r *Report) string {
+	if r.Question.Unbuilt {
+		return fmt.Sprintf("%d probes, %d rounds", r.Summary.Probes, r.Summary.Rounds)
+	}
+	return fmt.Sprintf("%d probes, %d builds, %d rounds", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds)
 }

@@ -43,6 +43,62 @@ type Question struct {
 	Oracle  string `json:"oracle"`
 	Profile string `json:"profile,omitempty"` // mcp: the client profiles, comma-separated as --profile takes them
 	Command string `json:"command"`           // the bisect command line, secrets redacted
+	// Subject is what the oracle judged, which sets the report's words:
+	// "server" (an mcp oracle), "check" (an exec or http oracle against a
+	// served candidate) or "tests" (an exec oracle with nothing served, a
+	// test suite). "" = derived from Oracle (mcp → server, else check).
+	Subject string `json:"subject,omitempty"`
+	// Unbuilt says that nothing is built per candidate (no runner.build,
+	// no runner.start): the summary then counts probes, not builds.
+	Unbuilt bool `json:"unbuilt,omitempty"`
+}
+
+// The subjects of Question.Subject.
+const (
+	SubjectServer = "server"
+	SubjectCheck  = "check"
+	SubjectTests  = "tests"
+)
+
+// subject is the question's subject, derived from the oracle when unset.
+func (q Question) subject() string {
+	switch {
+	case q.Subject != "":
+		return q.Subject
+	case q.Oracle == "mcp":
+		return SubjectServer
+	}
+	return SubjectCheck
+}
+
+// fails is the subject failing, as a sentence's start: "The tests fail".
+func (q Question) fails() string {
+	switch q.subject() {
+	case SubjectTests:
+		return "The tests fail"
+	case SubjectCheck:
+		return "The check fails"
+	}
+	return "The server breaks"
+}
+
+// noun is the subject as a noun phrase: "the tests".
+func (q Question) noun() string {
+	switch q.subject() {
+	case SubjectTests:
+		return "the tests"
+	case SubjectCheck:
+		return "the check"
+	}
+	return "the server"
+}
+
+// breaks is what a culprit does to the subject: "make the tests fail".
+func (q Question) breaks() string {
+	if q.subject() == SubjectServer {
+		return "break the server"
+	}
+	return "make " + q.noun() + " fail"
 }
 
 // Culprit is one minimal set of units whose application breaks the server.

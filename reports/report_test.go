@@ -110,7 +110,22 @@ func fixtures() map[string]*Report {
 	noChanges.Changes, noChanges.Units, noChanges.Edges = nil, nil, nil
 	noChanges.Summary = Summary{}
 
+	// A test suite judged by an exec oracle with nothing built or served.
+	tests := base("culprit", 0)
+	tests.Ecosystem = "gomod"
+	tests.Changes = interaction.Changes
+	tests.Units = interaction.Units
+	tests.Edges = nil
+	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true,
+		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml"}
+	tests.Summary = Summary{Probes: 4, Rounds: 3, Seconds: 12}
+	tests.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "exit", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "good", "", "github.com/acme/b"), probe(3, "bad", "exit", "github.com/acme/a")}
+	tests.Culprits = []Culprit{{Packages: []string{"github.com/acme/a"}, Units: []string{"u1"}, Changes: interaction.Changes[:1],
+		Rollback: [][]string{{"go", "get", "github.com/acme/a@v1.0.0"}},
+		Evidence: &Evidence{Check: &Check{ID: "exit", Detail: "exit 1: sum_test.go:12: total = 57, want 21"}}}}
+
 	return map[string]*Report{
+		"tests":   tests,
 		"culprit": culprit, "interaction": interaction, "not-reproduced": notReproduced,
 		"old-fails": oldFails, "flaky": flaky, "no-changes": noChanges,
 	}
@@ -162,6 +177,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},
 		{"no-changes", []string{"same versions"}},
+		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

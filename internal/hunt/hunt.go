@@ -119,6 +119,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		Question: reports.Question{
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
 			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
+			Subject: subject(cfg), Unbuilt: unbuilt(cfg),
 		},
 		Ecosystem:    d.Ecosystem,
 		Changes:      d.Changes,
@@ -155,7 +156,9 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 			return nil, err
 		}
 	}
-	rep.Summary.Builds = int(s.p.builds.Load())
+	if !rep.Question.Unbuilt {
+		rep.Summary.Builds = int(s.p.builds.Load())
+	}
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
@@ -361,4 +364,22 @@ func profile(cfg *config.Config) string {
 		return strings.Join(cfg.Oracle.Profile, ",")
 	}
 	return ""
+}
+
+// subject is what the oracle judges (reports.Question.Subject): a test
+// suite when an exec oracle runs with nothing served.
+func subject(cfg *config.Config) string {
+	switch {
+	case cfg.Oracle.Kind == "mcp":
+		return reports.SubjectServer
+	case cfg.Oracle.Kind == "exec" && cfg.Runner.Start == "" && cfg.Runner.Kind != "docker":
+		return reports.SubjectTests
+	}
+	return reports.SubjectCheck
+}
+
+// unbuilt says that the local runner neither builds nor starts anything:
+// each probe only lays out a candidate's files for the oracle.
+func unbuilt(cfg *config.Config) bool {
+	return cfg.Runner.Kind != "docker" && len(cfg.Runner.Build) == 0 && cfg.Runner.Start == ""
 }
