@@ -116,6 +116,9 @@ func (m *md) culprits() {
 				}
 				m.p("\n\n")
 			}
+			if ev.Output != "" {
+				m.p("<details><summary>Oracle output, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.Output))
+			}
 			if ev.LogTail != "" {
 				m.p("<details><summary>Server log, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.LogTail))
 			}

@@ -123,6 +123,9 @@ type Culprit struct {
 type Evidence struct {
 	Check   *Check `json:"check,omitempty"` // first fatal check that failed
 	LogTail string `json:"log_tail,omitempty"`
+	// Output is the last lines of the oracle's own output (an exec
+	// command's, redacted), shown under the failing check's line.
+	Output string `json:"output,omitempty"`
 }
 
 // Check is an oracle check as it appears in a report.

@@ -155,7 +155,7 @@ func evidence(confirm bisect.Record) *reports.Evidence {
 	}
 	var pd probeData
 	_ = json.Unmarshal(confirm.Data, &pd)
-	ev := &reports.Evidence{LogTail: tail(pd.Log, 20)}
+	ev := &reports.Evidence{LogTail: tail(pd.Log, 20), Output: pd.Output}
 	if len(pd.Failures) > 0 {
 		ev.Check = &pd.Failures[0]
 	}
