@@ -195,9 +195,16 @@ func (m *md) reproduce() {
 		}
 	}
 	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n%s", fenced("sh", strings.Join(cmds, "\n")))
-	m.p("\nSee the failing check against a server built from the new lock:\n\n```sh\n")
-	switch r.Question.Oracle {
-	case "mcp":
+	switch {
+	case r.Question.subject() == SubjectTests:
+		m.p("\nSee the tests fail in the project with the new lock, as the oracle runs them:\n\n```sh\n")
+	default:
+		m.p("\nSee the failing check against a server built from the new lock (PORT is its port):\n\n```sh\n")
+	}
+	switch {
+	case r.Question.OracleCommand != "":
+		m.p("%s\n", r.Question.OracleCommand)
+	case r.Question.Oracle == "mcp":
 		// The profile of the failing rule is the quickest way to see it;
 		// the run's own profiles otherwise.
 		profile := r.Question.Profile

@@ -51,6 +51,10 @@ type Question struct {
 	// Unbuilt says that nothing is built per candidate (no runner.build,
 	// no runner.start): the summary then counts probes, not builds.
 	Unbuilt bool `json:"unbuilt,omitempty"`
+	// OracleCommand is the bisect oracle command that judges a candidate
+	// as the run did, with the config it used (PORT stands for a served
+	// candidate's port); "" = mcp, whose command the report derives.
+	OracleCommand string `json:"oracle_command,omitempty"`
 }
 
 // The subjects of Question.Subject.

@@ -116,7 +116,7 @@ func fixtures() map[string]*Report {
 	tests.Changes = interaction.Changes
 	tests.Units = interaction.Units
 	tests.Edges = nil
-	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true,
+	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true, OracleCommand: "bisect oracle --config bisect.yaml --dir app",
 		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml"}
 	tests.Summary = Summary{Probes: 4, Rounds: 3, Seconds: 12}
 	tests.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "exec.exit", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "good", "", "github.com/acme/b"), probe(3, "bad", "exec.exit", "github.com/acme/a")}
@@ -178,7 +178,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},
 		{"no-changes", []string{"same versions"}},
-		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "Oracle output, last lines", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
+		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,7 +18,7 @@
 //	              [--resume JOURNAL] [--report-md FILE] [--report-json FILE] [--keep]
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
 //	              [--build-failure untestable|bad]
-//	bisect oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]
+//	bisect oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]
 //	bisect clean  [--all] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //
@@ -67,8 +67,10 @@
 //
 // bisect oracle:
 //
-//	--url URL          the endpoint of the running server (required unless
-//	                   oracle.kind is exec)
+//	--url URL          the running server's URL, to which oracle.path is
+//	                   joined (required unless oracle.kind is exec)
+//	--dir DIR          exec: where the command runs (default the config's
+//	                   project, else the current directory)
 //	--profile LIST     mcp: client profiles, comma-separated: spec, claude,
 //	                   gemini, openai, cursor, vscode, or all (default spec)
 //	--json             print {"verdict", "checks"} as JSON

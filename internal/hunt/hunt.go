@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
@@ -30,6 +31,7 @@ type Options struct {
 	DryRun           bool   // load, diff and couple only
 	RunDir           string // journal and logs; "" = <user cache dir>/lockbisect/runs/<run id>
 	Command          string // the command line, for the report
+	ConfigFile       string // the --config path as given, for the report's reproduce command; "" = none
 	Logger           *slog.Logger
 	// Progress, if set, is told about every probe as it starts and ends.
 	Progress func(Event)
@@ -119,7 +121,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		Question: reports.Question{
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
 			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
-			Subject: subject(cfg), Unbuilt: unbuilt(cfg),
+			Subject: subject(cfg), Unbuilt: unbuilt(cfg), OracleCommand: oracleCommand(o, project),
 		},
 		Ecosystem:    d.Ecosystem,
 		Changes:      d.Changes,
@@ -382,4 +384,33 @@ func subject(cfg *config.Config) string {
 // each probe only lays out a candidate's files for the oracle.
 func unbuilt(cfg *config.Config) bool {
 	return cfg.Runner.Kind != "docker" && len(cfg.Runner.Build) == 0 && cfg.Runner.Start == ""
+}
+
+// oracleCommand is the bisect oracle command that judges a candidate as
+// the run does: with the run's config (its oracle.path joined to --url),
+// against a served candidate's URL with PORT for its port, an exec
+// command in the project. "" for mcp, whose reproduce line the report
+// derives from the failing rule's client profile.
+func oracleCommand(o Options, project string) string {
+	cfg := o.Config
+	if cfg.Oracle.Kind == "mcp" {
+		return ""
+	}
+	argv := []string{"bisect", "oracle"}
+	if o.ConfigFile != "" {
+		argv = append(argv, "--config", o.ConfigFile)
+	}
+	if subject(cfg) != reports.SubjectTests {
+		argv = append(argv, "--url", "http://127.0.0.1:PORT")
+	}
+	if cfg.Oracle.Kind == "exec" {
+		dir := project
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, project); err == nil && !strings.HasPrefix(rel, "..") {
+				dir = rel
+			}
+		}
+		argv = append(argv, "--dir", dir)
+	}
+	return quote.Shell(argv...)
 }
