@@ -49,12 +49,6 @@ func (m *md) header() {
 	if r.Detail != "" {
 		m.p("%s\n\n", text(r.Detail))
 	}
-	direct := 0
-	for _, c := range r.Changes {
-		if c.Direct {
-			direct++
-		}
-	}
 	oracle := q.Oracle
 	if q.Profile != "" {
 		oracle += ", profile " + q.Profile
@@ -62,7 +56,7 @@ func (m *md) header() {
 	m.p("| question | |\n|---|---|\n")
 	m.p("| old lock | %s |\n| new lock | %s |\n", codeCell(q.LockOld), codeCell(q.LockNew))
 	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", text(r.Ecosystem), text(q.Runner), text(oracle))
-	m.p("| changes | %d packages (%d direct, %d transitive) in %d units |\n", len(r.Changes), direct, len(r.Changes)-direct, len(r.Units))
+	m.p("| changes | %s in %d units |\n", changeCount(r.Changes), len(r.Units))
 	if q.Command != "" {
 		m.p("| command | %s |\n", codeCell(q.Command))
 	}
@@ -324,7 +318,7 @@ func (m *md) changes() {
 			unitOf[p] = u.ID
 		}
 	}
-	m.p("### The changes\n\n<details><summary>%d packages in %d units</summary>\n\n", len(r.Changes), len(r.Units))
+	m.p("### The changes\n\n<details><summary>%s in %d units</summary>\n\n", changeCount(r.Changes), len(r.Units))
 	m.p("| package | from | to | kind | dependency | unit |\n|---|---|---|---|---|---|\n")
 	for _, c := range r.Changes {
 		m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(c.Package), text(dash(c.From)), text(dash(c.To)), text(string(c.Kind)), dependency(c), text(unitOf[c.Package]))
@@ -366,12 +360,41 @@ func appliedShort(applied []string, total int) string {
 }
 
 func dependency(c manifests.Change) string {
+	if c.Toolchain {
+		return "toolchain"
+	}
 	s := "transitive"
 	if c.Direct {
 		s = "direct"
 	}
 	if c.Dev {
 		s += ", dev"
+	}
+	return s
+}
+
+// changeCount counts the packages, direct and transitive, and the
+// toolchain changes apart: "7 packages (5 direct, 2 transitive) and 1
+// toolchain change".
+func changeCount(cs []manifests.Change) string {
+	var direct, transitive, toolchain int
+	for _, c := range cs {
+		switch {
+		case c.Toolchain:
+			toolchain++
+		case c.Direct:
+			direct++
+		default:
+			transitive++
+		}
+	}
+	s := fmt.Sprintf("%d packages (%d direct, %d transitive)", direct+transitive, direct, transitive)
+	switch toolchain {
+	case 0:
+	case 1:
+		s += " and 1 toolchain change"
+	default:
+		s += fmt.Sprintf(" and %d toolchain changes", toolchain)
 	}
 	return s
 }

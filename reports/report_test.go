@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,8 +114,8 @@ func fixtures() map[string]*Report {
 	// A test suite judged by an exec oracle with nothing built or served.
 	tests := base("culprit", 0)
 	tests.Ecosystem = "gomod"
-	tests.Changes = interaction.Changes
-	tests.Units = interaction.Units
+	tests.Changes = append(slices.Clone(interaction.Changes), manifests.Change{Package: "go", From: "1.22", To: "1.23", Kind: manifests.Upgrade, Direct: true, Toolchain: true})
+	tests.Units = append(slices.Clone(interaction.Units), manifests.Unit{ID: "u4", Packages: []string{"go"}})
 	tests.Edges = nil
 	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true, OracleCommand: "bisect oracle --config bisect.yaml --dir app",
 		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml"}
@@ -178,7 +179,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},
 		{"no-changes", []string{"same versions"}},
-		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
+		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "3 packages (1 direct, 2 transitive) and 1 toolchain change in 4 units", "| `go` | 1.22 | 1.23 | upgrade | toolchain |", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
