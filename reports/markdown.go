@@ -243,7 +243,45 @@ func (m *md) mermaid() {
 			m.p("  p%d --> p%d\n", i, i+1)
 		}
 	}
+	m.drillMermaid(fmt.Sprintf("p%d", len(r.Probes)))
 	m.p("  classDef good fill:#d4edda,stroke:#28a745\n  classDef bad fill:#f8d7da,stroke:#dc3545\n  classDef untestable fill:#eeeeee,stroke:#999999\n  classDef error fill:#fff3cd,stroke:#ffc107\n```\n\n")
+}
+
+// drillMermaid adds the drill-down's probes, one subgraph per package
+// (releases oldest first, then the commits tried), after the node last.
+func (m *md) drillMermaid(last string) {
+	if m.r.Drill == nil {
+		return
+	}
+	for i, d := range m.r.Drill.Packages {
+		var nodes []string
+		add := func(label, outcome string) {
+			id := fmt.Sprintf("d%d_%d", i+1, len(nodes)+1)
+			nodes = append(nodes, fmt.Sprintf("    %s[\"%s<br/>%s\"]:::%s\n", id, mermaidText(label), mermaidText(outcome), mermaidClass(outcome)))
+		}
+		for _, rel := range d.Releases {
+			if rel.Outcome != "untested" {
+				add(rel.Version, rel.Outcome)
+			}
+		}
+		if d.Commits != nil {
+			for _, c := range d.Commits.Tested {
+				h := c.Commit.Hash
+				add(h[:min(len(h), 10)], c.Outcome)
+			}
+		}
+		if len(nodes) == 0 {
+			continue
+		}
+		m.p("  subgraph d%d[\"drill-down: %s\"]\n", i+1, mermaidText(d.Package))
+		for j, n := range nodes {
+			m.p("%s", n)
+			if j > 0 {
+				m.p("    d%d_%d --> d%d_%d\n", i+1, j, i+1, j+1)
+			}
+		}
+		m.p("  end\n  %s --> d%d_1\n", last, i+1)
+	}
 }
 
 // mermaidClass is the node class of an outcome; the classes are defined
