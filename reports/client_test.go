@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -48,19 +49,22 @@ func TestSubjectWords(t *testing.T) {
 	cases := []struct {
 		oracle, subject string
 		unbuilt         bool
+		speculative     int
 		sentence        string
 		counts          string
 	}{
-		{"exec", SubjectTests, true, "The tests fail because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 rounds, 41.5s\n"},
-		{"exec", SubjectCheck, false, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
-		{"http", "", false, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
-		{"mcp", "", false, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"exec", SubjectTests, true, 0, "The tests fail because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 rounds, 41.5s\n"},
+		{"exec", SubjectCheck, false, 0, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"http", "", false, 0, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"mcp", "", false, 0, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"mcp", "", false, 2, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 2 of them speculative, 6 builds, 6 rounds, 41.5s\n"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.oracle+"/"+tc.subject, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/%d", tc.oracle, tc.subject, tc.speculative), func(t *testing.T) {
 			r := fixtures()["culprit"]
 			r.Culprits[0].Evidence = nil
 			r.Question.Oracle, r.Question.Subject, r.Question.Unbuilt = tc.oracle, tc.subject, tc.unbuilt
+			r.Summary.Speculative = tc.speculative
 			if got := Sentence(r); got != tc.sentence {
 				t.Errorf("sentence %q, want %q", got, tc.sentence)
 			}

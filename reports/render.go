@@ -149,9 +149,16 @@ func Brief(w io.Writer, r *Report) error {
 
 // counts is the summary's count of the work done: "12 probes, 9 builds,
 // 4 rounds", without builds when nothing is built.
+// A run with parallel probes says how many of them were speculative
+// ("18 probes, 4 of them speculative"), which explains why the count
+// differs from run to run and from the builds.
 func counts(r *Report) string {
-	if r.Question.Unbuilt {
-		return fmt.Sprintf("%d probes, %d rounds", r.Summary.Probes, r.Summary.Rounds)
+	s := fmt.Sprintf("%d probes", r.Summary.Probes)
+	if n := r.Summary.Speculative; n > 0 {
+		s += fmt.Sprintf(", %d of them speculative", n)
 	}
-	return fmt.Sprintf("%d probes, %d builds, %d rounds", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds)
+	if !r.Question.Unbuilt {
+		s += fmt.Sprintf(", %d builds", r.Summary.Builds)
+	}
+	return s + fmt.Sprintf(", %d rounds", r.Summary.Rounds)
 }

@@ -152,8 +152,11 @@ type Probe struct {
 	OracleSeconds float64  `json:"oracle_seconds"`
 	Cached        bool     `json:"cached"`
 	Replayed      bool     `json:"replayed,omitempty"` // taken from the journal of an earlier run
-	FailedCheck   string   `json:"failed_check"`
-	Detail        string   `json:"detail,omitempty"`
+	// Speculative: run beside others under --parallel, its answer no
+	// longer needed when it came.
+	Speculative bool   `json:"speculative,omitempty"`
+	FailedCheck string `json:"failed_check"`
+	Detail      string `json:"detail,omitempty"`
 }
 
 // Eliminated is a package proven innocent.
@@ -164,8 +167,12 @@ type Eliminated struct {
 
 // Summary counts the work done.
 type Summary struct {
-	Probes  int     `json:"probes"`
-	Builds  int     `json:"builds"`
-	Rounds  int     `json:"rounds"`
-	Seconds float64 `json:"seconds"`
+	Probes int `json:"probes"`
+	// Speculative counts the probes among Probes whose answer was no
+	// longer needed when it came (--parallel): which ones finish before
+	// they are cancelled varies from run to run, and so does Probes.
+	Speculative int     `json:"speculative,omitempty"`
+	Builds      int     `json:"builds"`
+	Rounds      int     `json:"rounds"`
+	Seconds     float64 `json:"seconds"`
 }
