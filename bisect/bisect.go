@@ -196,6 +196,9 @@ func newEngine(cfg Config) (*engine, error) {
 	for _, r := range cfg.Replay {
 		r.Replayed = true
 		e.memo[r.Key] = &entry{rec: r, replayed: true}
+		// A resumed run continues the journal's round numbering: its
+		// first new round follows the last one the journal holds.
+		e.round = max(e.round, r.Round)
 	}
 	return e, nil
 }

@@ -213,6 +213,20 @@ func TestResume(t *testing.T) {
 			if len(got.Probes) != len(want.Probes) {
 				t.Errorf("resumed run has %d probes, uninterrupted %d", len(got.Probes), len(want.Probes))
 			}
+			// One worker: the resumed run numbers its rounds as the
+			// uninterrupted one did.
+			round := map[string]int{}
+			for _, p := range want.Probes {
+				round[p.Key] = p.Round
+			}
+			for _, p := range got.Probes {
+				if p.Round != round[p.Key] {
+					t.Errorf("probe {%s} in round %d, uninterrupted %d", p.Key, p.Round, round[p.Key])
+				}
+			}
+			if got.Rounds != want.Rounds {
+				t.Errorf("resumed run has %d rounds, uninterrupted %d", got.Rounds, want.Rounds)
+			}
 			replayed := 0
 			for _, p := range got.Probes {
 				if p.Replayed {
