@@ -19,7 +19,7 @@
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
 //	              [--build-failure untestable|bad]
 //	bisect oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]
-//	bisect clean  [--all] [--older-than DURATION]
+//	bisect clean  [--all] [--runs] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //
 // A lock reference is a path (composer.lock, go.mod; the sibling
@@ -79,6 +79,8 @@
 //
 //	--all              also remove the cached candidate images and kept work
 //	                   directories
+//	--runs             also remove the run directories (journals and logs)
+//	                   of runs no longer in progress, each listed with its size
 //	--older-than D     only what was created longer ago than D (such as 24h);
 //	                   0 = any age
 //

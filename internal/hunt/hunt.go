@@ -208,6 +208,13 @@ func setup(ctx context.Context, o Options, l *Loaded, red *redactor, log *slog.L
 			s.close()
 		}
 	}()
+	for _, dir := range []string{runDir, filepath.Dir(journalPath)} {
+		unlock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, unlock)
+	}
 	if s.journal, s.replay, err = openJournal(journalPath, o.Resume != "", header, log); err != nil {
 		return nil, err
 	}
