@@ -252,6 +252,7 @@ func TestReadJournalErrors(t *testing.T) {
 		{"not an object", `["a"]` + "\n", "line 1", 0},
 		{"bad outcome", `{"key":"a","outcome":"error"}` + "\n", `line 1: outcome "error"`, 0},
 		{"header", `{"run":{"lock_old":"ab"}}` + "\n" + `{"key":"a","outcome":"bad"}` + "\n", "", 1},
+		{"the finished run's report", `{"key":"a","outcome":"bad"}` + "\n" + `{"report":{"verdict":"culprit"}}` + "\n", "", 1},
 		{"header after a record", `{"key":"a","outcome":"bad"}` + "\n" + `{"run":{"lock_old":"ab"}}` + "\n", `line 2: outcome ""`, 1},
 	}
 	for _, tt := range tests {

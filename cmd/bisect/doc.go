@@ -19,6 +19,7 @@
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
 //	              [--build-failure untestable|bad]
 //	bisect oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]
+//	bisect report --journal FILE [--report-md FILE] [--report-json FILE]
 //	bisect clean  [--all] [--runs] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //
@@ -74,6 +75,13 @@
 //	--profile LIST     mcp: client profiles, comma-separated: spec, claude,
 //	                   gemini, openai, cursor, vscode, or all (default spec)
 //	--json             print {"verdict", "checks"} as JSON
+//
+// bisect report:
+//
+//	--journal FILE     the journal of a finished run, whose last line is its
+//	                   report; the reports are written again from it
+//	--report-md FILE   write the markdown report here
+//	--report-json FILE write the JSON report here
 //
 // bisect clean:
 //

@@ -90,15 +90,20 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if o.Logger != nil {
 		o.Logger = red.Logger(o.Logger)
 	}
-	rep, err := run(ctx, o, red)
+	rep, journal, err := run(ctx, o, red)
 	if err != nil {
 		return nil, red.Error(err)
 	}
 	red.Report(rep)
+	if journal != "" {
+		if err := appendReport(journal, rep); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 
-func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error) {
+func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, journal string, err error) {
 	cfg := o.Config
 	log := o.Logger
 	if log == nil {
@@ -106,14 +111,14 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	}
 	project, _, err := projectDir(o)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := preflight(ctx, o, project); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	l, err := Load(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	set := l.Set
 	d := set.Diff()
@@ -131,21 +136,21 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	}
 	if len(d.Changes) == 0 {
 		rep.Verdict = string(bisect.NoChanges)
-		return rep, nil
+		return rep, "", nil
 	}
 	if o.DryRun {
-		return rep, nil
+		return rep, "", nil
 	}
 
 	s, err := setup(ctx, o, l, red, log)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer s.close()
 	start := time.Now()
 	res, err := s.search(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	fill(rep, d, res, time.Since(start))
 	commands(ctx, set, rep, log)
@@ -155,14 +160,14 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		if err := ctx.Err(); err != nil {
 			// Interrupted while drilling: the journal holds every probe so
 			// far, and --resume replays them.
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if !rep.Question.Unbuilt {
 		rep.Summary.Builds = int(s.p.builds.Load())
 	}
 	rep.Summary.Seconds = time.Since(start).Seconds()
-	return rep, nil
+	return rep, s.journal.Name(), nil
 }
 
 // session is what the probes of one run share: the journal (with what it
