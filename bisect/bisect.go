@@ -92,10 +92,15 @@ type Record struct {
 	Round int `json:"round"`
 	// Purpose says why the engine asked: baseline-old, baseline-new, split,
 	// confirm, verify, remainder, recheck.
-	Purpose  string          `json:"purpose"`
-	Seconds  float64         `json:"seconds"`
-	Replayed bool            `json:"replayed,omitempty"`
-	Data     json.RawMessage `json:"data,omitempty"`
+	Purpose  string  `json:"purpose"`
+	Seconds  float64 `json:"seconds"`
+	Replayed bool    `json:"replayed,omitempty"`
+	// Speculative: a probe run beside others (Workers > 1) whose answer
+	// no longer mattered when it came (a lower split point came back bad
+	// or a higher one good). Its answer is kept for the memo, but which
+	// such probes finish before they are cancelled varies from run to run.
+	Speculative bool            `json:"speculative,omitempty"`
+	Data        json.RawMessage `json:"data,omitempty"`
 }
 
 // Verdict is the answer of a whole run.
@@ -191,6 +196,9 @@ func newEngine(cfg Config) (*engine, error) {
 	for _, r := range cfg.Replay {
 		r.Replayed = true
 		e.memo[r.Key] = &entry{rec: r, replayed: true}
+		// A resumed run continues the journal's round numbering: its
+		// first new round follows the last one the journal holds.
+		e.round = max(e.round, r.Round)
 	}
 	return e, nil
 }

@@ -66,6 +66,12 @@ func ReadJournal(r io.Reader) ([]Record, error) {
 				continue
 			}
 		}
+		var final struct {
+			Report json.RawMessage `json:"report"`
+		}
+		if json.Unmarshal(line, &final) == nil && len(final.Report) > 0 {
+			continue // the caller's record of the finished run, not a probe
+		}
 		var rec Record
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return out, fmt.Errorf("read journal: line %d: %w", n, err)

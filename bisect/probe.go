@@ -147,6 +147,7 @@ func (e *engine) wave(ctx context.Context, jobs []job, keys []string, applied []
 		if d.err != nil || fail != nil {
 			continue
 		}
+		d.rec.Speculative = skip()[d.i]
 		en := &entry{rec: d.rec, rechecked: jobs[d.i].recheck}
 		e.memo[d.rec.Key] = en
 		e.res.Probes = append(e.res.Probes, d.rec)

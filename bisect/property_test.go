@@ -213,6 +213,20 @@ func TestResume(t *testing.T) {
 			if len(got.Probes) != len(want.Probes) {
 				t.Errorf("resumed run has %d probes, uninterrupted %d", len(got.Probes), len(want.Probes))
 			}
+			// One worker: the resumed run numbers its rounds as the
+			// uninterrupted one did.
+			round := map[string]int{}
+			for _, p := range want.Probes {
+				round[p.Key] = p.Round
+			}
+			for _, p := range got.Probes {
+				if p.Round != round[p.Key] {
+					t.Errorf("probe {%s} in round %d, uninterrupted %d", p.Key, p.Round, round[p.Key])
+				}
+			}
+			if got.Rounds != want.Rounds {
+				t.Errorf("resumed run has %d rounds, uninterrupted %d", got.Rounds, want.Rounds)
+			}
 			replayed := 0
 			for _, p := range got.Probes {
 				if p.Replayed {
@@ -238,6 +252,7 @@ func TestReadJournalErrors(t *testing.T) {
 		{"not an object", `["a"]` + "\n", "line 1", 0},
 		{"bad outcome", `{"key":"a","outcome":"error"}` + "\n", `line 1: outcome "error"`, 0},
 		{"header", `{"run":{"lock_old":"ab"}}` + "\n" + `{"key":"a","outcome":"bad"}` + "\n", "", 1},
+		{"the finished run's report", `{"key":"a","outcome":"bad"}` + "\n" + `{"report":{"verdict":"culprit"}}` + "\n", "", 1},
 		{"header after a record", `{"key":"a","outcome":"bad"}` + "\n" + `{"run":{"lock_old":"ab"}}` + "\n", `line 2: outcome ""`, 1},
 	}
 	for _, tt := range tests {

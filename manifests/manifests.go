@@ -44,6 +44,10 @@ type Change struct {
 	// Retracted is the retraction's rationale when a version of this
 	// change (from or to) is retracted by its module's author, "" when not.
 	Retracted string `json:"retracted,omitempty"`
+	// Toolchain marks a change of the language or toolchain version the
+	// manifest asks for (go.mod's go and toolchain lines), not of a
+	// package: it is searched like one, but reports count it apart.
+	Toolchain bool `json:"toolchain,omitempty"`
 }
 
 // Unit is a group of changes that can only be applied together.

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,43 @@ func TestClientCulprit(t *testing.T) {
 			}
 			if !strings.Contains(b.String(), "bisect oracle --url http://127.0.0.1:PORT/mcp "+tc.command) {
 				t.Errorf("reproduce section lacks %q:\n%s", tc.command, b.String())
+			}
+		})
+	}
+}
+
+// TestSubjectWords: the sentence and the counts fit what the oracle
+// judged — a test suite, a check against a served candidate, or an mcp
+// server — and a run that builds nothing counts no builds.
+func TestSubjectWords(t *testing.T) {
+	cases := []struct {
+		oracle, subject string
+		unbuilt         bool
+		speculative     int
+		sentence        string
+		counts          string
+	}{
+		{"exec", SubjectTests, true, 0, "The tests fail because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 rounds, 41.5s\n"},
+		{"exec", SubjectCheck, false, 0, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"http", "", false, 0, "The check fails because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"mcp", "", false, 0, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 6 builds, 6 rounds, 41.5s\n"},
+		{"mcp", "", false, 2, "The server breaks because of acme/schema 1.1.0 → 1.2.0.", "\n6 probes, 2 of them speculative, 6 builds, 6 rounds, 41.5s\n"},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%s/%d", tc.oracle, tc.subject, tc.speculative), func(t *testing.T) {
+			r := fixtures()["culprit"]
+			r.Culprits[0].Evidence = nil
+			r.Question.Oracle, r.Question.Subject, r.Question.Unbuilt = tc.oracle, tc.subject, tc.unbuilt
+			r.Summary.Speculative = tc.speculative
+			if got := Sentence(r); got != tc.sentence {
+				t.Errorf("sentence %q, want %q", got, tc.sentence)
+			}
+			var b bytes.Buffer
+			if err := Brief(&b, r); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.sentence+"\n") || !strings.Contains(b.String(), tc.counts) {
+				t.Errorf("brief lacks %q or %q:\n%s", tc.sentence, tc.counts, b.String())
 			}
 		})
 	}

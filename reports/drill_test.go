@@ -87,3 +87,22 @@ func TestDrillSchema(t *testing.T) {
 		t.Error("the schema accepts a commit hash that is not 40 hex digits")
 	}
 }
+
+// TestDrillMermaid: the diagram shows the drill-down's probes in a
+// subgraph of their own, after the package-level search, and leaves the
+// untested releases out.
+func TestDrillMermaid(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, drillReport()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, w := range []string{"  subgraph d1[\"drill-down: acme/schema\"]\n", "    d1_1[\"1.1.1<br/>good\"]:::good\n", "  end\n  p5 --> d1_1\n"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("diagram lacks %q:\n%s", w, s)
+		}
+	}
+	if strings.Contains(s[strings.Index(s, "subgraph"):strings.Index(s, "  end\n")], "untested") {
+		t.Errorf("the diagram shows an untested release")
+	}
+}

@@ -30,7 +30,7 @@ func Markdown(w io.Writer, r *Report) error {
 	m.search()
 	m.eliminated()
 	m.changes()
-	fmt.Fprintf(&m.b, "\n<sub>%d probes, %d builds, %d rounds, %s, by lockbisect.</sub>\n", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, seconds(r.Summary.Seconds))
+	fmt.Fprintf(&m.b, "\n<sub>%s, %s, by lockbisect.</sub>\n", counts(r), seconds(r.Summary.Seconds))
 	_, err := io.WriteString(w, m.b.String())
 	return err
 }
@@ -49,12 +49,6 @@ func (m *md) header() {
 	if r.Detail != "" {
 		m.p("%s\n\n", text(r.Detail))
 	}
-	direct := 0
-	for _, c := range r.Changes {
-		if c.Direct {
-			direct++
-		}
-	}
 	oracle := q.Oracle
 	if q.Profile != "" {
 		oracle += ", profile " + q.Profile
@@ -62,7 +56,7 @@ func (m *md) header() {
 	m.p("| question | |\n|---|---|\n")
 	m.p("| old lock | %s |\n| new lock | %s |\n", codeCell(q.LockOld), codeCell(q.LockNew))
 	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", text(r.Ecosystem), text(q.Runner), text(oracle))
-	m.p("| changes | %d packages (%d direct, %d transitive) in %d units |\n", len(r.Changes), direct, len(r.Changes)-direct, len(r.Units))
+	m.p("| changes | %s in %d units |\n", changeCount(r.Changes), len(r.Units))
 	if q.Command != "" {
 		m.p("| command | %s |\n", codeCell(q.Command))
 	}
@@ -78,7 +72,7 @@ func (m *md) culprits() {
 		}
 		m.p("### %s: %s\n\n", title, text(changeList(c.Changes)))
 		if len(c.Units) > 1 {
-			m.p("These changes break the server only together. Each unit alone:\n\n")
+			m.p("These changes %s only together. Each unit alone:\n\n", r.Question.breaks())
 			for _, id := range c.Units {
 				pkgs := unitPackages(r.Units, id)
 				m.p("- %s: alone %s\n", codeList(pkgs), alone(r.Probes, pkgs))
@@ -115,6 +109,9 @@ func (m *md) culprits() {
 					m.p(" ([spec](%s))", s)
 				}
 				m.p("\n\n")
+			}
+			if ev.Output != "" {
+				m.p("<details><summary>Oracle output, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.Output))
 			}
 			if ev.LogTail != "" {
 				m.p("<details><summary>Server log, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.LogTail))
@@ -156,7 +153,7 @@ func (m *md) oldFails() {
 	if m.r.Verdict != string(bisect.OldFails) {
 		return
 	}
-	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make the server pass.")
+	m.p("### The old lock fails too\n\nThe cause is not in this diff: rolling every change back does not make %s pass.", m.r.Question.noun())
 	if len(m.r.OldFailures) == 0 {
 		m.p("\n\n")
 		return
@@ -192,9 +189,16 @@ func (m *md) reproduce() {
 		}
 	}
 	m.p("### Reproduce\n\nTake the new lock back to good by rolling the culprit back:\n\n%s", fenced("sh", strings.Join(cmds, "\n")))
-	m.p("\nSee the failing check against a server built from the new lock:\n\n```sh\n")
-	switch r.Question.Oracle {
-	case "mcp":
+	switch {
+	case r.Question.subject() == SubjectTests:
+		m.p("\nSee the tests fail in the project with the new lock, as the oracle runs them:\n\n```sh\n")
+	default:
+		m.p("\nSee the failing check against a server built from the new lock (PORT is its port):\n\n```sh\n")
+	}
+	switch {
+	case r.Question.OracleCommand != "":
+		m.p("%s\n", r.Question.OracleCommand)
+	case r.Question.Oracle == "mcp":
 		// The profile of the failing rule is the quickest way to see it;
 		// the run's own profiles otherwise.
 		profile := r.Question.Profile
@@ -220,7 +224,11 @@ func (m *md) search() {
 		return
 	}
 	m.p("### The search, probe by probe\n\n")
-	m.p("Each probe builds the server with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n")
+	what := "builds the server"
+	if r.Question.Unbuilt {
+		what = "runs " + r.Question.noun() + " on the project"
+	}
+	m.p("Each probe %s with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n", what)
 	m.mermaid()
 	m.probeTable(r.Probes)
 }
@@ -235,7 +243,45 @@ func (m *md) mermaid() {
 			m.p("  p%d --> p%d\n", i, i+1)
 		}
 	}
+	m.drillMermaid(fmt.Sprintf("p%d", len(r.Probes)))
 	m.p("  classDef good fill:#d4edda,stroke:#28a745\n  classDef bad fill:#f8d7da,stroke:#dc3545\n  classDef untestable fill:#eeeeee,stroke:#999999\n  classDef error fill:#fff3cd,stroke:#ffc107\n```\n\n")
+}
+
+// drillMermaid adds the drill-down's probes, one subgraph per package
+// (releases oldest first, then the commits tried), after the node last.
+func (m *md) drillMermaid(last string) {
+	if m.r.Drill == nil {
+		return
+	}
+	for i, d := range m.r.Drill.Packages {
+		var nodes []string
+		add := func(label, outcome string) {
+			id := fmt.Sprintf("d%d_%d", i+1, len(nodes)+1)
+			nodes = append(nodes, fmt.Sprintf("    %s[\"%s<br/>%s\"]:::%s\n", id, mermaidText(label), mermaidText(outcome), mermaidClass(outcome)))
+		}
+		for _, rel := range d.Releases {
+			if rel.Outcome != "untested" {
+				add(rel.Version, rel.Outcome)
+			}
+		}
+		if d.Commits != nil {
+			for _, c := range d.Commits.Tested {
+				h := c.Commit.Hash
+				add(h[:min(len(h), 10)], c.Outcome)
+			}
+		}
+		if len(nodes) == 0 {
+			continue
+		}
+		m.p("  subgraph d%d[\"drill-down: %s\"]\n", i+1, mermaidText(d.Package))
+		for j, n := range nodes {
+			m.p("%s", n)
+			if j > 0 {
+				m.p("    d%d_%d --> d%d_%d\n", i+1, j, i+1, j+1)
+			}
+		}
+		m.p("  end\n  %s --> d%d_1\n", last, i+1)
+	}
 }
 
 // mermaidClass is the node class of an outcome; the classes are defined
@@ -324,7 +370,7 @@ func (m *md) changes() {
 			unitOf[p] = u.ID
 		}
 	}
-	m.p("### The changes\n\n<details><summary>%d packages in %d units</summary>\n\n", len(r.Changes), len(r.Units))
+	m.p("### The changes\n\n<details><summary>%s in %d units</summary>\n\n", changeCount(r.Changes), len(r.Units))
 	m.p("| package | from | to | kind | dependency | unit |\n|---|---|---|---|---|---|\n")
 	for _, c := range r.Changes {
 		m.p("| %s | %s | %s | %s | %s | %s |\n", codeCell(c.Package), text(dash(c.From)), text(dash(c.To)), text(string(c.Kind)), dependency(c), text(unitOf[c.Package]))
@@ -366,12 +412,41 @@ func appliedShort(applied []string, total int) string {
 }
 
 func dependency(c manifests.Change) string {
+	if c.Toolchain {
+		return "toolchain"
+	}
 	s := "transitive"
 	if c.Direct {
 		s = "direct"
 	}
 	if c.Dev {
 		s += ", dev"
+	}
+	return s
+}
+
+// changeCount counts the packages, direct and transitive, and the
+// toolchain changes apart: "7 packages (5 direct, 2 transitive) and 1
+// toolchain change".
+func changeCount(cs []manifests.Change) string {
+	var direct, transitive, toolchain int
+	for _, c := range cs {
+		switch {
+		case c.Toolchain:
+			toolchain++
+		case c.Direct:
+			direct++
+		default:
+			transitive++
+		}
+	}
+	s := fmt.Sprintf("%d packages (%d direct, %d transitive)", direct+transitive, direct, transitive)
+	switch toolchain {
+	case 0:
+	case 1:
+		s += " and 1 toolchain change"
+	default:
+		s += fmt.Sprintf(" and %d toolchain changes", toolchain)
 	}
 	return s
 }

@@ -55,9 +55,9 @@ func Sentence(r *Report) string {
 			} else if c != nil {
 				return c.Client + " cannot use the server because of " + parts[0] + "."
 			}
-			return "The server breaks because of " + parts[0] + "."
+			return r.Question.fails() + " because of " + parts[0] + "."
 		}
-		return fmt.Sprintf("The server breaks because of %d independent changes: %s.", len(parts), strings.Join(parts, "; and "))
+		return fmt.Sprintf("%s because of %d independent changes: %s.", r.Question.fails(), len(parts), strings.Join(parts, "; and "))
 	case "not-reproduced":
 		return "Not reproduced: the new lock passes the oracle, so there is nothing to bisect."
 	case "old-fails":
@@ -138,15 +138,31 @@ func Brief(w io.Writer, r *Report) error {
 	for _, f := range r.OldFailures {
 		add("fails on the old lock too: %s: %s", f.ID, f.Detail)
 	}
-	retried := ""
-	if r.Summary.Retried > 0 {
-		retried = fmt.Sprintf(", %d retried", r.Summary.Retried)
-	}
-	add("%d probes, %d builds, %d rounds%s, %.1fs", r.Summary.Probes, r.Summary.Builds, r.Summary.Rounds, retried, r.Summary.Seconds)
+	add("%s, %.1fs", counts(r), r.Summary.Seconds)
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(quote.Terminal(l) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// counts is the summary's count of the work done: "12 probes, 9 builds,
+// 4 rounds", without builds when nothing is built.
+// A run with parallel probes says how many of them were speculative
+// ("18 probes, 4 of them speculative"), which explains why the count
+// differs from run to run and from the builds.
+func counts(r *Report) string {
+	s := fmt.Sprintf("%d probes", r.Summary.Probes)
+	if n := r.Summary.Speculative; n > 0 {
+		s += fmt.Sprintf(", %d of them speculative", n)
+	}
+	if !r.Question.Unbuilt {
+		s += fmt.Sprintf(", %d builds", r.Summary.Builds)
+	}
+	s += fmt.Sprintf(", %d rounds", r.Summary.Rounds)
+	if n := r.Summary.Retried; n > 0 {
+		s += fmt.Sprintf(", %d retried", n)
+	}
+	return s
 }

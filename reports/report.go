@@ -43,6 +43,66 @@ type Question struct {
 	Oracle  string `json:"oracle"`
 	Profile string `json:"profile,omitempty"` // mcp: the client profiles, comma-separated as --profile takes them
 	Command string `json:"command"`           // the bisect command line, secrets redacted
+	// Subject is what the oracle judged, which sets the report's words:
+	// "server" (an mcp oracle), "check" (an exec or http oracle against a
+	// served candidate) or "tests" (an exec oracle with nothing served, a
+	// test suite). "" = derived from Oracle (mcp → server, else check).
+	Subject string `json:"subject,omitempty"`
+	// Unbuilt says that nothing is built per candidate (no runner.build,
+	// no runner.start): the summary then counts probes, not builds.
+	Unbuilt bool `json:"unbuilt,omitempty"`
+	// OracleCommand is the bisect oracle command that judges a candidate
+	// as the run did, with the config it used (PORT stands for a served
+	// candidate's port); "" = mcp, whose command the report derives.
+	OracleCommand string `json:"oracle_command,omitempty"`
+}
+
+// The subjects of Question.Subject.
+const (
+	SubjectServer = "server"
+	SubjectCheck  = "check"
+	SubjectTests  = "tests"
+)
+
+// subject is the question's subject, derived from the oracle when unset.
+func (q Question) subject() string {
+	switch {
+	case q.Subject != "":
+		return q.Subject
+	case q.Oracle == "mcp":
+		return SubjectServer
+	}
+	return SubjectCheck
+}
+
+// fails is the subject failing, as a sentence's start: "The tests fail".
+func (q Question) fails() string {
+	switch q.subject() {
+	case SubjectTests:
+		return "The tests fail"
+	case SubjectCheck:
+		return "The check fails"
+	}
+	return "The server breaks"
+}
+
+// noun is the subject as a noun phrase: "the tests".
+func (q Question) noun() string {
+	switch q.subject() {
+	case SubjectTests:
+		return "the tests"
+	case SubjectCheck:
+		return "the check"
+	}
+	return "the server"
+}
+
+// breaks is what a culprit does to the subject: "make the tests fail".
+func (q Question) breaks() string {
+	if q.subject() == SubjectServer {
+		return "break the server"
+	}
+	return "make " + q.noun() + " fail"
 }
 
 // Culprit is one minimal set of units whose application breaks the server.
@@ -67,6 +127,9 @@ type Culprit struct {
 type Evidence struct {
 	Check   *Check `json:"check,omitempty"` // first fatal check that failed
 	LogTail string `json:"log_tail,omitempty"`
+	// Output is the last lines of the oracle's own output (an exec
+	// command's, redacted), shown under the failing check's line.
+	Output string `json:"output,omitempty"`
 }
 
 // Check is an oracle check as it appears in a report.
@@ -89,9 +152,12 @@ type Probe struct {
 	OracleSeconds float64  `json:"oracle_seconds"`
 	Cached        bool     `json:"cached"`
 	Replayed      bool     `json:"replayed,omitempty"` // taken from the journal of an earlier run
-	FailedCheck   string   `json:"failed_check"`
-	Detail        string   `json:"detail,omitempty"`
-	Node          string   `json:"node,omitempty"` // the swarm node that served the candidate; "" = this host
+	// Speculative: run beside others under --parallel, its answer no
+	// longer needed when it came.
+	Speculative bool   `json:"speculative,omitempty"`
+	FailedCheck string `json:"failed_check"`
+	Detail      string `json:"detail,omitempty"`
+	Node        string `json:"node,omitempty"` // the swarm node that served the candidate; "" = this host
 }
 
 // Eliminated is a package proven innocent.
@@ -102,10 +168,14 @@ type Eliminated struct {
 
 // Summary counts the work done.
 type Summary struct {
-	Probes  int     `json:"probes"`
-	Builds  int     `json:"builds"`
-	Rounds  int     `json:"rounds"`
-	Seconds float64 `json:"seconds"`
+	Probes int `json:"probes"`
+	// Speculative counts the probes among Probes whose answer was no
+	// longer needed when it came (--parallel): which ones finish before
+	// they are cancelled varies from run to run, and so does Probes.
+	Speculative int     `json:"speculative,omitempty"`
+	Builds      int     `json:"builds"`
+	Rounds      int     `json:"rounds"`
+	Seconds     float64 `json:"seconds"`
 	// Retried counts the trials lost to infrastructure trouble (a swarm
 	// node down, a task the cluster rejected) and run again.
 	Retried int `json:"retried,omitempty"`

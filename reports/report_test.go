@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,7 +111,23 @@ func fixtures() map[string]*Report {
 	noChanges.Changes, noChanges.Units, noChanges.Edges = nil, nil, nil
 	noChanges.Summary = Summary{}
 
+	// A test suite judged by an exec oracle with nothing built or served.
+	tests := base("culprit", 0)
+	tests.Ecosystem = "gomod"
+	tests.Changes = append(slices.Clone(interaction.Changes), manifests.Change{Package: "go", From: "1.22", To: "1.23", Kind: manifests.Upgrade, Direct: true, Toolchain: true})
+	tests.Units = append(slices.Clone(interaction.Units), manifests.Unit{ID: "u4", Packages: []string{"go"}})
+	tests.Edges = nil
+	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true, OracleCommand: "bisect oracle --config bisect.yaml --dir app",
+		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml"}
+	tests.Summary = Summary{Probes: 4, Rounds: 3, Seconds: 12}
+	tests.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "exec.exit", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "good", "", "github.com/acme/b"), probe(3, "bad", "exec.exit", "github.com/acme/a")}
+	tests.Culprits = []Culprit{{Packages: []string{"github.com/acme/a"}, Units: []string{"u1"}, Changes: interaction.Changes[:1],
+		Rollback: [][]string{{"go", "get", "github.com/acme/a@v1.0.0"}},
+		Evidence: &Evidence{Check: &Check{ID: "exec.exit", Detail: "exit 1: sum_test.go:12: total = 57, want 21"},
+			Output: "=== RUN   TestSum\n    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum (0.00s)\nFAIL\nFAIL\texample.com/app\t0.01s\nFAIL"}}}
+
 	return map[string]*Report{
+		"tests":   tests,
 		"culprit": culprit, "interaction": interaction, "not-reproduced": notReproduced,
 		"old-fails": oldFails, "flaky": flaky, "no-changes": noChanges,
 	}
@@ -162,6 +179,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},
 		{"no-changes", []string{"same versions"}},
+		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "3 packages (1 direct, 2 transitive) and 1 toolchain change in 4 units", "| `go` | 1.22 | 1.23 | upgrade | toolchain |", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

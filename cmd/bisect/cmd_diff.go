@@ -91,6 +91,9 @@ func printDiff(w io.Writer, d *manifests.Diff) error {
 		if c.Dev {
 			dep += " (dev)"
 		}
+		if c.Toolchain {
+			dep = "toolchain"
+		}
 		// Names and versions are the lock's: no control character or tab
 		// of theirs reaches the terminal or shifts the columns.
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", quote.Terminal(c.Package), quote.Terminal(dash(c.From)), quote.Terminal(dash(c.To)), c.Kind, dep, unitOf[c.Package])

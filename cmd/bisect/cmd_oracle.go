@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,7 @@ import (
 
 type oracleOptions struct {
 	url   string
+	dir   string
 	json  bool
 	flags *pflag.FlagSet // for the config keys the flags override
 }
@@ -29,16 +32,19 @@ type oracleOptions struct {
 func newOracleCmd(g *globals) *cobra.Command {
 	var o oracleOptions
 	cmd := &cobra.Command{
-		Use:   "oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]",
+		Use:   "oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]",
 		Short: "Judge a running server once with the configured oracle",
 		Long: `oracle runs the oracle of the config (mcp when none is configured) once
 against a server that is already running, prints every check, and exits
 0 when no fatal check fails, 1 when one does, and 2 when it could not run
 (bad flags or config, nothing listening, or an exec command that exits 125).
 
---url is the full endpoint: for mcp the MCP endpoint itself, for http the
-{{.BaseURL}} of the steps, for exec BISECT_URL. oracle.path is not joined to
-it. Only the oracle section of the config is used; the runner is not.
+--url is the running server's URL, to which oracle.path is joined as a run
+joins it to a candidate's: for mcp the endpoint, for http the {{.BaseURL}}
+of the steps, for exec BISECT_URL. An exec command runs in --dir, by
+default the config's project (as a run's runs in the candidate's copy of
+it). Only the oracle section and the project of the config are used; the
+runner is not. The report of a run prints this command with its config.
 
 --profile judges the server as the listed clients do (spec, claude, gemini,
 openai, cursor, vscode; spec is always judged): a fatal rule of any of
@@ -48,7 +54,8 @@ in a row that says which clients can use the server.`,
 		Example: `  bisect oracle --url http://127.0.0.1:8080/mcp
   bisect oracle --url http://127.0.0.1:8080/mcp --profile claude,gemini --json
   bisect oracle --url http://127.0.0.1:8080/mcp --profile all
-  bisect oracle --url http://127.0.0.1:8080 --config bisect.yaml   # oracle.kind: http, steps: [...]`,
+  bisect oracle --url http://127.0.0.1:8080 --config bisect.yaml   # oracle.kind: http, steps: [...]
+  bisect oracle --config bisect.yaml --dir app                      # oracle.kind: exec, a test suite`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.flags = cmd.Flags()
@@ -56,6 +63,7 @@ in a row that says which clients can use the server.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.url, "url", "", "endpoint of the running server, such as http://127.0.0.1:8080/mcp (required unless oracle.kind is exec)")
+	cmd.Flags().StringVar(&o.dir, "dir", "", "exec: the directory the command runs in (default the config's project, else the current directory)")
 	cmd.Flags().String("profile", "", "mcp: client profiles, comma-separated: spec, claude, gemini, openai, cursor, vscode, or all (default spec)")
 	cmd.Flags().BoolVar(&o.json, "json", false, `print {"verdict", "checks"} as JSON`)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
@@ -75,7 +83,13 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 	if err != nil {
 		return cannot(err)
 	}
-	cfg.Oracle.Path = ""
+	g.resolveProject(cfg)
+	target.Dir = cmp.Or(o.dir, cfg.Project)
+	if cfg.Oracle.Kind == "exec" && target.Dir != "" {
+		if fi, err := os.Stat(target.Dir); err != nil || !fi.IsDir() {
+			return cannot(fmt.Errorf("--dir %s: not a directory", target.Dir))
+		}
+	}
 	or, err := hunt.NewOracle(cfg.Oracle, g.logger())
 	if err != nil {
 		return cannot(fmt.Errorf("config %s: %w", g.configName(), err))

@@ -40,7 +40,6 @@ func writeConfig(t *testing.T, yaml string) string {
 const httpSteps = `
 oracle:
   kind: http
-  path: /ignored
   steps:
     - name: health
       url: "{{.BaseURL}}/health"
@@ -102,6 +101,16 @@ func TestOracleCommand(t *testing.T) {
 	mcpTypeList := httptest.NewServer(mcpserver.New(mcpserver.Options{NullableArrayType: true}))
 	t.Cleanup(mcpTypeList.Close)
 
+	// An exec command runs in --dir, else in the config's project (relative
+	// to the config, as a run takes it).
+	markerDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(markerDir, "marker"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	projectConfig := filepath.Join(markerDir, "bisect.yaml")
+	if err := os.WriteFile(projectConfig, []byte("project: .\noracle: {kind: exec, command: 'test -f marker'}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name           string
 		args           []string
@@ -123,9 +132,14 @@ func TestOracleCommand(t *testing.T) {
 			stderr: []string{`oracle.steps[0].capture.a`}},
 		{name: "bad profile flag", args: []string{"oracle", "--url", mcpHealthy.URL + "/mcp", "--profile", "strict"}, code: 2,
 			stderr: []string{`oracle.profile: "strict" is not a profile (spec, claude, gemini, openai, cursor, vscode, or all)`}},
-		{name: "exec sees the url unjoined", args: []string{"oracle", "--url", healthy.URL + "/x", "--config",
+		{name: "exec sees oracle.path joined to the url", args: []string{"oracle", "--url", healthy.URL + "/x", "--config",
 			writeConfig(t, "oracle:\n  kind: exec\n  path: /mcp\n  command: test \"$BISECT_URL\" = \"$EXPECTED_URL\"\n")}, code: 0,
 			stdout: []string{"exec.exit  fatal     pass    exit 0", "verdict: pass"}},
+		{name: "exec runs in --dir", args: []string{"oracle", "--dir", markerDir, "--config", writeConfig(t, "oracle: {kind: exec, command: 'test -f marker'}\n")}, code: 0,
+			stdout: []string{"verdict: pass"}},
+		{name: "exec runs in the config's project", args: []string{"oracle", "--config", projectConfig}, code: 0, stdout: []string{"verdict: pass"}},
+		{name: "exec --dir wins over the project", args: []string{"oracle", "--dir", t.TempDir(), "--config", projectConfig}, code: 1, stdout: []string{"verdict: fail"}},
+		{name: "exec --dir missing", args: []string{"oracle", "--dir", filepath.Join(markerDir, "nope"), "--config", projectConfig}, code: 2, stderr: []string{"not a directory"}},
 		{name: "exec without url fails", args: []string{"oracle", "--config", writeConfig(t, "oracle: {kind: exec, command: 'echo no server; exit 3'}\n")}, code: 1,
 			stdout: []string{"exit 3: no server", "output (tail):\nno server\n"}},
 		{name: "exec untestable", args: []string{"oracle", "--config", writeConfig(t, "oracle: {kind: exec, command: 'exit 125'}\n")}, code: 2,
@@ -149,7 +163,7 @@ func TestOracleCommand(t *testing.T) {
 				"usable                                yes   yes     NO      yes     yes     yes", "verdict: fail"}},
 		{name: "mcp empty properties array", args: []string{"oracle", "--url", mcpEmptyProps.URL + "/mcp"}, code: 1, stdout: []string{"verdict: fail"}},
 	}
-	t.Setenv("EXPECTED_URL", healthy.URL+"/x")
+	t.Setenv("EXPECTED_URL", healthy.URL+"/x/mcp")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runBisect(t, tt.args...)

@@ -82,7 +82,7 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 		RepoMap: repoMap,
 		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Config: cfg,
 		Ecosystems: ecosystems(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
-		Command: commandLine(), Logger: log, Progress: g.progress(),
+		Command: commandLine(), ConfigFile: g.configFile, Logger: log, Progress: g.progress(),
 	})
 	if err != nil {
 		return err

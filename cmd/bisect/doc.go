@@ -18,8 +18,9 @@
 //	              [--resume JOURNAL] [--report-md FILE] [--report-json FILE] [--keep]
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
 //	              [--build-failure untestable|bad]
-//	bisect oracle --url URL [--config FILE] [--profile PROFILE[,PROFILE…]|all] [--json]
-//	bisect clean  [--all] [--older-than DURATION]
+//	bisect oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]
+//	bisect report --journal FILE [--report-md FILE] [--report-json FILE]
+//	bisect clean  [--all] [--runs] [--older-than DURATION]
 //	bisect version | completion bash|zsh|fish
 //
 // A lock reference is a path (composer.lock, go.mod; the sibling
@@ -67,16 +68,27 @@
 //
 // bisect oracle:
 //
-//	--url URL          the endpoint of the running server (required unless
-//	                   oracle.kind is exec)
+//	--url URL          the running server's URL, to which oracle.path is
+//	                   joined (required unless oracle.kind is exec)
+//	--dir DIR          exec: where the command runs (default the config's
+//	                   project, else the current directory)
 //	--profile LIST     mcp: client profiles, comma-separated: spec, claude,
 //	                   gemini, openai, cursor, vscode, or all (default spec)
 //	--json             print {"verdict", "checks"} as JSON
+//
+// bisect report:
+//
+//	--journal FILE     the journal of a finished run, whose last line is its
+//	                   report; the reports are written again from it
+//	--report-md FILE   write the markdown report here
+//	--report-json FILE write the JSON report here
 //
 // bisect clean:
 //
 //	--all              also remove the cached candidate images and kept work
 //	                   directories
+//	--runs             also remove the run directories (journals and logs)
+//	                   of runs no longer in progress, each listed with its size
 //	--older-than D     only what was created longer ago than D (such as 24h);
 //	                   0 = any age
 //

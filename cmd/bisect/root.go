@@ -57,6 +57,7 @@ breaks it.`,
 	root.AddCommand(newVersionCmd(g), newDiffCmd(g), newRunCmd(g))
 	root.AddCommand(newOracleCmd(g))
 	root.AddCommand(newCleanCmd(g))
+	root.AddCommand(newReportCmd(g))
 	return root
 }
 

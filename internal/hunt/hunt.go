@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/quote"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
@@ -30,6 +31,7 @@ type Options struct {
 	DryRun           bool   // load, diff and couple only
 	RunDir           string // journal and logs; "" = <user cache dir>/lockbisect/runs/<run id>
 	Command          string // the command line, for the report
+	ConfigFile       string // the --config path as given, for the report's reproduce command; "" = none
 	Logger           *slog.Logger
 	// Progress, if set, is told about every probe as it starts and ends.
 	Progress func(Event)
@@ -88,15 +90,20 @@ func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	if o.Logger != nil {
 		o.Logger = red.Logger(o.Logger)
 	}
-	rep, err := run(ctx, o, red)
+	rep, journal, err := run(ctx, o, red)
 	if err != nil {
 		return nil, red.Error(err)
 	}
 	red.Report(rep)
+	if journal != "" {
+		if err := appendReport(journal, rep); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 
-func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error) {
+func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, journal string, err error) {
 	cfg := o.Config
 	log := o.Logger
 	if log == nil {
@@ -104,14 +111,14 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	}
 	project, _, err := projectDir(o)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := preflight(ctx, o, project); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	l, err := Load(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	set := l.Set
 	d := set.Diff()
@@ -119,6 +126,7 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		Question: reports.Question{
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
 			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
+			Subject: subject(cfg), Unbuilt: unbuilt(cfg), OracleCommand: oracleCommand(o, project),
 		},
 		Ecosystem:    d.Ecosystem,
 		Changes:      d.Changes,
@@ -128,21 +136,21 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 	}
 	if len(d.Changes) == 0 {
 		rep.Verdict = string(bisect.NoChanges)
-		return rep, nil
+		return rep, "", nil
 	}
 	if o.DryRun {
-		return rep, nil
+		return rep, "", nil
 	}
 
 	s, err := setup(ctx, o, l, red, log)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer s.close()
 	start := time.Now()
 	res, err := s.search(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	fill(rep, d, res, time.Since(start))
 	commands(ctx, set, rep, log)
@@ -152,13 +160,15 @@ func run(ctx context.Context, o Options, red *redactor) (*reports.Report, error)
 		if err := ctx.Err(); err != nil {
 			// Interrupted while drilling: the journal holds every probe so
 			// far, and --resume replays them.
-			return nil, err
+			return nil, "", err
 		}
 	}
-	rep.Summary.Builds = int(s.p.builds.Load())
+	if !rep.Question.Unbuilt {
+		rep.Summary.Builds = int(s.p.builds.Load())
+	}
 	rep.Summary.Retried = int(s.p.retried.Load())
 	rep.Summary.Seconds = time.Since(start).Seconds()
-	return rep, nil
+	return rep, s.journal.Name(), nil
 }
 
 // session is what the probes of one run share: the journal (with what it
@@ -204,6 +214,13 @@ func setup(ctx context.Context, o Options, l *Loaded, red *redactor, log *slog.L
 			s.close()
 		}
 	}()
+	for _, dir := range []string{runDir, filepath.Dir(journalPath)} {
+		unlock, err := lockDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, unlock)
+	}
 	if s.journal, s.replay, err = openJournal(journalPath, o.Resume != "", header, log); err != nil {
 		return nil, err
 	}
@@ -362,4 +379,51 @@ func profile(cfg *config.Config) string {
 		return strings.Join(cfg.Oracle.Profile, ",")
 	}
 	return ""
+}
+
+// subject is what the oracle judges (reports.Question.Subject): a test
+// suite when an exec oracle runs with nothing served.
+func subject(cfg *config.Config) string {
+	switch {
+	case cfg.Oracle.Kind == "mcp":
+		return reports.SubjectServer
+	case cfg.Oracle.Kind == "exec" && cfg.Runner.Start == "" && cfg.Runner.Kind != "docker":
+		return reports.SubjectTests
+	}
+	return reports.SubjectCheck
+}
+
+// unbuilt says that the local runner neither builds nor starts anything:
+// each probe only lays out a candidate's files for the oracle.
+func unbuilt(cfg *config.Config) bool {
+	return cfg.Runner.Kind != "docker" && len(cfg.Runner.Build) == 0 && cfg.Runner.Start == ""
+}
+
+// oracleCommand is the bisect oracle command that judges a candidate as
+// the run does: with the run's config (its oracle.path joined to --url),
+// against a served candidate's URL with PORT for its port, an exec
+// command in the project. "" for mcp, whose reproduce line the report
+// derives from the failing rule's client profile.
+func oracleCommand(o Options, project string) string {
+	cfg := o.Config
+	if cfg.Oracle.Kind == "mcp" {
+		return ""
+	}
+	argv := []string{"bisect", "oracle"}
+	if o.ConfigFile != "" {
+		argv = append(argv, "--config", o.ConfigFile)
+	}
+	if subject(cfg) != reports.SubjectTests {
+		argv = append(argv, "--url", "http://127.0.0.1:PORT")
+	}
+	if cfg.Oracle.Kind == "exec" {
+		dir := project
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, project); err == nil && !strings.HasPrefix(rel, "..") {
+				dir = rel
+			}
+		}
+		argv = append(argv, "--dir", dir)
+	}
+	return quote.Shell(argv...)
 }

@@ -61,6 +61,9 @@ type probeData struct {
 	Node      string          `json:"node,omitempty"` // swarm: the node that served it
 	Log       string          `json:"log,omitempty"`
 	Failures  []reports.Check `json:"failures,omitempty"` // failing fatal checks
+	// Output is the last lines of a failing oracle's own output (an exec
+	// command's), redacted: the context of its failing check.
+	Output string `json:"output,omitempty"`
 	// BuildFailed: the candidate's build ran and failed (runners.ErrBuild).
 	BuildFailed bool `json:"build_failed,omitempty"`
 }
@@ -132,6 +135,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		for i := range data.Failures {
 			data.Failures[i].Detail = p.redact.String(data.Failures[i].Detail)
 		}
+		data.Output = p.redact.String(data.Output)
 		raw, _ := json.Marshal(data)
 		return bisect.Trial{Outcome: o, FailedCheck: check, Detail: p.redact.String(detail), Data: raw}
 	}
@@ -201,9 +205,19 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		}
 	}
 	if f := v.Failed(); f != nil {
+		data.Output = lastLines(v.Output, outputLines)
 		return trial(bisect.Bad, f.ID, f.Detail)
 	}
 	return trial(bisect.Good, "", "")
+}
+
+// outputLines is how many lines of a failing oracle's output a probe keeps.
+const outputLines = 20
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
 
 // packagesOf maps unit ids to their packages, sorted.

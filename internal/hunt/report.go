@@ -66,6 +66,9 @@ func fill(rep *reports.Report, d *manifests.Diff, res *bisect.Result, elapsed ti
 		rep.Probes = append(rep.Probes, reportProbe(d, r))
 		if !r.Replayed {
 			rep.Summary.Probes++
+			if r.Speculative {
+				rep.Summary.Speculative++
+			}
 		}
 	}
 	for _, set := range res.Culprits {
@@ -136,7 +139,7 @@ func reportProbe(d *manifests.Diff, r bisect.Record) reports.Probe {
 	return reports.Probe{
 		Round: r.Round, Applied: packagesOf(d, r.Applied), Outcome: string(r.Outcome),
 		Candidate: short(pd.Candidate), Seconds: r.Seconds, BuildSeconds: pd.Build, OracleSeconds: pd.Oracle,
-		Cached: pd.Cached, Node: pd.Node, Replayed: r.Replayed, FailedCheck: r.FailedCheck, Detail: r.Detail,
+		Cached: pd.Cached, Node: pd.Node, Replayed: r.Replayed, Speculative: r.Speculative, FailedCheck: r.FailedCheck, Detail: r.Detail,
 	}
 }
 
@@ -155,7 +158,7 @@ func evidence(confirm bisect.Record) *reports.Evidence {
 	}
 	var pd probeData
 	_ = json.Unmarshal(confirm.Data, &pd)
-	ev := &reports.Evidence{LogTail: tail(pd.Log, 20)}
+	ev := &reports.Evidence{LogTail: tail(pd.Log, 20), Output: pd.Output}
 	if len(pd.Failures) > 0 {
 		ev.Check = &pd.Failures[0]
 	}

@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/reports"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -107,7 +109,22 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(string(journal), "\n"); lines != runner.starts+1 {
-		t.Errorf("journal has %d lines, want a header and one per probe (%d)", lines, runner.starts)
+	if lines := strings.Count(string(journal), "\n"); lines != runner.starts+2 {
+		t.Errorf("journal has %d lines, want a header, one per probe (%d) and the report", lines, runner.starts)
+	}
+	// The journal's last line gives the report back, markdown and all.
+	again, err := ReadReport(filepath.Join(runDir, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := reports.Markdown(&a, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := reports.Markdown(&b, again); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("the journal's report renders differently:\n%s\nwant:\n%s", b.String(), a.String())
 	}
 }

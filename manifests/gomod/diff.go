@@ -132,13 +132,13 @@ func diff(old, new *lock) []change {
 
 	if o, n := old.goVersion(), new.goVersion(); o != n {
 		out = append(out, change{
-			Change: manifests.Change{Package: goPackage, From: o, To: n, Kind: kind(o, n), Direct: true},
+			Change: manifests.Change{Package: goPackage, From: o, To: n, Kind: kind(o, n), Direct: true, Toolchain: true},
 			what:   goChange,
 		})
 	}
 	if o, n := old.toolchain(), new.toolchain(); o != n {
 		out = append(out, change{
-			Change: manifests.Change{Package: toolchainPackage, From: o, To: n, Kind: kind(o, n), Direct: true},
+			Change: manifests.Change{Package: toolchainPackage, From: o, To: n, Kind: kind(o, n), Direct: true, Toolchain: true},
 			what:   toolchainChange,
 		})
 	}

@@ -108,8 +108,8 @@ func TestDiffKinds(t *testing.T) {
 				{Package: "exclude example.com/a@v1.2.0", To: "v1.2.0", Kind: manifests.Added, Direct: true}}},
 		{"go and toolchain", "module m\n\ngo 1.21\n", "module m\n\ngo 1.22.3\n\ntoolchain go1.23.1\n",
 			[]manifests.Change{
-				{Package: "go", From: "1.21", To: "1.22.3", Kind: manifests.Upgrade, Direct: true},
-				{Package: "toolchain", To: "go1.23.1", Kind: manifests.Added, Direct: true}}},
+				{Package: "go", From: "1.21", To: "1.22.3", Kind: manifests.Upgrade, Direct: true, Toolchain: true},
+				{Package: "toolchain", To: "go1.23.1", Kind: manifests.Added, Direct: true, Toolchain: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

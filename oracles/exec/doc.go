@@ -10,4 +10,9 @@
 // command runs in a process group of its own, killed as a whole when it
 // exits, times out or is cancelled, so nothing it started outlives the check.
 // The last 4 KiB of its output, redacted, are kept in oracles.Result.Output.
+// A failing exec.exit's detail names the line that says what failed: the
+// first failure line of a known test runner (go test's `_test.go:NN:`
+// message, else its `--- FAIL` line; PHPUnit's numbered failure with its
+// message), else the output's last line. The hunt keeps the last 20 lines
+// of the output as the failing probe's context, and the report shows them.
 package exec

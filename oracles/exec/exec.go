@@ -3,6 +3,7 @@
 package exec
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -122,6 +124,10 @@ func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Result, 
 	if err != nil {
 		return nil, err
 	}
+	failing, err := failingLine(out)
+	if err != nil {
+		return nil, err
+	}
 
 	code := cmd.ProcessState.ExitCode()
 	if code < 0 {
@@ -148,8 +154,13 @@ func (e *Oracle) Check(ctx context.Context, t oracles.Target) (*oracles.Result, 
 	default:
 		check.Detail = fmt.Sprintf("exit %d", code)
 	}
-	if last := lastLine(tail); last != "" && check.Status == oracles.Fail {
-		check.Detail += ": " + last
+	if check.Status == oracles.Fail {
+		if failing == "" {
+			failing = lastLine(tail)
+		}
+		if failing != "" {
+			check.Detail += ": " + failing
+		}
 	}
 	v.Checks = []oracles.Check{check}
 	e.log.DebugContext(ctx, "exec oracle done", "exit", code, "verdict", v.Verdict, "untestable", v.Untestable, "elapsed", elapsed)
@@ -192,6 +203,50 @@ func (e *Oracle) tail(f *os.File) (string, error) {
 	}
 	return redact.String(s), nil
 }
+
+// failingLine is the first line of the command's output that a known test
+// runner prints for a failure, redacted and shortened for a detail, or "":
+// go test's message (`sum_test.go:12: total = 57, want 21`), else its
+// `--- FAIL: TestSum` line; PHPUnit's first failure (`1) Tests\SumTest::testSum`)
+// with the message under it. The last line of a go test or PHPUnit run is
+// only "FAIL" or a count, which says nothing about what failed.
+func failingLine(f *os.File) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("exec oracle: output file: %w", err)
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var goFail, phpunit string
+	for sc.Scan() {
+		line := sc.Text()
+		switch t := strings.TrimSpace(line); {
+		case goTestMessage.MatchString(line):
+			return oracles.Snippet([]byte(redact.String(t))), nil
+		case goFail == "" && strings.HasPrefix(t, "--- FAIL: "):
+			goFail = t
+		case phpunit != "" && t != "":
+			return oracles.Snippet([]byte(redact.String(phpunit + ": " + t))), nil
+		case phpunit == "" && goFail == "" && phpunitFailure.MatchString(t):
+			phpunit = t
+		}
+	}
+	// A line longer than the buffer ends the scan: what was seen stands.
+	if goFail != "" {
+		return oracles.Snippet([]byte(redact.String(goFail))), nil
+	}
+	if phpunit != "" {
+		return oracles.Snippet([]byte(redact.String(phpunit))), nil
+	}
+	return "", nil
+}
+
+var (
+	// goTestMessage is a t.Error/t.Fatal line: indented, a _test.go file
+	// and its line number.
+	goTestMessage = regexp.MustCompile(`^\s+[\w.-]+_test\.go:\d+: \S`)
+	// phpunitFailure numbers a failing test under "There was 1 failure:".
+	phpunitFailure = regexp.MustCompile(`^\d+\) [\w\\]+::\w+`)
+)
 
 // lastLine is the last non-empty line of s, shortened for a detail.
 func lastLine(s string) string {

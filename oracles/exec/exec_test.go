@@ -44,6 +44,14 @@ func TestExecCheck(t *testing.T) {
 			verdict: "pass"},
 		{name: "timeout fails", command: "sleep 30", timeout: 300 * time.Millisecond, verdict: "fail", detail: "timed out after 300ms"},
 		{name: "timeout untestable when configured", command: "sleep 30", timeout: 300 * time.Millisecond, untestOnTO: true, verdict: "fail", untestable: true, detail: "counted as untestable"},
+		{name: "go test failure line", verdict: "fail", detail: "exit 1: sum_test.go:12: total = 57, want 21",
+			command: `printf -- '--- FAIL: TestSum (0.00s)\n    sum_test.go:12: total = 57, want 21\nFAIL\nFAIL\texample.com/app\t0.01s\nFAIL\n'; exit 1`},
+		{name: "go test FAIL line without message", verdict: "fail", detail: "exit 1: --- FAIL: TestSum (0.00s)",
+			command: `printf -- '--- FAIL: TestSum (0.00s)\nFAIL\n'; exit 1`},
+		{name: "phpunit failure summary", verdict: "fail", detail: `exit 1: 1) Tests\SumTest::testSum: Failed asserting that 57 matches expected 21.`,
+			command: `printf 'There was 1 failure:\n\n1) Tests\\SumTest::testSum\nFailed asserting that 57 matches expected 21.\n\nFAILURES!\nTests: 3, Assertions: 3, Failures: 1.\n'; exit 1`},
+		{name: "failing line is redacted", verdict: "fail", detail: "auth_test.go:9: Authorization: [REDACTED]",
+			command: `printf '    auth_test.go:9: Authorization: Bearer abc.def-ghi\nFAIL\n'; exit 1`},
 		{name: "output is redacted", command: "echo 'Authorization: Bearer abc.def-ghi'; exit 1", verdict: "fail", output: "Authorization: [REDACTED]"},
 	}
 	for _, tt := range tests {
