@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the end-to-end scenarios in testdata/script through the
 // real binary. $REPO is the repository root (for the shipped examples).
-// Conditions: [php] and [composer] say whether the tool is there, [docker]
+// Conditions: [php], [composer], [node] and [npm] say whether the tool is there, [docker]
 // whether the engine answers and has the examples' base images; with
 // CI=true a missing tool or image fails the script that needs it.
 func TestScripts(t *testing.T) {
@@ -47,7 +47,7 @@ func TestScripts(t *testing.T) {
 					t.Fatalf("CI=true but the docker scripts cannot run (run scripts/images.sh for the base images): %v", err)
 				}
 				return err == nil, nil
-			case "php", "composer":
+			case "php", "composer", "node", "npm":
 				_, err := exec.LookPath(cond)
 				if err != nil && os.Getenv("CI") == "true" {
 					t.Fatalf("CI=true but %s is not installed: the scripts that need it must run", cond)
