@@ -339,32 +339,25 @@ func requiredText(e *entry, l link) string {
 
 // intersects is c.Intersects(o), memoized.
 func (s *set) intersects(c, o *constraint.Constraint) bool {
-	k := [2]*constraint.Constraint{c, o}
-	s.mu.Lock()
-	ok, seen := s.meets[k]
-	s.mu.Unlock()
-	if seen {
-		return ok
-	}
-	ok = c.Intersects(o)
-	s.mu.Lock()
-	s.meets[k] = ok
-	s.mu.Unlock()
-	return ok
+	return memo(&s.mu, s.meets, [2]*constraint.Constraint{c, o}, func() bool { return c.Intersects(o) })
 }
 
 // check is c.Check(version), memoized.
 func (s *set) check(c *constraint.Constraint, version string) bool {
-	k := checkKey{c, version}
-	s.mu.Lock()
-	ok, seen := s.checks[k]
-	s.mu.Unlock()
-	if seen {
-		return ok
+	return memo(&s.mu, s.checks, checkKey{c, version}, func() bool { return c.Check(version) })
+}
+
+// memo returns m[k], computing it with f (outside the lock) the first time.
+func memo[K comparable](mu *sync.Mutex, m map[K]bool, k K, f func() bool) bool {
+	mu.Lock()
+	v, ok := m[k]
+	mu.Unlock()
+	if ok {
+		return v
 	}
-	ok = c.Check(version)
-	s.mu.Lock()
-	s.checks[k] = ok
-	s.mu.Unlock()
-	return ok
+	v = f()
+	mu.Lock()
+	m[k] = v
+	mu.Unlock()
+	return v
 }

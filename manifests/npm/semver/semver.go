@@ -344,11 +344,7 @@ func parseComparator(c string) string {
 }
 
 func mapWords(c string, f func(string) string) string {
-	words := reSpaces.Split(strings.TrimSpace(c), -1)
-	for i, w := range words {
-		words[i] = f(w)
-	}
-	return strings.Join(words, " ")
+	return mapWordsRaw(strings.TrimSpace(c), f)
 }
 
 // mapWordsRaw is mapWords without the first trim: node-semver's
