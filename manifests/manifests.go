@@ -202,6 +202,15 @@ type Options struct {
 	// Project is the project directory on disk (absolute); "" when there
 	// is none. An ecosystem reads its registry settings there.
 	Project string
+	// NewDir is the directory of the new lock in the tree candidates are
+	// built from (absolute), when that tree is not where the lock was
+	// read: a lock read from a revision whose tree was checked out, or
+	// from one revision while the project comes from another or from the
+	// work tree. The new snapshot then reads its other files there
+	// (Snapshot.Dir, Snapshot.ReadFile: Go's in-tree modules, paths a lock
+	// names beyond the project), so that what the ecosystem reads agrees
+	// with what is built. "" = beside the lock as read.
+	NewDir string
 	// ReleaseRepo is where the drill-down lists releases when the project
 	// does not say (search.composer_repo: a URL, or a directory relative
 	// to Project); "" = what the project's own files name.
@@ -357,6 +366,9 @@ func Load(ctx context.Context, ecosystems []Ecosystem, oldRef, newRef, repo stri
 	new, err := Read(ctx, newRef, repo, eo.Siblings())
 	if err != nil {
 		return nil, err
+	}
+	if opts.NewDir != "" {
+		new.readFrom(opts.NewDir)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

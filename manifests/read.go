@@ -1,21 +1,16 @@
 package manifests
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/lockbisect/lockbisect/internal/gitrev"
 )
 
 // SplitRef splits REV:PATH. A reference that names an existing file, or has
@@ -47,8 +42,8 @@ func readFile(ref, p string, siblings []string) (*Snapshot, error) {
 		return nil, fmt.Errorf("read lock %s: %w", ref, err)
 	}
 	dir := filepath.Dir(p)
-	s := &Snapshot{Ref: ref, Dir: dir, Path: filepath.Base(p), Files: map[string][]byte{filepath.Base(p): data},
-		ReadFile: func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel))) }}
+	s := &Snapshot{Ref: ref, Path: filepath.Base(p), Files: map[string][]byte{filepath.Base(p): data}}
+	s.readFrom(dir)
 	for _, name := range siblings {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
@@ -62,30 +57,26 @@ func readFile(ref, p string, siblings []string) (*Snapshot, error) {
 	return s, nil
 }
 
-// revision reads files of one commit; a missing file is an error wrapping
-// fs.ErrNotExist.
-type revision func(p string) ([]byte, error)
-
 func readRev(ctx context.Context, ref, repo, rev, p string, siblings []string) (*Snapshot, error) {
 	hint := ""
 	if repo == "" {
 		repo, hint = ".", " (pass --repo)"
 	}
-	read, err := openRevision(ctx, repo, rev)
+	r, err := gitrev.Open(ctx, repo, rev)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w%s", ref, err, hint)
 	}
 	p = path.Clean(filepath.ToSlash(strings.TrimPrefix(p, "./")))
 	dir := path.Dir(p)
 	s := &Snapshot{Ref: ref, Path: p, Files: map[string][]byte{},
-		ReadFile: func(rel string) ([]byte, error) { return read(path.Join(dir, rel)) }}
-	data, err := read(p)
+		ReadFile: func(rel string) ([]byte, error) { return r.ReadFile(path.Join(dir, rel)) }}
+	data, err := r.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: read %s at %s: %w", ref, p, rev, err)
 	}
 	s.Files[path.Base(p)] = data
 	for _, name := range siblings {
-		b, err := read(path.Join(dir, name))
+		b, err := r.ReadFile(path.Join(dir, name))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -97,83 +88,9 @@ func readRev(ctx context.Context, ref, repo, rev, p string, siblings []string) (
 	return s, ctx.Err()
 }
 
-// openRevision opens rev of the repository at repo through go-git. go-git
-// refuses some repositories git itself reads (extensions such as
-// worktreeConfig, which `git worktree` and sparse checkouts turn on); then
-// the git command reads the blobs, and when that fails too the error says
-// what each of them answered.
-func openRevision(ctx context.Context, repo, rev string) (revision, error) {
-	r, err := git.PlainOpenWithOptions(repo, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-	if err != nil {
-		read, gerr := gitCommand(ctx, repo, rev)
-		if gerr != nil {
-			return nil, fmt.Errorf("open git repository %s: go-git: %v; git: %w", repo, err, gerr)
-		}
-		return read, nil
-	}
-	h, err := r.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("unknown revision %q in %s: %w", rev, repo, err)
-	}
-	c, err := r.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("revision %q in %s is not a commit: %w", rev, repo, err)
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("tree of revision %q in %s: %w", rev, repo, err)
-	}
-	return func(p string) ([]byte, error) {
-		data, err := blob(tree, p)
-		if errors.Is(err, object.ErrFileNotFound) {
-			return nil, fmt.Errorf("%w: %v", fs.ErrNotExist, err)
-		}
-		return data, err
-	}, nil
-}
-
-// gitCommand reads blobs of rev with the git command.
-func gitCommand(ctx context.Context, repo, rev string) (revision, error) {
-	if _, err := exec.LookPath("git"); err != nil {
-		return nil, err
-	}
-	run := func(args ...string) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", repo}, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-		}
-		return out, nil
-	}
-	out, err := run("rev-parse", "--verify", "--end-of-options", rev+"^{commit}")
-	if err != nil {
-		return nil, err
-	}
-	commit := strings.TrimSpace(string(out))
-	return func(p string) ([]byte, error) {
-		// ls-tree tells a missing file from a failing read.
-		list, err := run("ls-tree", "--name-only", commit, "--", p)
-		if err != nil {
-			return nil, err
-		}
-		if strings.TrimSpace(string(list)) == "" {
-			return nil, fmt.Errorf("%w: %s not in %s", fs.ErrNotExist, p, commit)
-		}
-		return run("cat-file", "blob", commit+":"+p)
-	}, nil
-}
-
-func blob(tree *object.Tree, p string) ([]byte, error) {
-	f, err := tree.File(p)
-	if err != nil {
-		return nil, err
-	}
-	rd, err := f.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return io.ReadAll(rd)
+// readFrom makes the snapshot read the other files of its state from
+// dir, the lock's directory on disk.
+func (s *Snapshot) readFrom(dir string) {
+	s.Dir = dir
+	s.ReadFile = func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel))) }
 }

@@ -55,6 +55,9 @@ func (m *md) header() {
 	}
 	m.p("| question | |\n|---|---|\n")
 	m.p("| old lock | %s |\n| new lock | %s |\n", codeCell(q.LockOld), codeCell(q.LockNew))
+	if q.Source != nil {
+		m.p("| source | %s |\n", text(q.Source.String()))
+	}
 	m.p("| ecosystem | %s |\n| runner | %s |\n| oracle | %s |\n", text(r.Ecosystem), text(q.Runner), text(oracle))
 	m.p("| changes | %s in %d units |\n", changeCount(r.Changes), len(r.Units))
 	if q.Command != "" {

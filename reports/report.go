@@ -1,6 +1,10 @@
 package reports
 
-import "github.com/lockbisect/lockbisect/manifests"
+import (
+	"fmt"
+
+	"github.com/lockbisect/lockbisect/manifests"
+)
 
 // Report is everything a run found out. Its JSON shape is a contract
 // (docs/contracts.md, docs/report.schema.json).
@@ -55,6 +59,56 @@ type Question struct {
 	// as the run did, with the config it used (PORT stands for a served
 	// candidate's port); "" = mcp, whose command the report derives.
 	OracleCommand string `json:"oracle_command,omitempty"`
+	// Source is where the project's files came from; nil in reports of
+	// runs made before it was recorded.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is where a run took the project's files from (--source).
+type Source struct {
+	// Kind is "revision" (a commit's tree, written out for the run; the
+	// work tree was not read) or "worktree" (the files on disk, as they
+	// were).
+	Kind     string `json:"kind"`
+	Revision string `json:"revision,omitempty"` // revision: as given (HEAD, main~1)
+	Commit   string `json:"commit,omitempty"`   // revision: the commit's full hash
+	// Uncommitted counts the project's files in the work tree that differ
+	// from its HEAD (modified, staged, deleted, untracked): for a
+	// worktree source they were built, for a revision source they were
+	// ignored. 0 also when no git repository holds the project.
+	Uncommitted int `json:"uncommitted,omitempty"`
+}
+
+// The kinds of Source.Kind.
+const (
+	SourceRevision = "revision"
+	SourceWorktree = "worktree"
+)
+
+// String says where the files came from, in a few words: "main (3f2a1c9)",
+// "work tree (2 uncommitted files)".
+func (s Source) String() string {
+	files := func(n int) string {
+		if n == 1 {
+			return "1 uncommitted file"
+		}
+		return fmt.Sprintf("%d uncommitted files", n)
+	}
+	if s.Kind == SourceWorktree {
+		if s.Uncommitted > 0 {
+			return "work tree (" + files(s.Uncommitted) + ")"
+		}
+		return "work tree"
+	}
+	commit := s.Commit
+	if len(commit) > 7 {
+		commit = commit[:7]
+	}
+	out := fmt.Sprintf("%s (%s)", s.Revision, commit)
+	if s.Uncommitted > 0 {
+		out += "; the work tree's " + files(s.Uncommitted) + " ignored"
+	}
+	return out
 }
 
 // The subjects of Question.Subject.

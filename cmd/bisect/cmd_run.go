@@ -19,7 +19,7 @@ import (
 
 type runOptions struct {
 	lockOld, lockNew, repo string
-	resume                 string
+	resume, source         string
 	keep, dryRun           bool
 	repoMap                []string // PACKAGE=URL
 }
@@ -39,6 +39,7 @@ passes), 3 old lock fails too (the cause is not in this diff), 4 flaky,
 5 no changes, 130 interrupted (resume with --resume JOURNAL).`,
 		Example: `  bisect run --lock-old old/go.mod --lock-new server/go.mod --config bisect.yaml
   bisect run --lock-old main:composer.lock --lock-new composer.lock --parallel 2 --report-md report.md
+  bisect run --repo . --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml   # builds HEAD's tree
   bisect run --lock-old a.lock --lock-new b.lock --config bisect.yaml --resume ~/.cache/lockbisect/runs/ID/journal.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +56,7 @@ passes), 3 old lock fails too (the cause is not in this diff), 4 flaky,
 	f.String("build-failure", "untestable", "what a candidate whose build fails counts as: untestable | bad (to bisect a build failure)")
 	f.StringArrayVar(&o.repoMap, "repo-map", nil, "PACKAGE=URL: the upstream repository of a package for the drill-down (repeatable)")
 	f.StringVar(&o.resume, "resume", "", "journal of an interrupted run to continue")
+	f.StringVar(&o.source, "source", "", "where the project's files come from: a revision of --repo, or worktree for the files on disk (default: the revision of a REV:PATH --lock-new, else the work tree)")
 	f.BoolVar(&o.keep, "keep", false, "keep the candidates' work directories")
 	f.BoolVar(&o.dryRun, "dry-run", false, "load, diff and couple only; print the units and the expected number of probes")
 	return cmd
@@ -80,7 +82,7 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 	log := g.logger()
 	rep, err := hunt.Run(ctx, hunt.Options{
 		RepoMap: repoMap,
-		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Config: cfg,
+		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Source: o.source, Config: cfg,
 		Ecosystems: ecosystems(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
 		Command: commandLine(), ConfigFile: g.configFile, Logger: log, Progress: g.progress(),
 	})

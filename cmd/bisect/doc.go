@@ -17,7 +17,7 @@
 //	bisect run    --lock-old A --lock-new B [--config FILE] [--parallel N] [--repeat N]
 //	              [--resume JOURNAL] [--report-md FILE] [--report-json FILE] [--keep]
 //	              [--drill none|release|commit] [--repo-map PACKAGE=URL] [--dry-run]
-//	              [--build-failure untestable|bad]
+//	              [--build-failure untestable|bad] [--source REV|worktree]
 //	bisect oracle [--url URL] [--config FILE] [--dir DIR] [--profile PROFILE[,PROFILE…]|all] [--json]
 //	bisect report --journal FILE [--report-md FILE] [--report-json FILE]
 //	bisect clean  [--all] [--runs] [--older-than DURATION]
@@ -25,7 +25,12 @@
 //
 // A lock reference is a path (composer.lock, go.mod; the sibling
 // composer.json or go.sum is read too) or REV:PATH read through git from
-// --repo. The config file is YAML (config.example.yaml documents every
+// --repo. bisect run builds the project from one tree, its source: with
+// a REV:PATH --lock-new that revision's tree, written out for the run
+// (the work tree and the index are never touched, and uncommitted changes
+// are left out, with a note), else the files on disk; --source picks
+// another revision, or worktree for the files on disk. The config's
+// project: names a directory of that tree. The config file is YAML (config.example.yaml documents every
 // key); BISECT_<KEY> environment variables override it and flags override
 // both. The contract (commands, config keys, JSON, exit codes) is
 // docs/contracts.md.
@@ -65,6 +70,11 @@
 //	--build-failure K  what a candidate whose build fails counts as: untestable
 //	                   (the default: the search goes around it) or bad (to
 //	                   bisect a compile or install failure; search.build_failure)
+//	--source SRC       where the project's files come from: a revision of
+//	                   --repo (its tree is written out for the run) or
+//	                   worktree (the files on disk, uncommitted changes
+//	                   included); default the revision of a REV:PATH
+//	                   --lock-new, else the work tree
 //
 // bisect oracle:
 //

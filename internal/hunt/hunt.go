@@ -24,6 +24,11 @@ import (
 type Options struct {
 	LockOld, LockNew string // lock references (path or REV:PATH)
 	Repo             string // git repository for REV:PATH references
+	// Source is where the project's files come from (--source): a
+	// revision, whose tree is written out for the run, or SourceWorktree
+	// for the files on disk; "" = the revision of a REV:PATH LockNew,
+	// else the work tree.
+	Source string
 	Config           *config.Config
 	Ecosystems       []manifests.Ecosystem
 	Resume           string // journal of an interrupted run: replayed, then appended to; "" = a new journal
@@ -109,14 +114,15 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	project, _, err := projectDir(o)
+	src, err := openSource(ctx, o, log)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := preflight(ctx, o, project); err != nil {
+	defer src.close(log)
+	if err := preflight(ctx, o, src.project); err != nil {
 		return nil, "", err
 	}
-	l, err := Load(ctx, o)
+	l, err := load(ctx, o, src)
 	if err != nil {
 		return nil, "", err
 	}
@@ -126,7 +132,8 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 		Question: reports.Question{
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
 			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
-			Subject: subject(cfg), Unbuilt: unbuilt(cfg), OracleCommand: oracleCommand(o, project),
+			Subject: subject(cfg), Unbuilt: unbuilt(cfg), OracleCommand: oracleCommand(o, src.shown),
+			Source: &src.info,
 		},
 		Ecosystem:    d.Ecosystem,
 		Changes:      d.Changes,
@@ -142,7 +149,7 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 		return rep, "", nil
 	}
 
-	s, err := setup(ctx, o, l, red, log)
+	s, err := setup(ctx, o, l, src, red, log)
 	if err != nil {
 		return nil, "", err
 	}
@@ -189,7 +196,7 @@ func (s *session) close() {
 
 // setup makes the run directory, opens (or resumes) the journal, and
 // starts the runner and the oracle.
-func setup(ctx context.Context, o Options, l *Loaded, red *redactor, log *slog.Logger) (_ *session, err error) {
+func setup(ctx context.Context, o Options, l *Loaded, src *source, red *redactor, log *slog.Logger) (_ *session, err error) {
 	cfg := o.Config
 	runDir := o.RunDir
 	if runDir == "" {
@@ -204,7 +211,7 @@ func setup(ctx context.Context, o Options, l *Loaded, red *redactor, log *slog.L
 	if o.Resume != "" {
 		journalPath = o.Resume
 	}
-	header, err := runHeader(ctx, o)
+	header, err := runHeader(ctx, o, src)
 	if err != nil {
 		return nil, err
 	}
@@ -295,14 +302,21 @@ type Loaded struct {
 	Env     []string // runner.env rendered for the project: what the tool's own go and composer commands see
 }
 
-// Load resolves the project, renders runner.env for the go and composer
-// commands the tool runs itself (with {{.Dir}} the project directory), and
-// loads, diffs and couples the two locks.
+// Load resolves the project on disk (Options.Source is not read: this
+// is `bisect diff`'s view, which builds nothing), renders runner.env for
+// the go and composer commands the tool runs itself (with {{.Dir}} the
+// project directory), and loads, diffs and couples the two locks.
 func Load(ctx context.Context, o Options) (*Loaded, error) {
 	project, lockDir, err := projectDir(o)
 	if err != nil {
 		return nil, err
 	}
+	return load(ctx, o, &source{project: project, lockDir: lockDir})
+}
+
+// load is Load in the project of a run's source.
+func load(ctx context.Context, o Options, src *source) (*Loaded, error) {
+	project, lockDir := src.project, src.lockDir
 	env, err := runners.Environ(o.Config.Runner.Env, runners.Vars{Host: "127.0.0.1", Dir: project})
 	if err != nil {
 		return nil, fmt.Errorf("runner.env: %w", err)
@@ -311,7 +325,7 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir, Project: project, ReleaseRepo: o.Config.Search.ComposerRepo})
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir, Project: project, NewDir: src.newDir, ReleaseRepo: o.Config.Search.ComposerRepo})
 	if err != nil {
 		return nil, err
 	}

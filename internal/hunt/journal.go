@@ -25,12 +25,17 @@ var runNames = map[string]string{
 	"lock_old": "its old lock (--lock-old)",
 	"lock_new": "its new lock (--lock-new)",
 	"config":   "its runner, oracle or search settings (--config)",
+	"source":   "its source (--source: a revision's commit, or the work tree)",
 }
+
+// headerDefaults are what a header written before an entry existed
+// meant: runs took the project from the work tree before --source.
+var headerDefaults = map[string]string{"source": SourceWorktree}
 
 // runHeader identifies this run for its journal: the bytes of both lock
 // references' files (the lock and the siblings any ecosystem reads) and
 // the settings that decide how candidates are built and judged.
-func runHeader(ctx context.Context, o Options) (bisect.Header, error) {
+func runHeader(ctx context.Context, o Options, src *source) (bisect.Header, error) {
 	var siblings []string
 	for _, e := range o.Ecosystems {
 		siblings = append(siblings, e.Siblings()...)
@@ -49,6 +54,7 @@ func runHeader(ctx context.Context, o Options) (bisect.Header, error) {
 		h.Run[key] = hex.EncodeToString(sum.Sum(nil)[:12])
 	}
 	h.Run["config"] = configHash(o.Config)
+	h.Run["source"] = src.key()
 	return h, nil
 }
 
@@ -113,7 +119,11 @@ func resumeJournal(f *os.File, path string, h bisect.Header, log *slog.Logger) (
 	if got, ok := bisect.ReadHeader(bytes.NewReader(b)); ok {
 		var differ []string
 		for _, k := range slices.Sorted(maps.Keys(h.Run)) {
-			if got.Run[k] != h.Run[k] {
+			v, ok := got.Run[k]
+			if !ok {
+				v = headerDefaults[k]
+			}
+			if v != h.Run[k] {
 				differ = append(differ, runNames[k])
 			}
 		}

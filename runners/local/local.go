@@ -55,7 +55,7 @@ type Runner struct {
 	freePort func() (int, error)
 
 	ownerOnce sync.Once
-	ownerDir  string // this process's directory below Root, made by the first Start
+	owner     *Owned // this process's directory below Root, made by the first Start
 	ownerErr  error
 }
 
@@ -411,37 +411,26 @@ func (w *work) stopServer() error {
 	return w.serverErr
 }
 
-// owned returns this process's directory below Root, creating it on the
-// first call after sweeping what dead runs left there (see Sweep).
+// owned returns this process's directory below Root, made by the first
+// call (see Own).
 func (r *Runner) owned(ctx context.Context) (string, error) {
 	r.ownerOnce.Do(func() {
-		root := Root(r.opts.TempDir)
-		removed, err := Sweep(root, SweepOptions{})
-		for _, line := range removed {
-			r.log.InfoContext(ctx, "removed what a dead run left", "what", line)
-		}
-		if err != nil {
-			r.log.WarnContext(ctx, "sweep dead runs' work directories", "err", err)
-		}
-		r.ownerDir, r.ownerErr = newOwnerDir(root, r.opts.Keep)
+		r.owner, r.ownerErr = Own(ctx, r.opts.TempDir, r.opts.Keep, r.log)
 	})
-	return r.ownerDir, r.ownerErr
+	if r.ownerErr != nil {
+		return "", r.ownerErr
+	}
+	return r.owner.Dir, nil
 }
 
 // Close removes this process's directory below Root once every instance
-// has been stopped, and the default Root too when that leaves it empty;
-// with Options.Keep it stays, with the kept work directories in it.
+// has been stopped (see Owned.Close); with Options.Keep it stays, with the
+// kept work directories in it.
 func (r *Runner) Close() error {
-	if r.ownerDir == "" || r.opts.Keep {
+	if r.owner == nil || r.opts.Keep {
 		return nil
 	}
-	if err := removeAll(r.ownerDir); err != nil {
-		return err
-	}
-	if r.opts.TempDir == "" {
-		_ = os.Remove(filepath.Dir(r.ownerDir)) // fails, as it should, while it holds another run's directory
-	}
-	return nil
+	return r.owner.Close()
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. The port is free

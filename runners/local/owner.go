@@ -3,9 +3,11 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +51,45 @@ func Root(tempDir string) string {
 		return tempDir
 	}
 	return filepath.Join(os.TempDir(), "lockbisect-local-"+strconv.Itoa(os.Getuid()))
+}
+
+// Owned is a directory of this process below the root, with its owner
+// record: what a run keeps there is removed by the next run, or by
+// `bisect clean`, when the run is killed.
+type Owned struct {
+	Dir         string
+	defaultRoot bool // the root is Root(""), removed when the last directory in it goes
+}
+
+// Own sweeps what dead runs left below Root(tempDir) (see Sweep), then
+// creates a directory of this process there. keep marks it for the user
+// (--keep): only `bisect clean --all` removes it once the run is gone.
+func Own(ctx context.Context, tempDir string, keep bool, log *slog.Logger) (*Owned, error) {
+	root := Root(tempDir)
+	removed, err := Sweep(root, SweepOptions{})
+	for _, line := range removed {
+		log.InfoContext(ctx, "removed what a dead run left", "what", line)
+	}
+	if err != nil {
+		log.WarnContext(ctx, "sweep dead runs' work directories", "err", err)
+	}
+	dir, err := newOwnerDir(root, keep)
+	if err != nil {
+		return nil, err
+	}
+	return &Owned{Dir: dir, defaultRoot: tempDir == ""}, nil
+}
+
+// Close removes the directory, and the default root too when that leaves
+// it empty.
+func (o *Owned) Close() error {
+	if err := removeAll(o.Dir); err != nil {
+		return err
+	}
+	if o.defaultRoot {
+		_ = os.Remove(filepath.Dir(o.Dir)) // fails, as it should, while it holds another run's directory
+	}
+	return nil
 }
 
 // newOwnerDir creates this process's directory below root with its record.
