@@ -28,16 +28,16 @@ type Options struct {
 	// revision, whose tree is written out for the run, or SourceWorktree
 	// for the files on disk; "" = the revision of a REV:PATH LockNew,
 	// else the work tree.
-	Source string
-	Config           *config.Config
-	Ecosystems       []manifests.Ecosystem
-	Resume           string // journal of an interrupted run: replayed, then appended to; "" = a new journal
-	Keep             bool   // keep work directories (and, for docker, containers' images are kept anyway)
-	DryRun           bool   // load, diff and couple only
-	RunDir           string // journal and logs; "" = <user cache dir>/lockbisect/runs/<run id>
-	Command          string // the command line, for the report
-	ConfigFile       string // the --config path as given, for the report's reproduce command; "" = none
-	Logger           *slog.Logger
+	Source     string
+	Config     *config.Config
+	Ecosystems []manifests.Ecosystem
+	Resume     string // journal of an interrupted run: replayed, then appended to; "" = a new journal
+	Keep       bool   // keep work directories (and, for docker, containers' images are kept anyway)
+	DryRun     bool   // load, diff and couple only
+	RunDir     string // journal and logs; "" = <user cache dir>/lockbisect/runs/<run id>
+	Command    string // the command line, for the report
+	ConfigFile string // the --config path as given, for the report's reproduce command; "" = none
+	Logger     *slog.Logger
 	// Progress, if set, is told about every probe as it starts and ends.
 	Progress func(Event)
 	// RepoMap maps a package to its upstream repository URL for the
