@@ -211,6 +211,10 @@ type Options struct {
 	// names beyond the project), so that what the ecosystem reads agrees
 	// with what is built. "" = beside the lock as read.
 	NewDir string
+	// TempDir holds the temporary files of the tools an ecosystem runs
+	// (npm's empty cache): the run's own directory, which a sweep removes
+	// should the run be killed. "" = the system's temporary directory.
+	TempDir string
 	// ReleaseRepo is where the drill-down lists releases when the project
 	// does not say (search.composer_repo: a URL, or a directory relative
 	// to Project); "" = what the project's own files name.

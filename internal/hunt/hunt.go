@@ -18,6 +18,7 @@ import (
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/reports"
 	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/local"
 )
 
 // Options are the inputs of one run.
@@ -114,15 +115,30 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	src, err := openSource(ctx, o, log)
+	// The run's own directory below the local runner's root: the
+	// source tree, the local runner's work directories and the
+	// ecosystems' temporary files, all swept should the run be killed.
+	owned, err := local.Own(ctx, "", o.Keep, log)
 	if err != nil {
 		return nil, "", err
 	}
-	defer src.close(log)
+	defer func() {
+		if o.Keep {
+			log.Info("kept", "dir", owned.Dir)
+			return
+		}
+		if err := owned.Close(); err != nil {
+			log.Warn("remove the run's temporary directory", "err", err)
+		}
+	}()
+	src, err := openSource(ctx, o, owned.Dir, log)
+	if err != nil {
+		return nil, "", err
+	}
 	if err := preflight(ctx, o, src.project); err != nil {
 		return nil, "", err
 	}
-	l, err := load(ctx, o, src)
+	l, err := load(ctx, o, src, owned.Dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -149,7 +165,7 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 		return rep, "", nil
 	}
 
-	s, err := setup(ctx, o, l, src, red, log)
+	s, err := setup(ctx, o, l, src, owned, red, log)
 	if err != nil {
 		return nil, "", err
 	}
@@ -196,7 +212,7 @@ func (s *session) close() {
 
 // setup makes the run directory, opens (or resumes) the journal, and
 // starts the runner and the oracle.
-func setup(ctx context.Context, o Options, l *Loaded, src *source, red *redactor, log *slog.Logger) (_ *session, err error) {
+func setup(ctx context.Context, o Options, l *Loaded, src *source, owned *local.Owned, red *redactor, log *slog.Logger) (_ *session, err error) {
 	cfg := o.Config
 	runDir := o.RunDir
 	if runDir == "" {
@@ -239,7 +255,7 @@ func setup(ctx context.Context, o Options, l *Loaded, src *source, red *redactor
 
 	runner, oracle := o.Runner, o.Oracle
 	if runner == nil {
-		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(runDir), o, log)
+		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(runDir), owned, o, log)
 		if err != nil {
 			return nil, err
 		}
@@ -311,11 +327,12 @@ func Load(ctx context.Context, o Options) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, o, &source{project: project, lockDir: lockDir})
+	return load(ctx, o, &source{project: project, lockDir: lockDir}, "")
 }
 
-// load is Load in the project of a run's source.
-func load(ctx context.Context, o Options, src *source) (*Loaded, error) {
+// load is Load in the project of a run's source, the ecosystems'
+// temporary files in tmp ("" = the system's temporary directory).
+func load(ctx context.Context, o Options, src *source, tmp string) (*Loaded, error) {
 	project, lockDir := src.project, src.lockDir
 	env, err := runners.Environ(o.Config.Runner.Env, runners.Vars{Host: "127.0.0.1", Dir: project})
 	if err != nil {
@@ -325,7 +342,7 @@ func load(ctx context.Context, o Options, src *source) (*Loaded, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir, Project: project, NewDir: src.newDir, ReleaseRepo: o.Config.Search.ComposerRepo})
+	set, err := manifests.Load(ctx, o.Ecosystems, o.LockOld, o.LockNew, o.Repo, manifests.Options{Env: env, Logger: log, LockDir: lockDir, Project: project, NewDir: src.newDir, TempDir: tmp, ReleaseRepo: o.Config.Search.ComposerRepo})
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,13 @@ import (
 )
 
 // newRunner is the one place runner kinds are registered. The returned
-// function releases what the runner holds for the whole run.
-func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o Options, log *slog.Logger) (runners.Runner, func(), error) {
+// function releases what the runner holds for the whole run; owned is
+// the run's own directory, where the local runner keeps its work
+// directories.
+func newRunner(ctx context.Context, cfg *config.Config, project, runID string, owned *local.Owned, o Options, log *slog.Logger) (runners.Runner, func(), error) {
 	switch cfg.Runner.Kind {
 	case "local":
-		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log})
+		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log, Owned: owned})
 		return r, func() {
 			if err := r.Close(); err != nil {
 				log.Warn("local runner cleanup", "err", err)

@@ -12,7 +12,6 @@ import (
 	"github.com/lockbisect/lockbisect/internal/gitrev"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/reports"
-	"github.com/lockbisect/lockbisect/runners/local"
 )
 
 // SourceWorktree is the --source that builds the project's files as they
@@ -31,18 +30,6 @@ type source struct {
 	// printed commands: a written-out revision is gone after the run.
 	shown string
 	info  reports.Source
-	owned *local.Owned // holds a written-out revision; nil for the work tree
-	keep  bool         // --keep: the written-out revision stays
-}
-
-// close removes a written-out revision's tree.
-func (s *source) close(log *slog.Logger) {
-	if s.owned == nil || s.keep {
-		return
-	}
-	if err := s.owned.Close(); err != nil {
-		log.Warn("remove the source tree", "err", err)
-	}
 }
 
 // key identifies the source in the journal's header.
@@ -55,11 +42,11 @@ func (s *source) key() string {
 
 // openSource resolves Options.Source: the revision of a REV:PATH new
 // lock by default, else the work tree. A revision's whole tree is
-// written out once, below a directory this process owns (local.Own), so
-// that every runner copies the same files and a killed run's tree is
-// swept like its work directories. Nothing of the work tree is read
-// then; its uncommitted files are counted and said to be ignored.
-func openSource(ctx context.Context, o Options, log *slog.Logger) (*source, error) {
+// written out once into the run's own directory (owned), so that every
+// runner copies the same files and a killed run's tree is swept with its
+// work directories. Nothing of the work tree is read then; its
+// uncommitted files are counted and said to be ignored.
+func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) (*source, error) {
 	lockRev, lockPath := manifests.SplitRef(o.LockNew)
 	rev, what := o.Source, "--source "+o.Source
 	switch rev {
@@ -97,17 +84,10 @@ func openSource(ctx context.Context, o Options, log *slog.Logger) (*source, erro
 		return nil, fmt.Errorf("the new lock %s lies outside the project %s of %s: candidates are written into the project (set project: to a directory that contains it)", o.LockNew, projectInTree, rev)
 	}
 
-	owned, err := local.Own(ctx, "", o.Keep, log)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	s := &source{owned: owned, keep: o.Keep, lockDir: lockDir,
-		info: reports.Source{Kind: reports.SourceRevision, Revision: rev, Commit: r.Commit}}
-	tree := filepath.Join(owned.Dir, "source")
+	s := &source{lockDir: lockDir, info: reports.Source{Kind: reports.SourceRevision, Revision: rev, Commit: r.Commit}}
+	tree := filepath.Join(owned, "source")
 	subs, err := r.Checkout(ctx, tree)
 	if err != nil {
-		s.keep = false
-		s.close(log)
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	for _, sub := range subs {
@@ -115,8 +95,6 @@ func openSource(ctx context.Context, o Options, log *slog.Logger) (*source, erro
 	}
 	s.project = filepath.Join(tree, filepath.FromSlash(projectInTree))
 	if fi, err := os.Stat(s.project); err != nil || !fi.IsDir() {
-		s.keep = false
-		s.close(log)
 		return nil, fmt.Errorf("project %s: not a directory in revision %s (%s): %s names a project that revision does not have", projectInTree, rev, gitrev.Short(r.Commit), what)
 	}
 	s.newDir = filepath.Join(tree, filepath.FromSlash(lockDirInTree))

@@ -310,13 +310,14 @@ func writeString(b *bytes.Buffer, s string) {
 // differ; offline with an empty cache, any edge the lock does not satisfy
 // makes npm reach for a packument and fail, so the dry run passes exactly
 // when npm ci would install the lock as written. It reads the lock and
-// package.json and writes nothing into the project.
+// package.json and writes nothing into the project; the cache lives in
+// manifests.Options.TempDir, the run's own directory.
 func (s *set) Validate(ctx context.Context, dir string, c *manifests.Candidate) error {
 	if _, err := exec.LookPath("npm"); err != nil {
 		s.log.Warn("npm not found: the candidate is not validated by npm ci --dry-run", "err", err)
 		return nil
 	}
-	cache, err := os.MkdirTemp("", "bisect-npm-cache-")
+	cache, err := os.MkdirTemp(s.tmp, "bisect-npm-cache-")
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &set{log: log, env: opts.Env, ranges: map[string]*semver.Range{}}
+	s := &set{log: log, env: opts.Env, tmp: opts.TempDir, ranges: map[string]*semver.Range{}}
 	var err error
 	if s.old, s.oldRoot, err = parseSnapshot(old); err != nil {
 		return nil, err
@@ -92,6 +92,7 @@ func parseSnapshot(snap *manifests.Snapshot) (*lockFile, *rootFile, error) {
 type set struct {
 	log              *slog.Logger
 	env              []string
+	tmp              string // manifests.Options.TempDir
 	old, new         *lockFile
 	oldRoot, newRoot *rootFile
 	pkgs             []*pkgState // every installed name of either side, sorted

@@ -41,6 +41,10 @@ type Options struct {
 	Keep    bool         // leave work directories in place after Stop (their paths are logged)
 	Logger  *slog.Logger // nil = no log
 	TempDir string       // root of the work directories (see Root); "" = <os.TempDir()>/lockbisect-local-<uid>
+	// Owned, if set, is the directory of this process (made by Own) that
+	// holds the work directories; its maker removes it. nil = the first
+	// Start makes one below TempDir's root, and Close removes it.
+	Owned *Owned
 }
 
 // Runner starts candidates as processes on this host. It is safe for
@@ -415,7 +419,9 @@ func (w *work) stopServer() error {
 // call (see Own).
 func (r *Runner) owned(ctx context.Context) (string, error) {
 	r.ownerOnce.Do(func() {
-		r.owner, r.ownerErr = Own(ctx, r.opts.TempDir, r.opts.Keep, r.log)
+		if r.owner = r.opts.Owned; r.owner == nil {
+			r.owner, r.ownerErr = Own(ctx, r.opts.TempDir, r.opts.Keep, r.log)
+		}
 	})
 	if r.ownerErr != nil {
 		return "", r.ownerErr
@@ -423,11 +429,12 @@ func (r *Runner) owned(ctx context.Context) (string, error) {
 	return r.owner.Dir, nil
 }
 
-// Close removes this process's directory below Root once every instance
-// has been stopped (see Owned.Close); with Options.Keep it stays, with the
-// kept work directories in it.
+// Close removes this process's directory below Root, unless
+// Options.Owned gave it, once every instance has been stopped (see
+// Owned.Close); with Options.Keep it stays, with the kept work
+// directories in it.
 func (r *Runner) Close() error {
-	if r.owner == nil || r.opts.Keep {
+	if r.owner == nil || r.owner == r.opts.Owned || r.opts.Keep {
 		return nil
 	}
 	return r.owner.Close()
