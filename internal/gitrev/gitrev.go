@@ -351,7 +351,7 @@ func (g cli) writeList(w *writer, list []byte, dir string) error {
 // Uncommitted counts the files below dir, a directory of the work tree of
 // the repository at repo, that differ from HEAD as `git status` lists
 // them: modified, staged, deleted and untracked files that are not
-// ignored.
+// ignored. Submodules are not looked into.
 func Uncommitted(ctx context.Context, repo, dir string) (int, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -381,9 +381,19 @@ func Uncommitted(ctx context.Context, repo, dir string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("status of %s: %w", repo, err)
 	}
+	// go-git takes a submodule that is not checked out (an empty
+	// directory) for a deleted file; git does not list it.
+	subs := map[string]bool{}
+	if idx, err := r.Storer.Index(); err == nil {
+		for _, e := range idx.Entries {
+			if e.Mode == filemode.Submodule {
+				subs[e.Name] = true
+			}
+		}
+	}
 	n := 0
 	for p, s := range st {
-		if (rel == "." || p == rel || strings.HasPrefix(p, rel+"/")) &&
+		if (rel == "." || p == rel || strings.HasPrefix(p, rel+"/")) && !subs[p] &&
 			(s.Staging != git.Unmodified || s.Worktree != git.Unmodified) {
 			n++
 		}
