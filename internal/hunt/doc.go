@@ -22,6 +22,21 @@
 // the user's cache directory, never in the project: the user's checkout is
 // never written.
 //
+// # The source
+//
+// Every runner builds from one tree, the source (Options.Source). A
+// revision's tree (by default the revision of a REV:PATH new lock) is
+// written out once, through go-git (internal/gitrev), into the run's own
+// directory below the local runner's root (local.Own), which also holds
+// the local runner's work directories and the ecosystems' temporary files,
+// so that a killed run's copy is swept like the rest; the config's project
+// is placed in it by its path within the work tree, and the new lock's
+// siblings in that tree are what the ecosystem reads beside it
+// (manifests.Options.NewDir). The work tree is never read then; its
+// uncommitted changes to the project are counted, logged as ignored and
+// shown in the report's question (reports.Source). The journal's header
+// records the source, so --resume refuses a journal of another.
+//
 // # Drill-down
 //
 // After a culprit of one package (search.drill not "none"), the run keeps

@@ -73,7 +73,10 @@
 // `bisect clean`, find the owners that no longer run (Sweep), kill the
 // processes carrying their mark and remove their directories; directories
 // kept with Options.Keep only go with `bisect clean --all`. Close removes
-// the runner's own directory at the end of a run.
+// the runner's own directory at the end of a run. A caller that keeps
+// other files of the run there too (bisect run writes the source tree and
+// the ecosystems' temporary files into it) makes it with Own and passes it
+// as Options.Owned, and removes it itself.
 //
 // # Parallel probes
 //
