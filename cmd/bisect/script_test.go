@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
+	"github.com/lockbisect/lockbisect/reports"
 	"github.com/lockbisect/lockbisect/reports/reportstest"
 	"github.com/lockbisect/lockbisect/runners/docker"
 )
@@ -60,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"mkproxy":         cmdMkproxy,
 			"validate-report": cmdValidateReport,
 			"treehash":        cmdTreehash,
+			"candidate-image": cmdCandidateImage,
 		},
 		RequireExplicitExec: true,
 	})
@@ -201,4 +206,48 @@ func dockerReady(repo string) error {
 		}
 	}
 	return nil
+}
+
+// cmdCandidateImage prints the id of the docker image the run of a JSON
+// report built for its old or its new lock (the probe with nothing, or
+// every change, applied): candidate-image REPORT old|new. The images
+// carry their candidate's hash, of which the report holds the start.
+func cmdCandidateImage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || args[1] != "old" && args[1] != "new" {
+		ts.Fatalf("usage: candidate-image REPORT old|new")
+	}
+	var rep reports.Report
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &rep))
+	want := 0
+	if args[1] == "new" {
+		want = len(rep.Changes)
+	}
+	candidate := ""
+	for _, p := range rep.Probes {
+		if len(p.Applied) == want {
+			candidate = p.Candidate
+			break
+		}
+	}
+	if candidate == "" {
+		ts.Fatalf("%s: no probe of the %s lock", args[0], args[1])
+	}
+	ctx := context.Background()
+	cli, err := docker.Connect(ctx)
+	ts.Check(err)
+	defer cli.Close()
+	is, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("label", docker.LabelCandidate))})
+	ts.Check(err)
+	// The newest: an earlier run's image of the candidate may hold
+	// an older source.
+	id, created := "", int64(0)
+	for _, im := range is {
+		if strings.HasPrefix(im.Labels[docker.LabelCandidate], candidate) && im.Created >= created {
+			id, created = im.ID, im.Created
+		}
+	}
+	if id == "" {
+		ts.Fatalf("no image of candidate %s (the %s lock)", candidate, args[1])
+	}
+	fmt.Fprintln(ts.Stdout(), id)
 }
