@@ -213,3 +213,55 @@ func TestReadRevWorktreeConfig(t *testing.T) {
 		t.Errorf("unknown revision with --repo given: %v", err)
 	}
 }
+
+// snapEcosystem records the snapshots Load opens.
+type snapEcosystem struct{ old, new *Snapshot }
+
+func (*snapEcosystem) Name() string       { return "snap" }
+func (*snapEcosystem) Lock() string       { return "snap.lock" }
+func (*snapEcosystem) Siblings() []string { return nil }
+func (e *snapEcosystem) Open(_ context.Context, old, new *Snapshot, _ Options) (Pair, error) {
+	e.old, e.new = old, new
+	return nil, nil
+}
+
+// TestLoadNewDir: with Options.NewDir the new snapshot reads its other
+// files from that directory (the tree that is built), its lock still
+// from its reference; the old snapshot is left alone.
+func TestLoadNewDir(t *testing.T) {
+	testenv.NeedTools(t, "git")
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	os.MkdirAll(filepath.Join(dir, "app", "tools"), 0o755)
+	os.WriteFile(filepath.Join(dir, "app", "snap.lock"), []byte("lock"), 0o644)
+	os.WriteFile(filepath.Join(dir, "app", "tools", "go.mod"), []byte("revision"), 0o644)
+	git("add", ".")
+	git("commit", "-q", "-m", "c")
+	built := t.TempDir()
+	os.MkdirAll(filepath.Join(built, "tools"), 0o755)
+	os.WriteFile(filepath.Join(built, "tools", "go.mod"), []byte("built"), 0o644)
+
+	ctx := context.Background()
+	for newDir, want := range map[string]string{"": "revision", built: "built"} {
+		e := &snapEcosystem{}
+		if _, err := Load(ctx, []Ecosystem{e}, "HEAD:app/snap.lock", "HEAD:app/snap.lock", dir, Options{NewDir: newDir}); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := e.new.ReadFile("tools/go.mod"); err != nil || string(b) != want {
+			t.Errorf("NewDir %q: new ReadFile(tools/go.mod) = %q, %v; want %q", newDir, b, err, want)
+		}
+		if e.new.Dir != newDir || string(e.new.Files["snap.lock"]) != "lock" {
+			t.Errorf("NewDir %q: new snapshot Dir %q, lock %q", newDir, e.new.Dir, e.new.Files["snap.lock"])
+		}
+		if b, _ := e.old.ReadFile("tools/go.mod"); string(b) != "revision" || e.old.Dir != "" {
+			t.Errorf("NewDir %q: the old snapshot reads %q from %q, want the revision's", newDir, b, e.old.Dir)
+		}
+	}
+}
