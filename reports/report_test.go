@@ -118,7 +118,8 @@ func fixtures() map[string]*Report {
 	tests.Units = append(slices.Clone(interaction.Units), manifests.Unit{ID: "u4", Packages: []string{"go"}})
 	tests.Edges = nil
 	tests.Question = Question{LockOld: "HEAD~1:go.mod", LockNew: "HEAD:go.mod", Runner: "local", Oracle: "exec", Subject: SubjectTests, Unbuilt: true, OracleCommand: "bisect oracle --config bisect.yaml --dir app",
-		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml"}
+		Command: "bisect run --lock-old HEAD~1:go.mod --lock-new HEAD:go.mod --config bisect.yaml",
+		Source:  &Source{Kind: SourceRevision, Revision: "HEAD", Commit: "3f2a1c9d5e6f708192a3b4c5d6e7f8091a2b3c4d", Uncommitted: 2}}
 	tests.Summary = Summary{Probes: 4, Rounds: 3, Seconds: 12}
 	tests.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "exec.exit", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "good", "", "github.com/acme/b"), probe(3, "bad", "exec.exit", "github.com/acme/a")}
 	tests.Culprits = []Culprit{{Packages: []string{"github.com/acme/a"}, Units: []string{"u1"}, Changes: interaction.Changes[:1],
@@ -179,7 +180,7 @@ func TestMarkdownContent(t *testing.T) {
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},
 		{"no-changes", []string{"same versions"}},
-		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "3 packages (1 direct, 2 transitive) and 1 toolchain change in 4 units", "| `go` | 1.22 | 1.23 | upgrade | toolchain |", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum"}},
+		{"tests", []string{"The tests fail because of github.com/acme/a v1.0.0 → v1.1.0.", "runs the tests on the project", "<sub>4 probes, 3 rounds, ", "3 packages (1 direct, 2 transitive) and 1 toolchain change in 4 units", "| `go` | 1.22 | 1.23 | upgrade | toolchain |", "Oracle output, last lines", "the oracle runs them:\n\n```sh\nbisect oracle --config bisect.yaml --dir app\n```", "    sum_test.go:12: total = 57, want 21\n--- FAIL: TestSum", "| source | HEAD (3f2a1c9); the work tree's 2 uncommitted files ignored |\n"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,4 +237,22 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatal(err)
 	}
 	return sch
+}
+
+// TestSourceString: the question table's words for each source.
+func TestSourceString(t *testing.T) {
+	hash := "3f2a1c9d5e6f708192a3b4c5d6e7f8091a2b3c4d"
+	for _, tt := range []struct {
+		s    Source
+		want string
+	}{
+		{Source{Kind: SourceRevision, Revision: "HEAD", Commit: hash}, "HEAD (3f2a1c9)"},
+		{Source{Kind: SourceRevision, Revision: "main~1", Commit: hash, Uncommitted: 1}, "main~1 (3f2a1c9); the work tree's 1 uncommitted file ignored"},
+		{Source{Kind: SourceWorktree}, "work tree"},
+		{Source{Kind: SourceWorktree, Uncommitted: 2}, "work tree (2 uncommitted files)"},
+	} {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
+		}
+	}
 }
