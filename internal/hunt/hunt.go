@@ -255,7 +255,7 @@ func setup(ctx context.Context, o Options, l *Loaded, src *source, owned *local.
 
 	runner, oracle := o.Runner, o.Oracle
 	if runner == nil {
-		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(runDir), owned, o, log)
+		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(src.shown), filepath.Base(runDir), owned, o, log)
 		if err != nil {
 			return nil, err
 		}

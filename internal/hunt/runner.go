@@ -13,10 +13,12 @@ import (
 )
 
 // newRunner is the one place runner kinds are registered. The returned
-// function releases what the runner holds for the whole run; owned is
-// the run's own directory, where the local runner keeps its work
-// directories.
-func newRunner(ctx context.Context, cfg *config.Config, project, runID string, owned *local.Owned, o Options, log *slog.Logger) (runners.Runner, func(), error) {
+// function releases what the runner holds for the whole run. name is the
+// project's name as the user knows it (its directory's in the work tree:
+// the project may be a revision's tree written out for the run), owned
+// the run's own directory, where the runners keep their temporary files.
+func newRunner(ctx context.Context, cfg *config.Config, project, name, runID string, owned *local.Owned, o Options, log *slog.Logger) (runners.Runner, func(), error) {
+	dopts := docker.Options{RunID: runID, Project: name, Keep: o.Keep, Logger: log, TempDir: owned.Dir}
 	switch cfg.Runner.Kind {
 	case "local":
 		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log, Owned: owned})
@@ -26,7 +28,7 @@ func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o
 			}
 		}, nil
 	case "docker":
-		r, err := docker.New(ctx, cfg.Runner, project, docker.Options{RunID: runID, Keep: o.Keep, Logger: log})
+		r, err := docker.New(ctx, cfg.Runner, project, dopts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("docker runner: %w", err)
 		}
@@ -36,7 +38,7 @@ func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o
 			}
 		}, nil
 	case "swarm":
-		r, err := swarm.New(ctx, cfg.Runner, project, swarm.Options{RunID: runID, Keep: o.Keep, Logger: log})
+		r, err := swarm.New(ctx, cfg.Runner, project, dopts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("swarm runner: %w", err)
 		}

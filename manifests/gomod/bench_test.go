@@ -99,13 +99,13 @@ func BenchmarkSelection(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	want, err := selected(ctx, l, env)
+	want, err := selected(ctx, l, env, "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("in-process", func(b *testing.B) {
 		for b.Loop() {
-			got, err := mvs(ctx, l, newModReader(env, slog.New(slog.DiscardHandler)))
+			got, err := mvs(ctx, l, newModReader(env, "", slog.New(slog.DiscardHandler)))
 			if err != nil || !maps.Equal(got, want) {
 				b.Fatalf("mvs: %d modules, %v; the go command selects %d others", len(got), err, len(want))
 			}
@@ -113,7 +113,7 @@ func BenchmarkSelection(b *testing.B) {
 	})
 	b.Run("go-command", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := selected(ctx, l, env); err != nil {
+			if _, err := selected(ctx, l, env, ""); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -27,6 +27,7 @@ type Pair struct {
 	changes  []change
 	diff     *manifests.Diff
 	env      []string
+	tmp      string // manifests.Options.TempDir: where the go commands' scratch directories go
 	log      *slog.Logger
 
 	// goenv is the go command's download settings, read on first use.
@@ -270,7 +271,7 @@ func (s *Pair) goEnv() []string {
 // command would move, by listing with -mod=mod against a temporary copy of
 // go.mod and go.sum.
 func (s *Pair) explain(ctx context.Context, dir string, intended map[string]string, refusal error) error {
-	tmp, err := os.MkdirTemp("", "bisect-gomod-")
+	tmp, err := os.MkdirTemp(s.tmp, "bisect-gomod-")
 	if err != nil {
 		return fmt.Errorf("validate candidate: %w", err)
 	}

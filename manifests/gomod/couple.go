@@ -245,6 +245,7 @@ func (r *modReader) mover(ctx context.Context, old, new *lock, c *change, sel [2
 type modReader struct {
 	env    []string // os.Environ() with the options' environment appended
 	extra  []string // the options' environment alone
+	tmp    string   // manifests.Options.TempDir
 	log    *slog.Logger
 	client *http.Client
 	memo   map[module.Version]*modfile.File
@@ -254,8 +255,8 @@ type modReader struct {
 	goenvErr  error
 }
 
-func newModReader(env []string, log *slog.Logger) *modReader {
-	return &modReader{env: append(os.Environ(), env...), extra: env, log: log, client: &http.Client{}, memo: map[module.Version]*modfile.File{}}
+func newModReader(env []string, tmp string, log *slog.Logger) *modReader {
+	return &modReader{env: append(os.Environ(), env...), extra: env, tmp: tmp, log: log, client: &http.Client{}, memo: map[module.Version]*modfile.File{}}
 }
 
 // getenv returns the last value of key in the environment, as exec does.
@@ -389,7 +390,7 @@ func (r *modReader) modCache(ctx context.Context) string {
 }
 
 func (r *modReader) download(ctx context.Context, m module.Version) ([]byte, error) {
-	tmp, err := os.MkdirTemp("", "bisect-gomod-")
+	tmp, err := os.MkdirTemp(r.tmp, "bisect-gomod-")
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 		opts.Logger.Warn("go.mod of an in-tree module is unreadable; the candidate keeps the project's copy, and validation names what that moves", "err", u)
 	}
 	changes := diff(o, n)
-	reader := newModReader(opts.Env, opts.Logger)
+	reader := newModReader(opts.Env, opts.TempDir, opts.Logger)
 	var sel [2]selection
 	for i, l := range []*lock{o, n} {
 		// In process first (the go.mod files are mostly read already
@@ -65,7 +65,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 			continue
 		}
 		opts.Logger.Debug("in-process selection falls short; asking the go command", "lock", l.ref, "err", err)
-		if sel[i], err = selected(ctx, l, opts.Env); err != nil {
+		if sel[i], err = selected(ctx, l, opts.Env, opts.TempDir); err != nil {
 			opts.Logger.Warn("the go command cannot list the selection; every requirement on an added or removed module is taken as forcing", "err", err)
 		}
 	}
@@ -73,7 +73,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	retracted, err := retractions(ctx, opts.Env, changes)
+	retracted, err := retractions(ctx, opts.Env, opts.TempDir, changes)
 	if err != nil {
 		opts.Logger.Warn("the go command cannot say which versions are retracted; none is flagged", "err", err)
 	}
@@ -90,7 +90,7 @@ func (Ecosystem) Open(ctx context.Context, old, new *manifests.Snapshot, opts ma
 	}
 	units, edges := manifests.Couple(searched, fs)
 	return &Pair{
-		old: o, new: n, changes: changes, env: opts.Env, log: opts.Logger,
+		old: o, new: n, changes: changes, env: opts.Env, tmp: opts.TempDir, log: opts.Logger,
 		diff: &manifests.Diff{Ecosystem: "gomod", Changes: plain, Units: units, Edges: edges},
 	}, nil
 }

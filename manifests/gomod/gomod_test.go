@@ -203,7 +203,7 @@ func TestForces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, slog.New(slog.DiscardHandler)), [2]selection{})
+			got, _ := forces(context.Background(), o, n, diff(o, n), newModReader(env, "", slog.New(slog.DiscardHandler)), [2]selection{})
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("forces = %+v, want %+v", got, tt.want)
 			}
@@ -426,7 +426,7 @@ func TestModReaderSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newModReader(tt.env, slog.New(slog.DiscardHandler))
+			r := newModReader(tt.env, "", slog.New(slog.DiscardHandler))
 			f := r.goMod(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"})
 			if f == nil || len(f.Require) != 1 || f.Require[0].Mod.String() != "example.com/p@v1.2.3" {
 				t.Fatalf("goMod = %+v, want the fabricated go.mod requiring example.com/p v1.2.3", f)
@@ -438,7 +438,7 @@ func TestModReaderSources(t *testing.T) {
 	// download, the last resort) meets a closed local port, not the
 	// internet.
 	r := newModReader([]string{"GOPROXY=" + srv.URL, "GOPRIVATE=example.com", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod",
-		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "GOVCS=*:off"}, slog.New(slog.DiscardHandler))
+		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "GOVCS=*:off"}, "", slog.New(slog.DiscardHandler))
 	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
 		!strings.Contains(err.Error(), "matches GONOPROXY/GOPRIVATE") {
 		t.Errorf("fetch of a private module with nothing cached = %v, want an error naming GOPRIVATE", err)
@@ -446,7 +446,7 @@ func TestModReaderSources(t *testing.T) {
 	if n := requests.Load() - before; n != 0 {
 		t.Errorf("the proxy was asked %d times for a private module", n)
 	}
-	r = newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, slog.New(slog.DiscardHandler))
+	r = newModReader([]string{"GOPROXY=off", "GOMODCACHE=" + t.TempDir(), "GOFLAGS=-mod=mod"}, "", slog.New(slog.DiscardHandler))
 	if _, err := r.fetch(context.Background(), module.Version{Path: "example.com/Upper", Version: "v1.0.0"}); err == nil ||
 		!strings.Contains(err.Error(), "example.com/Upper@v1.0.0") || !strings.Contains(err.Error(), "module cache") {
 		t.Errorf("fetch with no source = %v, want an error naming the module and each source tried", err)

@@ -18,9 +18,10 @@ type selection map[string]string
 // -mod=readonly -m -json all` in a scratch module holding l's go.mod,
 // go.sum and in-tree go.mod files (directory replacements outside the tree
 // made absolute against l's directory), so that a lock read from a
-// revision is listed as it was committed.
-func selected(ctx context.Context, l *lock, env []string) (selection, error) {
-	sel, err := (&Pair{env: env}).scratch(ctx, l, l.data, unionSum(l.sum, nil), nil)
+// revision is listed as it was committed. tmp holds the scratch module
+// ("" = the system's temporary directory).
+func selected(ctx context.Context, l *lock, env []string, tmp string) (selection, error) {
+	sel, err := (&Pair{env: env, tmp: tmp}).scratch(ctx, l, l.data, unionSum(l.sum, nil), nil)
 	if err != nil {
 		return nil, fmt.Errorf("list the modules %s selects: %w", l.ref, err)
 	}
@@ -33,7 +34,7 @@ func selected(ctx context.Context, l *lock, env []string) (selection, error) {
 // the project made absolute), runs edit there (if not nil), and lists what
 // the go command selects read-only.
 func (s *Pair) scratch(ctx context.Context, l *lock, gomod, sum []byte, edit func(dir string) error) (selection, error) {
-	root, err := os.MkdirTemp("", "bisect-scratch-")
+	root, err := os.MkdirTemp(s.tmp, "bisect-scratch-")
 	if err != nil {
 		return nil, err
 	}

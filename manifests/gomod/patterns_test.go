@@ -55,11 +55,11 @@ func (p pattern) run(t *testing.T) {
 	set := s.open(t, s.env)
 	// The in-process selection agrees with the go command's.
 	for _, l := range []*lock{set.(*Pair).old, set.(*Pair).new} {
-		want, err := selected(context.Background(), l, s.env)
+		want, err := selected(context.Background(), l, s.env, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := mvs(context.Background(), l, newModReader(s.env, slog.New(slog.DiscardHandler)))
+		got, err := mvs(context.Background(), l, newModReader(s.env, "", slog.New(slog.DiscardHandler)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -100,7 +100,7 @@ func (s *Pair) PinSums(ctx context.Context, applied []string, p manifests.Pin) (
 		}
 		sum = addSumLines(sum, lines)
 	}
-	tmp, err := os.MkdirTemp("", "bisect-pin-")
+	tmp, err := os.MkdirTemp(s.tmp, "bisect-pin-")
 	if err != nil {
 		return nil, fmt.Errorf("go pin %s: %w", p.Package, err)
 	}
@@ -220,7 +220,7 @@ func pinName(p manifests.Pin) string {
 // candidate's replace does not redirect it) and returns the go.sum lines
 // of that version.
 func (s *Pair) download(ctx context.Context, query string) ([]string, error) {
-	tmp, err := os.MkdirTemp("", "bisect-download-")
+	tmp, err := os.MkdirTemp(s.tmp, "bisect-download-")
 	if err != nil {
 		return nil, fmt.Errorf("download %s: %w", query, err)
 	}

@@ -19,7 +19,7 @@ import (
 // -e M@V …` outside any module, through the user's GOPROXY, GOPRIVATE and
 // GONOPROXY as the go command applies them) and returns "path@version" →
 // rationale ("retracted" when the author gives none).
-func retractions(ctx context.Context, env []string, changes []change) (map[string]string, error) {
+func retractions(ctx context.Context, env []string, tmpDir string, changes []change) (map[string]string, error) {
 	var args []string
 	for _, c := range changes {
 		if c.what != requireChange {
@@ -34,7 +34,7 @@ func retractions(ctx context.Context, env []string, changes []change) (map[strin
 	if len(args) == 0 {
 		return nil, nil
 	}
-	tmp, err := os.MkdirTemp("", "bisect-retract-")
+	tmp, err := os.MkdirTemp(tmpDir, "bisect-retract-")
 	if err != nil {
 		return nil, err
 	}

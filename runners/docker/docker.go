@@ -47,6 +47,10 @@ type Options struct {
 	Keep bool
 	// Logger receives progress and debug events; nil = discard.
 	Logger *slog.Logger
+	// TempDir holds the copies of candidates that a Request's Validate
+	// checks: the run's own directory, swept should the run be killed.
+	// "" = the system's temporary directory.
+	TempDir string
 }
 
 // Runner builds candidates into images and runs them as containers through
@@ -63,6 +67,7 @@ type Runner struct {
 	repo                       string // lockbisect/<project>
 	runID                      string
 	keep                       bool
+	tempDir                    string // Options.TempDir
 	log                        *slog.Logger
 	labels                     map[string]string // tool, run, pid, host, created
 	netID                      string
@@ -164,6 +169,7 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 		repo:           "lockbisect/" + cmp.Or(sanitize(name), "project"),
 		runID:          cmp.Or(sanitize(runID), "run"),
 		keep:           opts.Keep,
+		tempDir:        opts.TempDir,
 		log:            log,
 		labels: map[string]string{
 			LabelTool:    toolName,
@@ -455,7 +461,7 @@ func (r *Runner) removeUntagged(ctx context.Context, id string) {
 }
 
 func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(context.Context, string) error) error {
-	dir, err := os.MkdirTemp("", "lockbisect-validate-*")
+	dir, err := os.MkdirTemp(r.tempDir, "lockbisect-validate-*")
 	if err != nil {
 		return fmt.Errorf("%w: validate: %w", runners.ErrSetup, err)
 	}
