@@ -44,13 +44,6 @@ func preflight(ctx context.Context, o Options, project string) error {
 	if _, err := NewOracle(cfg.Oracle, nil); err != nil {
 		return fmt.Errorf("%w: %w", ErrPreflight, err)
 	}
-	tmp, err := os.MkdirTemp("", "bisect-preflight-")
-	if err != nil {
-		return fmt.Errorf("%w: the temporary directory %s (TMPDIR) cannot hold the candidates' work directories: %w", ErrPreflight, os.TempDir(), err)
-	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("%w: temporary directory: %w", ErrPreflight, err)
-	}
 	if err := checkWritable(runsDir(o)); err != nil {
 		return fmt.Errorf("%w: the run directory (journal and logs): %w", ErrPreflight, err)
 	}
@@ -58,6 +51,20 @@ func preflight(ctx context.Context, o Options, project string) error {
 		if err := docker.Preflight(ctx, cfg.Runner, project); err != nil {
 			return fmt.Errorf("%w: %s runner: %w", ErrPreflight, cfg.Runner.Kind, err)
 		}
+	}
+	return nil
+}
+
+// checkTempDir says whether the temporary directory (TMPDIR) can hold
+// the run's own directory: it is checked first, before that directory
+// is made (which would make a missing TMPDIR).
+func checkTempDir() error {
+	tmp, err := os.MkdirTemp("", "bisect-preflight-")
+	if err != nil {
+		return fmt.Errorf("%w: the temporary directory %s (TMPDIR) cannot hold the candidates' work directories: %w", ErrPreflight, os.TempDir(), err)
+	}
+	if err := os.Remove(tmp); err != nil {
+		return fmt.Errorf("%w: temporary directory: %w", ErrPreflight, err)
 	}
 	return nil
 }
