@@ -115,12 +115,12 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// The run's own directory below the local runner's root: the
-	// source tree, the local runner's work directories and the
-	// ecosystems' temporary files, all swept should the run be killed.
 	if err := checkTempDir(); err != nil {
 		return nil, "", err
 	}
+	// The run's own directory below the local runner's root: the
+	// source tree, the runners' work directories and the ecosystems'
+	// temporary files, all swept should the run be killed.
 	owned, err := local.Own(ctx, "", o.Keep, log)
 	if err != nil {
 		return nil, "", err
