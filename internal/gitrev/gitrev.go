@@ -316,6 +316,9 @@ func (g cli) writeList(w *writer, list []byte, dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
+	// Every entry goes into a directory made here, never through a
+	// symbolic link a malformed tree named like a directory.
+	made := map[string]bool{".": true}
 	for _, rec := range strings.Split(strings.TrimSuffix(string(list), "\x00"), "\x00") {
 		if rec == "" {
 			continue
@@ -334,11 +337,15 @@ func (g cli) writeList(w *writer, list []byte, dir string) error {
 		if err != nil {
 			return fmt.Errorf("git ls-tree: unexpected mode in %q", rec)
 		}
+		if !made[path.Dir(name)] {
+			return fmt.Errorf("git ls-tree: %s is not in a directory of the tree", name)
+		}
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if filemode.FileMode(m) == filemode.Dir {
 			if err := os.Mkdir(p, 0o755); err != nil {
 				return err
 			}
+			made[name] = true
 			continue
 		}
 		if err := w.entry(name, p, filemode.FileMode(m), f[2]); err != nil {

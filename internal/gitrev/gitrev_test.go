@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -248,4 +249,29 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := r.Within(t.TempDir()); err == nil || !strings.Contains(err.Error(), "outside the repository") {
 		t.Errorf("Within(elsewhere): %v", err)
 	}
+}
+
+// FuzzWriteList: whatever `git ls-tree -r -t -z` printed (a malformed
+// tree's names, a symbolic link named like a directory), the checkout
+// writes nothing outside its directory.
+func FuzzWriteList(f *testing.F) {
+	f.Add([]byte("040000 tree a1\tapp\x00100644 blob b1\tapp/x\x00100755 blob b2\tapp/run\x00120000 blob c1\tapp/l\x00160000 commit d1\tapp/sub\x00"))
+	f.Add([]byte("120000 blob c1\tl\x00100644 blob b1\tl/x\x00"))
+	f.Add([]byte("100644 blob b1\t../x\x00100644 blob b1\t.git/config\x00"))
+	f.Add([]byte("040000 tree a1\tapp\x00040000 tree a1\tapp\x00"))
+	f.Fuzz(func(t *testing.T, list []byte) {
+		parent := t.TempDir()
+		// Every link points up and out, as a hostile tree's would.
+		w := &writer{ctx: context.Background(), blob: func(_ string, wr io.Writer) error {
+			_, err := io.WriteString(wr, "../..")
+			return err
+		}}
+		_ = cli{}.writeList(w, list, filepath.Join(parent, "out"))
+		if entries, _ := os.ReadDir(parent); len(entries) != 1 || entries[0].Name() != "out" {
+			t.Errorf("the checkout wrote beside its directory: %v", entries)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(parent)); len(entries) != 1 {
+			t.Errorf("the checkout wrote above its directory: %v", entries)
+		}
+	})
 }
