@@ -101,6 +101,17 @@ func TestOpenSource(t *testing.T) {
 		t.Errorf("worktree: %+v", s)
 	}
 
+	// A lock on disk with --source REV: the project is the lock's
+	// directory, placed in the revision's tree.
+	owned := t.TempDir()
+	s, err = openSource(ctx, Options{LockNew: filepath.Join(dir, "app", "go.mod"), Repo: dir, Source: "main", Config: &config.Config{}}, owned, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(owned, "source", "app"); s.project != want || s.info.Revision != "main" {
+		t.Errorf("lock on disk, --source main: project %s (want %s), info %+v", s.project, want, s.info)
+	}
+
 	for _, tt := range []struct {
 		o    Options
 		want string
