@@ -382,6 +382,7 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		<-written
 	}()
 	r.log.Info("building image", "tag", bc.tag, "candidate", short(hash))
+	begin := time.Now()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.BuildTimeout)
 	defer cancel()
@@ -390,7 +391,11 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	defer resp.Body.Close()
-	last, err := decodeBuild(resp.Body, logs)
+	last, steps, err := decodeBuild(resp.Body, logs)
+	r.timed(hash, "build", begin)
+	for _, s := range steps {
+		r.log.Debug("timing", "candidate", short(hash), "phase", "step", "step", s.Name, "seconds", s.Seconds, "cached", s.Cached, "after", s.Started.Sub(begin).Seconds())
+	}
 	if err != nil && last != "" {
 		r.removeUntagged(ctx, last)
 	}
@@ -549,6 +554,16 @@ func (r *Runner) objectLabels(hash string) map[string]string {
 	}
 	l[LabelCandidate] = hash
 	return l
+}
+
+// timed logs how long a phase of a candidate's probe took, from since to
+// now, as a debug event "timing": "context" (reading the project and
+// hashing the build input), "inspect" (looking its tag up), "build" (the
+// engine's build, whose BuildKit steps follow as phase "step"), "create",
+// "start", "port", "ready" (until ready.path answered) and "remove" of
+// the container. BenchmarkCandidates adds them up per phase.
+func (r *Runner) timed(hash, phase string, since time.Time) {
+	r.log.Debug("timing", "candidate", short(hash), "phase", phase, "seconds", time.Since(since).Seconds())
 }
 
 // cleanupContext bounds cleanup that must happen even after the caller's

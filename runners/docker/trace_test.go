@@ -117,7 +117,7 @@ func TestDecodeBuildKit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			last, err := decodeBuild(strings.NewReader(tt.stream), &logs)
+			last, _, err := decodeBuild(strings.NewReader(tt.stream), &logs)
 			if last != "" {
 				t.Errorf("step image %q from a BuildKit stream", last)
 			}
@@ -165,7 +165,7 @@ func FuzzDecodeStatus(f *testing.F) {
 		// Rendered as part of a stream, it never panics and a build error
 		// keeps the tail bound.
 		stream := traceMessage(b) + `{"error":"failed"}`
-		_, err = decodeBuild(strings.NewReader(stream), &bytes.Buffer{})
+		_, _, err = decodeBuild(strings.NewReader(stream), &bytes.Buffer{})
 		var be *buildError
 		if !errors.As(err, &be) {
 			t.Fatalf("error %v, want the build error", err)
