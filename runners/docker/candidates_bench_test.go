@@ -33,7 +33,12 @@ const benchCandidates = 6
 // the host's own Go caches). It reports first-s (the first candidate: the
 // caches may be cold), s/candidate (the mean of the others: what each
 // further probe of a bisection costs, from build to a removed container)
-// and build-s/candidate (the build's part of it, Instance.BuildSeconds). Every run starts with a fresh
+// and build-s/candidate (the build's part of it, Instance.BuildSeconds);
+// for the docker modes also the breakdown of timings.report (context-s,
+// internal-s, copy-s, run-s, export-s, container-s, ready-s per
+// candidate), and with -v the mean of every phase and BuildKit step, and
+// the load averages at the start and the end: figures are comparable only
+// on an equally quiet machine. Every run starts with a fresh
 // builder layer cache for the candidates' steps (a nonce in the
 // Dockerfile's environment), but BuildKit's cache mounts are the engine's
 // and stay warm from run to run, as they do on a CI runner's engine. It
@@ -91,6 +96,8 @@ func BenchmarkCandidates(b *testing.B) {
 					}
 					var first, rest, build time.Duration
 					times := newTimings()
+					b.Logf("load average at the start: %s", loadAverage())
+					defer func() { b.Logf("load average at the end: %s", loadAverage()) }()
 					for range b.N {
 						var r runners.Runner
 						if m.builder == "" {
@@ -307,6 +314,8 @@ func BenchmarkFloor(b *testing.B) {
 	dir := project(b, df, nil)
 	var first, rest, build time.Duration
 	times := newTimings()
+	b.Logf("load average at the start: %s", loadAverage())
+	defer func() { b.Logf("load average at the end: %s", loadAverage()) }()
 	for range b.N {
 		cfg := testConfig()
 		cfg.Builder, cfg.BuildParallel = "buildkit", 1

@@ -394,7 +394,13 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 	last, steps, err := decodeBuild(resp.Body, logs)
 	r.timed(hash, "build", begin)
 	for _, s := range steps {
-		r.log.Debug("timing", "candidate", short(hash), "phase", "step", "step", s.Name, "seconds", s.Seconds, "cached", s.Cached, "after", s.Started.Sub(begin).Seconds())
+		attrs := []any{"candidate", short(hash), "phase", "step", "step", s.Name, "seconds", s.Seconds, "cached", s.Cached}
+		if !s.Started.IsZero() {
+			// When it started, from the build request (the engine's clock
+			// against the runner's: the same clock on a local engine).
+			attrs = append(attrs, "after", s.Started.Sub(begin).Seconds())
+		}
+		r.log.Debug("timing", attrs...)
 	}
 	if err != nil && last != "" {
 		r.removeUntagged(ctx, last)
@@ -561,7 +567,8 @@ func (r *Runner) objectLabels(hash string) map[string]string {
 // hashing the build input), "inspect" (looking its tag up), "build" (the
 // engine's build, whose BuildKit steps follow as phase "step"), "create",
 // "start", "port", "ready" (until ready.path answered) and "remove" of
-// the container. BenchmarkCandidates adds them up per phase.
+// the container. BenchmarkCandidates adds them up per phase; `bisect run
+// -v` shows them.
 func (r *Runner) timed(hash, phase string, since time.Time) {
 	r.log.Debug("timing", "candidate", short(hash), "phase", phase, "seconds", time.Since(since).Seconds())
 }

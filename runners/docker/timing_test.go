@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -98,6 +99,7 @@ func (t *timings) sum(parts bool, f func(string) bool) float64 {
 // answered). It logs every phase and step with its mean, the table behind
 // the metrics.
 func (t *timings) report(b *testing.B, n float64) {
+	b.Helper()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n == 0 {
@@ -127,4 +129,19 @@ func (t *timings) report(b *testing.B, n float64) {
 	}
 	sort.Strings(steps)
 	b.Logf("mean per candidate after the first:\n%s\n%s", strings.Join(lines, "\n"), strings.Join(steps, "\n"))
+}
+
+// loadAverage is the machine's load averages over 1, 5 and 15 minutes
+// (/proc/loadavg), for the benchmarks to log beside their figures: they
+// are only comparable on an equally quiet machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
