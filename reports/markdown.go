@@ -234,7 +234,29 @@ func (m *md) search() {
 	m.p("Each probe %s with the listed changes applied (at their new version) and every other package rolled back to the old lock.\n\n", what)
 	m.mermaid()
 	m.probeTable(r.Probes)
+	m.untestableWhy(r.Probes)
 }
+
+// untestableWhy shows why each untestable probe could not be judged (its
+// image did not build, its server did not start, its candidate could not
+// be installed): the first line of the probe's detail, and the whole of it
+// (the failing step, the output's last lines) folded below.
+func (m *md) untestableWhy(probes []Probe) {
+	for i, p := range probes {
+		if p.Outcome != "untestable" || strings.TrimSpace(p.Detail) == "" {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.TrimSpace(p.Detail), "\n")
+		first = strings.TrimPrefix(first, "untestable: ")
+		if r := []rune(first); len(r) > summaryRunes {
+			first = string(r[:summaryRunes]) + "…"
+		}
+		m.p("<details><summary>Probe #%d (%s) untestable: %s</summary>\n\n%s\n</details>\n\n", i+1, htmlText(appliedShort(p.Applied, len(m.r.Changes))), htmlText(first), fenced("", strings.TrimSpace(p.Detail)))
+	}
+}
+
+// summaryRunes is how much of a detail's first line a summary shows.
+const summaryRunes = 160
 
 func (m *md) mermaid() {
 	r := m.r

@@ -94,6 +94,7 @@ func fixtures() map[string]*Report {
 	}
 	interaction.Untestable = []string{"github.com/acme/b"}
 	interaction.Probes = []Probe{probe(1, "good", ""), probe(2, "bad", "initialize.protocol-version", "example.com/c", "github.com/acme/a", "github.com/acme/b"), probe(3, "untestable", "", "github.com/acme/b")}
+	interaction.Probes[2].Detail = "untestable: build failed: build of candidate 0123456789ab with ../Dockerfile: The command '/bin/sh -c go build -o /out/server .' returned a non-zero code: 1\nfailing step: [build 5/5] RUN go build -o /out/server .\n# github.com/acme/b\n../b.go:3:2: undefined: a.Option"
 
 	notReproduced := base("not-reproduced", 2)
 	notReproduced.Probes = []Probe{probe(1, "good", ""), probe(2, "good", "", "acme/log", "acme/mcp-bundle", "acme/mcp-sdk", "acme/schema", "acme/util")}
@@ -175,7 +176,7 @@ func TestMarkdownContent(t *testing.T) {
 		want []string
 	}{
 		{"culprit", []string{"acme/schema 1.1.0 → 1.2.0", "`tools.input-schema.properties-object`", "composer update acme/schema --with acme/schema:1.1.0", "https://github.com/acme/schema/compare/1.1.0...1.2.0", "```mermaid", "Suspects eliminated", "bisect oracle --url"}},
-		{"interaction", []string{"only together", "go get github.com/acme/a@v1.0.0 github.com/acme/b@v0.3.0", "could not be built or judged", "https://github.com/acme/a/compare/v1.0.0...v1.1.0"}},
+		{"interaction", []string{"only together", "go get github.com/acme/a@v1.0.0 github.com/acme/b@v0.3.0", "could not be built or judged", "https://github.com/acme/a/compare/v1.0.0...v1.1.0", "<summary>Probe #3 (github.com/acme/b) untestable: build failed: build of candidate 0123456789ab", "failing step: [build 5/5] RUN go build -o /out/server .\n# github.com/acme/b\n../b.go:3:2: undefined: a.Option\n```"}},
 		{"old-fails", []string{"The cause is not in this diff", "claude.tool-name", "a dot is rejected"}},
 		{"flaky", []string{"Contradicting probes", "--repeat"}},
 		{"not-reproduced", []string{"the new lock passes"}},

@@ -80,7 +80,7 @@ func cliProbe(ctx context.Context, tag string) error {
 		return err
 	}
 	addr := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	interval := 20 * time.Millisecond
+	interval := 10 * time.Millisecond
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -90,7 +90,7 @@ func cliProbe(ctx context.Context, tag string) error {
 			}
 		}
 		time.Sleep(interval)
-		interval = min(interval*2, 250*time.Millisecond)
+		interval = min(interval*2, 100*time.Millisecond)
 	}
 	return context.DeadlineExceeded
 }

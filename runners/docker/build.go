@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // buildMessage is one JSON object of the engine's build stream (the subset
@@ -38,10 +40,10 @@ var stepImage = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
 // build's own error (a failing RUN, a missing file) as buildError with the
 // output's tail (under BuildKit: the failing step and its own last lines,
 // which concurrent steps would otherwise interleave), and any other error
-// (a broken stream) as is; and the last image a classic step committed (""
-// if none), which a failed build leaves behind untagged. BuildKit commits
-// no step images.
-func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
+// (a broken stream) as is; the last image a classic step committed (""
+// if none), which a failed build leaves behind untagged (BuildKit commits
+// no step images); and BuildKit's steps with the time each took.
+func decodeBuild(r io.Reader, logs io.Writer) (last string, times []stepTime, err error) {
 	dec := json.NewDecoder(r)
 	tail := &lineTail{max: tailLines}
 	out := io.MultiWriter(logs, tail)
@@ -50,10 +52,10 @@ func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 		var m buildMessage
 		err := dec.Decode(&m)
 		if errors.Is(err, io.EOF) {
-			return last, nil
+			return last, steps.times(), nil
 		}
 		if err != nil {
-			return last, fmt.Errorf("read build output: %w", err)
+			return last, steps.times(), fmt.Errorf("read build output: %w", err)
 		}
 		switch {
 		case m.ID == traceID:
@@ -81,7 +83,7 @@ func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 			if t == "" {
 				t = tail.String()
 			}
-			return last, &buildError{msg: msg, tail: t}
+			return last, steps.times(), &buildError{msg: msg, tail: t}
 		}
 	}
 }
@@ -90,6 +92,7 @@ func decodeBuild(r io.Reader, logs io.Writer) (last string, err error) {
 // order they first appear, as the docker CLI does.
 type traceSteps struct {
 	byDigest map[string]*traceStep
+	order    []*traceStep
 	failing  *traceStep // the last step that reported an error
 }
 
@@ -99,6 +102,55 @@ type traceStep struct {
 	shown, cached, done bool
 	err                 string
 	tail                *lineTail // the step's own output
+	span                span
+	parts               []*part // its statuses, in the order they came
+}
+
+// span is when a step or a part of it started (the earliest start
+// reported) and completed (the latest completion).
+type span struct{ started, completed time.Time }
+
+func (s *span) add(started, completed time.Time) {
+	if !started.IsZero() && (s.started.IsZero() || started.Before(s.started)) {
+		s.started = started
+	}
+	if completed.After(s.completed) {
+		s.completed = completed
+	}
+}
+
+func (s span) seconds() float64 {
+	if s.started.IsZero() || s.completed.Before(s.started) {
+		return 0
+	}
+	return s.completed.Sub(s.started).Seconds()
+}
+
+// part is a status of a step: "exporting layers", "writing image …".
+type part struct {
+	id   string
+	span span
+}
+
+// stepTime is the time a BuildKit step, or a part of one, took in the
+// engine.
+type stepTime struct {
+	Name    string    // "[build 5/7] RUN go build …"; a part: "exporting to image: exporting layers"
+	Started time.Time // by the engine's clock; zero if it never started
+	Seconds float64   // 0 for a cached step
+	Cached  bool
+}
+
+// times lists the steps and their parts in the order they first appeared.
+func (s *traceSteps) times() []stepTime {
+	var out []stepTime
+	for _, st := range s.order {
+		out = append(out, stepTime{Name: st.name, Started: st.span.started, Seconds: st.span.seconds(), Cached: st.cached})
+		for _, p := range st.parts {
+			out = append(out, stepTime{Name: st.name + ": " + p.id, Started: p.span.started, Seconds: p.span.seconds()})
+		}
+	}
+	return out
 }
 
 // render writes what a trace message adds. A message that does not decode
@@ -120,6 +172,7 @@ func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
 		if v.name != "" {
 			step.name = v.name
 		}
+		step.span.add(v.started, v.completed)
 		if !step.shown && (!v.started.IsZero() || v.cached || !v.completed.IsZero()) {
 			step.shown = true
 			fmt.Fprintf(out, "#%d %s\n", step.n, step.name)
@@ -141,6 +194,15 @@ func (s *traceSteps) render(out io.Writer, aux json.RawMessage) {
 			}
 		}
 	}
+	for _, vs := range st.statuses {
+		step := s.step(vs.vertex)
+		i := slices.IndexFunc(step.parts, func(p *part) bool { return p.id == vs.id })
+		if i < 0 {
+			i = len(step.parts)
+			step.parts = append(step.parts, &part{id: vs.id})
+		}
+		step.parts[i].span.add(vs.started, vs.completed)
+	}
 	for _, l := range st.logs {
 		step := s.step(l.vertex)
 		step.tail.Write(l.msg)
@@ -160,6 +222,7 @@ func (s *traceSteps) step(digest string) *traceStep {
 	if !ok {
 		step = &traceStep{n: len(s.byDigest) + 1, tail: &lineTail{max: tailLines - 1}}
 		s.byDigest[digest] = step
+		s.order = append(s.order, step)
 	}
 	return step
 }

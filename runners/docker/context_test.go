@@ -193,7 +193,7 @@ func TestDecodeBuild(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			last, err := decodeBuild(strings.NewReader(tt.stream), &logs)
+			last, _, err := decodeBuild(strings.NewReader(tt.stream), &logs)
 			if last != tt.wantLast {
 				t.Errorf("last step image %q, want %q", last, tt.wantLast)
 			}
@@ -217,7 +217,7 @@ func FuzzDecodeBuild(f *testing.F) {
 	f.Add(`[1,2]`)
 	f.Fuzz(func(t *testing.T, stream string) {
 		var logs bytes.Buffer
-		last, err := decodeBuild(strings.NewReader(stream), &logs)
+		last, _, err := decodeBuild(strings.NewReader(stream), &logs)
 		if last != "" && !strings.Contains(stream, last) {
 			t.Errorf("step image %q is not in the stream %q", last, stream)
 		}

@@ -81,6 +81,13 @@
 // container's stdout and stderr, demultiplexed, go to Probe.Logs together
 // with the build output. Instance.Stop force-removes the container.
 //
+// Time: every phase of a probe is a debug event "timing" (reading and
+// hashing the context, looking the tag up, the build and each of
+// BuildKit's steps and parts of steps with the engine's own times, the
+// container's create, start, port, ready and remove), so that `bisect run
+// -v` shows where a candidate's time went. BenchmarkCandidates adds them
+// up per candidate; BenchmarkFloor measures the engine's floor.
+//
 // Untestable (runners.ErrUntestable): a build the Dockerfile makes fail
 // (the error quotes the build's last lines, and wraps runners.ErrBuild), a
 // build that outlives runner.build_timeout (10m), a Probe.Validate error, a

@@ -388,6 +388,7 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		<-written
 	}()
 	r.log.Info("building image", "tag", bc.tag, "candidate", short(hash))
+	begin := time.Now()
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.BuildTimeout)
 	defer cancel()
@@ -396,7 +397,17 @@ func (r *Runner) build(ctx context.Context, bc *buildContext, hash string, p run
 		return fmt.Errorf("build image %s: %w", bc.tag, err)
 	}
 	defer resp.Body.Close()
-	last, err := decodeBuild(resp.Body, logs)
+	last, steps, err := decodeBuild(resp.Body, logs)
+	r.timed(hash, "build", begin)
+	for _, s := range steps {
+		attrs := []any{"candidate", short(hash), "phase", "step", "step", s.Name, "seconds", s.Seconds, "cached", s.Cached}
+		if !s.Started.IsZero() {
+			// When it started, from the build request (the engine's clock
+			// against the runner's: the same clock on a local engine).
+			attrs = append(attrs, "after", s.Started.Sub(begin).Seconds())
+		}
+		r.log.Debug("timing", attrs...)
+	}
 	if err != nil && last != "" {
 		r.removeUntagged(ctx, last)
 	}
@@ -555,6 +566,17 @@ func (r *Runner) objectLabels(hash string) map[string]string {
 	}
 	l[LabelCandidate] = hash
 	return l
+}
+
+// timed logs how long a phase of a candidate's probe took, from since to
+// now, as a debug event "timing": "context" (reading the project and
+// hashing the build input), "inspect" (looking its tag up), "build" (the
+// engine's build, whose BuildKit steps follow as phase "step"), "create",
+// "start", "port", "ready" (until ready.path answered) and "remove" of
+// the container. BenchmarkCandidates adds them up per phase; `bisect run
+// -v` shows them.
+func (r *Runner) timed(hash, phase string, since time.Time) {
+	r.log.Debug("timing", "candidate", short(hash), "phase", phase, "seconds", time.Since(since).Seconds())
 }
 
 // cleanupContext bounds cleanup that must happen even after the caller's

@@ -546,7 +546,7 @@ func buildTagged(t *testing.T, cli *client.Client, dir, tag string, labels map[s
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	id, err := decodeBuild(resp.Body, io.Discard)
+	id, _, err := decodeBuild(resp.Body, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

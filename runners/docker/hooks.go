@@ -51,9 +51,12 @@ func (r *Runner) Image(ctx context.Context, p runners.Request) (Image, error) {
 		// The project or the Dockerfile cannot be read: no candidate can be.
 		return Image{}, fmt.Errorf("%w: %w", runners.ErrSetup, err)
 	}
+	r.timed(hash, "context", begin)
 	lock := r.buildLock(bc.tag)
 	lock.Lock()
+	inspect := time.Now()
 	cached, err := r.imageExists(ctx, bc.tag)
+	r.timed(hash, "inspect", inspect)
 	if err == nil && !cached {
 		err = r.buildInSlot(ctx, bc, hash, p, logs)
 	}

@@ -46,6 +46,7 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 		return err
 	}
 	name := fmt.Sprintf("lockbisect-%s-%s-%d", r.runID, short(hash), r.seq.Add(1))
+	begin := time.Now()
 	created, err := r.cli.ContainerCreate(ctx,
 		&container.Config{
 			Image:        tag,
@@ -65,8 +66,9 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 	if err != nil {
 		return fmt.Errorf("create container from %s: %w", tag, err)
 	}
+	r.timed(hash, "create", begin)
 	id := created.ID
-	c := &running{r: r, id: id, name: name, tail: &lineTail{max: tailLines}, logsDone: make(chan struct{})}
+	c := &running{r: r, id: id, name: name, hash: hash, tail: &lineTail{max: tailLines}, logsDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			if serr := c.stop(ctx); serr != nil {
@@ -74,6 +76,7 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 			}
 		}
 	}()
+	begin = time.Now()
 	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		// The engine refuses to start what cannot run (no such command in
 		// the image, a bad user): the candidate's image is at fault.
@@ -82,15 +85,20 @@ func (r *Runner) run(ctx context.Context, tag, hash string, logs io.Writer, inst
 		}
 		return fmt.Errorf("start container %s: %w", name, err)
 	}
+	r.timed(hash, "start", begin)
 	c.followLogs(ctx, io.MultiWriter(logs, c.tail))
+	begin = time.Now()
 	hostPort, err := c.publishedPort(ctx, port)
 	if err != nil {
 		return err
 	}
+	r.timed(hash, "port", begin)
+	begin = time.Now()
 	base := "http://127.0.0.1:" + strconv.Itoa(hostPort)
 	if err := c.waitReady(ctx, base+joinPath(r.cfg.Ready.Path), r.cfg.Ready.Timeout); err != nil {
 		return err
 	}
+	r.timed(hash, "ready", begin)
 	outside := runners.Vars{Port: hostPort, Host: "127.0.0.1"}
 	inst.Env, err = runners.Environ(r.cfg.Env, outside)
 	if err != nil {
@@ -129,6 +137,7 @@ func (c *running) publishedPort(ctx context.Context, port nat.Port) (int, error)
 type running struct {
 	r        *Runner
 	id, name string
+	hash     string // the candidate's
 	tail     *lineTail
 	logsDone chan struct{}
 	cancel   context.CancelFunc // stops following the logs
@@ -166,7 +175,9 @@ func (c *running) waitReady(ctx context.Context, url string, timeout time.Durati
 	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	interval := 20 * time.Millisecond
+	// Polls start at 10 ms and back off to 100 ms: a server that is ready
+	// after 150 ms is seen at 170 ms, not at 300 ms as with a 250 ms cap.
+	interval := 10 * time.Millisecond
 	for {
 		req, err := http.NewRequestWithContext(wctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -200,7 +211,7 @@ func (c *running) waitReady(ctx context.Context, url string, timeout time.Durati
 			return fmt.Errorf("%w: %s not ready after %s (%s):\n%s", runners.ErrUntestable, url, timeout, last, c.logTail())
 		case <-time.After(interval):
 		}
-		interval = min(interval*2, 250*time.Millisecond)
+		interval = min(interval*2, 100*time.Millisecond)
 	}
 }
 
@@ -223,6 +234,7 @@ func (c *running) stop(ctx context.Context) error {
 	c.once.Do(func() {
 		ctx, cancel := cleanupContext(ctx)
 		defer cancel()
+		defer c.r.timed(c.hash, "remove", time.Now())
 		if c.r.keep {
 			c.err = c.r.cli.ContainerStop(ctx, c.id, container.StopOptions{})
 		} else {

@@ -9,7 +9,7 @@ import (
 
 // BuildKit reports a build's progress in the engine's JSON stream as aux
 // messages with the id traceID: each a base64 protobuf StatusResponse of
-// github.com/moby/buildkit's control API. The runner reads four fields of
+// github.com/moby/buildkit's control API. The runner reads a few fields of
 // it with protowire (already in the module graph through the Docker
 // client) rather than importing buildkit, whose generated types would bring
 // its whole module, gRPC and containerd's API with them for these few
@@ -19,8 +19,9 @@ const traceID = "moby.buildkit.trace"
 
 // status is what the runner reads of one StatusResponse.
 type status struct {
-	vertexes []vertex    // field 1
-	logs     []vertexLog // field 3
+	vertexes []vertex       // field 1
+	statuses []vertexStatus // field 2
+	logs     []vertexLog    // field 3
 }
 
 // vertex is a step of the build graph (a Dockerfile instruction, or an
@@ -32,6 +33,15 @@ type vertex struct {
 	started   time.Time // field 5 (google.protobuf.Timestamp); zero = not yet
 	completed time.Time // field 6; zero = not yet
 	err       string    // field 7
+}
+
+// vertexStatus is a part of a step's work with its own progress, such as
+// "exporting layers" or "writing image sha256:…" of "exporting to image".
+type vertexStatus struct {
+	id        string    // field 1
+	vertex    string    // field 2: the digest of its step
+	started   time.Time // field 7
+	completed time.Time // field 8
 }
 
 // vertexLog is output of a step's process.
@@ -55,6 +65,12 @@ func decodeStatus(b []byte) (status, error) {
 				return fmt.Errorf("vertex: %w", err)
 			}
 			s.vertexes = append(s.vertexes, vx)
+		case 2:
+			vs, err := decodeVertexStatus(v)
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			s.statuses = append(s.statuses, vs)
 		case 3:
 			l, err := decodeLog(v)
 			if err != nil {
@@ -88,6 +104,27 @@ func decodeVertex(b []byte) (vertex, error) {
 		return nil
 	})
 	return vx, err
+}
+
+func decodeVertexStatus(b []byte) (vertexStatus, error) {
+	var vs vertexStatus
+	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case 1:
+			vs.id = string(v)
+		case 2:
+			vs.vertex = string(v)
+		case 7:
+			vs.started = decodeTimestamp(v)
+		case 8:
+			vs.completed = decodeTimestamp(v)
+		}
+		return nil
+	})
+	return vs, err
 }
 
 // decodeTimestamp reads a google.protobuf.Timestamp (seconds 1, nanos 2).

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"math"
 	"strings"
 	"testing"
 
@@ -54,6 +56,66 @@ func traceLog(digest, msg string) []byte {
 	l = protowire.AppendTag(l, 4, protowire.BytesType)
 	l = protowire.AppendString(l, msg)
 	return protowire.AppendBytes(protowire.AppendTag(nil, 3, protowire.BytesType), l)
+}
+
+// traceStatus builds a StatusResponse.statuses entry: a part of a step,
+// started at second start and completed at second end after the epoch of
+// traceVertex's timestamps (end < 0: not yet).
+func traceStatus(id, digest string, start, end float64) []byte {
+	timestamp := func(s float64) []byte {
+		sec, nanos := uint64(1700000000+int(s)), uint64((s-float64(int(s)))*1e9)
+		t := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), sec)
+		return protowire.AppendVarint(protowire.AppendTag(t, 2, protowire.VarintType), nanos)
+	}
+	var v []byte
+	v = protowire.AppendTag(v, 1, protowire.BytesType)
+	v = protowire.AppendString(v, id)
+	v = protowire.AppendTag(v, 2, protowire.BytesType)
+	v = protowire.AppendString(v, digest)
+	v = protowire.AppendTag(v, 4, protowire.VarintType) // current: not read
+	v = protowire.AppendVarint(v, 1024)
+	v = protowire.AppendTag(v, 7, protowire.BytesType)
+	v = protowire.AppendBytes(v, timestamp(start))
+	if end >= 0 {
+		v = protowire.AppendTag(v, 8, protowire.BytesType)
+		v = protowire.AppendBytes(v, timestamp(end))
+	}
+	return protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), v)
+}
+
+// TestBuildKitTimes: the steps and their parts come back in the order
+// they first appeared, each with the time from its earliest start to its
+// latest completion; a cached step with none.
+func TestBuildKitTimes(t *testing.T) {
+	stream := traceMessage(traceVertex("sha256:a", "[1/2] FROM base", true, false, false, "")) +
+		traceMessage(traceVertex("sha256:b", "[2/2] RUN make", false, true, false, "")) +
+		traceMessage(traceVertex("sha256:b", "[2/2] RUN make", false, true, true, "")) +
+		traceMessage(traceVertex("sha256:e", "exporting to image", false, true, false, ""), traceStatus("exporting layers", "sha256:e", 0, -1)) +
+		traceMessage(traceStatus("exporting layers", "sha256:e", 0.25, 1.25)) +
+		traceMessage(traceStatus("writing image sha256:1234", "sha256:e", 1.25, 1.5), traceVertex("sha256:e", "exporting to image", false, true, true, ""))
+	_, times, err := decodeBuild(strings.NewReader(stream), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []stepTime{
+		{Name: "[1/2] FROM base", Cached: true},
+		{Name: "[2/2] RUN make", Seconds: 1.5},
+		{Name: "exporting to image", Seconds: 1.5},
+		{Name: "exporting to image: exporting layers", Seconds: 1.25},
+		{Name: "exporting to image: writing image sha256:1234", Seconds: 0.25},
+	}
+	if len(times) != len(want) {
+		t.Fatalf("times %+v, want %+v", times, want)
+	}
+	for i, w := range want {
+		g := times[i]
+		if g.Name != w.Name || g.Cached != w.Cached || math.Abs(g.Seconds-w.Seconds) > 1e-6 {
+			t.Errorf("step %d: %s %v cached=%v, want %s %v cached=%v", i, g.Name, g.Seconds, g.Cached, w.Name, w.Seconds, w.Cached)
+		}
+	}
+	if !times[0].Started.IsZero() || times[1].Started.IsZero() {
+		t.Errorf("started %v and %v, want none for the cached step and a time for the run", times[0].Started, times[1].Started)
+	}
 }
 
 // traceMessage is the engine's JSON message carrying a StatusResponse.
@@ -117,7 +179,7 @@ func TestDecodeBuildKit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			last, err := decodeBuild(strings.NewReader(tt.stream), &logs)
+			last, _, err := decodeBuild(strings.NewReader(tt.stream), &logs)
 			if last != "" {
 				t.Errorf("step image %q from a BuildKit stream", last)
 			}
@@ -145,6 +207,7 @@ func TestDecodeBuildKit(t *testing.T) {
 
 func FuzzDecodeStatus(f *testing.F) {
 	f.Add(append(traceVertex("sha256:a", "[1/2] RUN x", true, true, true, "boom"), traceLog("sha256:a", "out\n")...))
+	f.Add(traceStatus("exporting layers", "sha256:e", 0.5, 2))
 	f.Add([]byte{0x0a, 0x80})
 	f.Add([]byte{0x0b, 0x0c})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -157,6 +220,11 @@ func FuzzDecodeStatus(f *testing.F) {
 				t.Errorf("vertex %+v is not in the message %x", v, b)
 			}
 		}
+		for _, st := range s.statuses {
+			if !bytes.Contains(b, []byte(st.id)) || !bytes.Contains(b, []byte(st.vertex)) {
+				t.Errorf("status %+v is not in the message %x", st, b)
+			}
+		}
 		for _, l := range s.logs {
 			if !bytes.Contains(b, l.msg) {
 				t.Errorf("log %q is not in the message %x", l.msg, b)
@@ -165,7 +233,12 @@ func FuzzDecodeStatus(f *testing.F) {
 		// Rendered as part of a stream, it never panics and a build error
 		// keeps the tail bound.
 		stream := traceMessage(b) + `{"error":"failed"}`
-		_, err = decodeBuild(strings.NewReader(stream), &bytes.Buffer{})
+		_, times, err := decodeBuild(strings.NewReader(stream), &bytes.Buffer{})
+		for _, st := range times {
+			if st.Seconds < 0 {
+				t.Errorf("step %q took %v s", st.Name, st.Seconds)
+			}
+		}
 		var be *buildError
 		if !errors.As(err, &be) {
 			t.Fatalf("error %v, want the build error", err)
