@@ -6,46 +6,37 @@ import (
 	"log/slog"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/keyerr"
+	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/runners"
-	"github.com/lockbisect/lockbisect/runners/docker"
-	"github.com/lockbisect/lockbisect/runners/local"
-	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
-// newRunner is the one place runner kinds are registered. The returned
-// function releases what the runner holds for the whole run.
-func newRunner(ctx context.Context, cfg *config.Config, project, runID string, o Options, log *slog.Logger) (runners.Runner, func(), error) {
-	switch cfg.Runner.Kind {
-	case "local":
-		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log})
-		return r, func() {
-			if err := r.Close(); err != nil {
-				log.Warn("local runner cleanup", "err", err)
-			}
-		}, nil
-	case "docker":
-		r, err := docker.New(ctx, cfg.Runner, project, docker.Options{RunID: runID, Keep: o.Keep, Logger: log})
-		if err != nil {
-			return nil, nil, fmt.Errorf("docker runner: %w", err)
-		}
-		return r, func() {
-			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
-				log.Warn("docker cleanup", "err", err)
-			}
-		}, nil
-	case "swarm":
-		r, err := swarm.New(ctx, cfg.Runner, project, swarm.Options{RunID: runID, Keep: o.Keep, Logger: log})
-		if err != nil {
-			return nil, nil, fmt.Errorf("swarm runner: %w", err)
-		}
-		return r, func() {
-			if r.Pushes.Load() > 0 {
-				log.Info("images pushed to runner.registry", "count", r.Pushes.Load())
-			}
-			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
-				log.Warn("swarm cleanup", "err", err)
-			}
-		}, nil
+// newRunner makes the run's runner of the configured kind (Options.Kinds).
+// The returned function releases what the runner holds for the whole run.
+func newRunner(ctx context.Context, o Options, project, runID string, log *slog.Logger) (runners.Runner, func(), error) {
+	cfg := o.Config
+	kind, ok := o.Kinds.Runners.Lookup(cfg.Runner.Kind)
+	if !ok {
+		return nil, nil, fmt.Errorf("runner.kind: %q is not registered", cfg.Runner.Kind)
 	}
-	return nil, nil, fmt.Errorf("runner.kind: %q is not local, docker or swarm", cfg.Runner.Kind)
+	r, release, err := kind.New(ctx, cfg.Runner, project, runners.Options{RunID: runID, Keep: o.Keep, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s runner: %w", kind.Name, err)
+	}
+	return r, func() {
+		if err := release(context.WithoutCancel(ctx)); err != nil {
+			log.Warn(kind.Name+" runner cleanup", "err", err)
+		}
+	}, nil
+}
+
+// NewOracle returns the oracle of the kind c names, one of kinds; an
+// invalid kind-specific setting is reported here, before any candidate is
+// built.
+func NewOracle(kinds oracles.Registry[config.Oracle], c config.Oracle, log *slog.Logger) (oracles.Oracle, error) {
+	kind, ok := kinds.Lookup(c.Kind)
+	if !ok {
+		return nil, keyerr.OneOf("oracle.kind", c.Kind, kinds.Names())
+	}
+	return kind.New(c, log)
 }

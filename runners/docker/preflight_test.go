@@ -130,7 +130,7 @@ func TestPreflight(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.Builder = tt.builder
-			err := Preflight(t.Context(), cfg, project(t, tt.dockerfile, nil))
+			err := Preflight(t.Context(), cfg.own, project(t, tt.dockerfile, nil))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("Preflight: %v", err)

@@ -24,7 +24,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
@@ -219,7 +218,7 @@ func candidate() *manifests.Candidate {
 
 // setup returns a runner for project whose work directories go to a
 // directory of their own, that directory, and the runner's log.
-func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner, string, *testenv.Buffer) {
+func setup(t *testing.T, cfg runners.Config, project string, keep bool) (*Runner, string, *testenv.Buffer) {
 	t.Helper()
 	tmp := t.TempDir()
 	log := &testenv.Buffer{}
@@ -288,13 +287,13 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 	for k, v := range goEnv {
 		env[k] = v
 	}
-	cfg := config.Runner{
+	cfg := runners.Config{
 		Build: []string{"go build -o server ."},
 		// The background sleep is a second member of the group that Stop
 		// must end too.
 		Start: "sleep 300 & exec ./server",
 		Env:   env,
-		Ready: config.Ready{Path: "/redirect", Timeout: time.Minute},
+		Ready: runners.Ready{Path: "/redirect", Timeout: time.Minute},
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
@@ -379,7 +378,7 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 
 func TestParallelStarts(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Build: []string{"test -x server"}, Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Build: []string{"test -x server"}, Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	insts := make([]*runners.Instance, 2)
 	errs := make([]error, 2)
@@ -421,7 +420,7 @@ func TestUntestable(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "built")
 	tests := []struct {
 		name     string
-		cfg      config.Runner
+		cfg      runners.Config
 		files    map[string][]byte
 		validate func(context.Context, string) error
 		want     []string
@@ -432,14 +431,14 @@ func TestUntestable(t *testing.T) {
 	}{
 		{
 			name:   "go build fails",
-			cfg:    config.Runner{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
+			cfg:    runners.Config{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
 			files:  map[string][]byte{"main.go": []byte("package main\n\nfunc main() { this is not go }\n")},
 			want:   []string{`build "go build -o server ."`, "main.go:3", "exit status 1"},
 			alsoIs: runners.ErrBuild,
 		},
 		{
 			name:    "log tail",
-			cfg:     config.Runner{Build: []string{"true", "for i in $(seq 1 40); do echo line$i; done; exit 7"}, Start: "./server"},
+			cfg:     runners.Config{Build: []string{"true", "for i in $(seq 1 40); do echo line$i; done; exit 7"}, Start: "./server"},
 			want:    []string{"exit status 7", "line21\n", "line40"},
 			notWant: []string{"line20\n"},
 			alsoIs:  runners.ErrBuild,
@@ -448,13 +447,13 @@ func TestUntestable(t *testing.T) {
 			// The build hangs after its output; the timeout kills it, and
 			// a hang is untestable, not a failed build.
 			name:     "build timeout",
-			cfg:      config.Runner{Build: []string{"echo compiling; sleep 600"}, Start: "./server", BuildTimeout: 300 * time.Millisecond},
+			cfg:      runners.Config{Build: []string{"echo compiling; sleep 600"}, Start: "./server", BuildTimeout: 300 * time.Millisecond},
 			want:     []string{"runner.build_timeout 300ms", "compiling"},
 			notBuild: true,
 		},
 		{
 			name: "validation fails",
-			cfg:  config.Runner{Build: []string{"touch " + marker}, Start: "./server"},
+			cfg:  runners.Config{Build: []string{"touch " + marker}, Start: "./server"},
 			validate: func(context.Context, string) error {
 				return fmt.Errorf("go list selects v1.2.0: %w", manifests.ErrInfeasible)
 			},
@@ -463,13 +462,13 @@ func TestUntestable(t *testing.T) {
 		},
 		{
 			name:   "server exits",
-			cfg:    config.Runner{Start: "./server -mode=exit", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}},
+			cfg:    runners.Config{Start: "./server -mode=exit", Env: goEnv, Ready: runners.Ready{Timeout: 30 * time.Second}},
 			want:   []string{"exited before it was ready", "exit status 3", "boom: cannot start"},
 			server: true,
 		},
 		{
 			name:   "ready timeout",
-			cfg:    config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Path: "/unavailable", Timeout: 500 * time.Millisecond}},
+			cfg:    runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Path: "/unavailable", Timeout: 500 * time.Millisecond}},
 			want:   []string{"within 500ms", "status 503", "pid="},
 			server: true,
 		},
@@ -524,7 +523,7 @@ func TestUntestable(t *testing.T) {
 
 func TestStopKillsServerIgnoringTerm(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, log := setup(t, cfg, project, false)
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
@@ -546,7 +545,7 @@ func TestStopKillsServerIgnoringTerm(t *testing.T) {
 // own is out of reach of the process group, and still ends with the probe.
 func TestStopEndsSetsidDaemon(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server -mode=daemon", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server -mode=daemon", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: logs})
@@ -648,7 +647,7 @@ func TestSweep(t *testing.T) {
 
 func TestStopWithCancelledContext(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
@@ -667,7 +666,7 @@ func TestStopWithCancelledContext(t *testing.T) {
 
 func TestKeep(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, _, log := setup(t, cfg, project, true)
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
@@ -687,7 +686,7 @@ func TestKeep(t *testing.T) {
 
 func TestNothingServed(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{
+	cfg := runners.Config{
 		// A read-only tree, like a Go module cache, must not stop the
 		// work directory's removal.
 		Build: []string{"mkdir -p cache/mod/x && echo built > cache/mod/x/f && chmod -R a-w cache && echo built > artifact"},
@@ -712,7 +711,7 @@ func TestNothingServed(t *testing.T) {
 func TestCancelDuringBuild(t *testing.T) {
 	project := newProject(t, true)
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	cfg := config.Runner{
+	cfg := runners.Config{
 		Build: []string{`sleep 300 & echo $$ > "$PIDFILE"; wait`},
 		Start: "./server",
 		Env:   map[string]string{"PIDFILE": pidFile},
@@ -757,7 +756,7 @@ func TestPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}}
+	cfg := runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: 30 * time.Second}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	r.freePort = func() (int, error) { return l.Addr().(*net.TCPAddr).Port, nil }
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
@@ -774,12 +773,12 @@ func TestPortTaken(t *testing.T) {
 func TestTemplateErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.Runner
+		cfg  runners.Config
 		want string
 	}{
-		{"start", config.Runner{Start: "./server -port {{.Prot}}"}, "runner.start: template"},
-		{"build", config.Runner{Build: []string{"true", "make {{.Nope}}"}}, "runner.build[1]: template"},
-		{"env", config.Runner{Env: map[string]string{"PORT": "{{.Port"}}, "runner: env PORT: template"},
+		{"start", runners.Config{Start: "./server -port {{.Prot}}"}, "runner.start: template"},
+		{"build", runners.Config{Build: []string{"true", "make {{.Nope}}"}}, "runner.build[1]: template"},
+		{"env", runners.Config{Env: map[string]string{"PORT": "{{.Port"}}, "runner: env PORT: template"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

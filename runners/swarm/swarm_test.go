@@ -19,7 +19,6 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
@@ -79,7 +78,7 @@ func candidate(lock string) *manifests.Candidate {
 }
 
 // newRunner starts the test's swarm and a runner on it.
-func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
+func newRunner(t testing.TB, cfg settings) (*Runner, *swarmnet.Cluster) {
 	t.Helper()
 	c := swarmnet.Start(t, swarmnet.Options{})
 	t.Setenv("DOCKER_HOST", c.Manager.Host)
@@ -90,7 +89,7 @@ func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 	cfg.Ready.Path = "/healthz"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := New(ctx, cfg, project(t), Options{Project: "swarmtest"})
+	r, err := New(ctx, cfg.Config, cfg.dockerConfig, Config{}, project(t), Options{Project: "swarmtest"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +102,7 @@ func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 // service (and Close the containers and network); one that exits is untestable with its output;
 // one no node has room for is untestable with the scheduler's reason.
 func TestStart(t *testing.T) {
-	r, c := newRunner(t, config.Runner{})
+	r, c := newRunner(t, settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -151,7 +150,7 @@ func TestStart(t *testing.T) {
 // TestUnplaceable: a probe that reserves more CPUs than any node has is
 // untestable after runner.ready.timeout, with the scheduler's reason.
 func TestUnplaceable(t *testing.T) {
-	r, _ := newRunner(t, config.Runner{CPUs: 512, Ready: config.Ready{Timeout: 3 * time.Second}})
+	r, _ := newRunner(t, settings{Config: runners.Config{Ready: runners.Ready{Timeout: 3 * time.Second}}, dockerConfig: dockerConfig{CPUs: 512}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	_, err := r.Start(ctx, runners.Request{Candidate: candidate("v1"), Logs: io.Discard})
@@ -259,7 +258,7 @@ func leftovers(t *testing.T, c *swarmnet.Cluster) int {
 // TestManagerLost: with the manager's daemon gone, Start stops the run
 // (runners.ErrSetup, ErrCluster) instead of retrying or judging.
 func TestManagerLost(t *testing.T) {
-	r, c := newRunner(t, config.Runner{})
+	r, c := newRunner(t, settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c.Kill(c.Manager)
