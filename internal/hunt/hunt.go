@@ -85,7 +85,7 @@ func ExpectedProbes(n int) int {
 
 // Run performs the whole job and returns the report. Verdicts are in the
 // report; an error means the run itself could not be carried out. The
-// run's secrets (see config.Runner.PublicEnv) are redacted from the
+// run's secrets (see runners.Config.PublicEnv) are redacted from the
 // report, the error, the log, the journal and the candidates' logs.
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	red := newRedactor(o.Config, o.Ecosystems)

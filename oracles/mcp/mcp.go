@@ -69,7 +69,7 @@ var knownVersions = map[string]bool{
 //
 // # Client profiles
 //
-// config.Oracle.Profile lists the clients to judge as (spec is always
+// oracle.profile ([Config].Profile) lists the clients to judge as (spec is always
 // judged): claude, gemini, openai, cursor, vscode, or all. Each adds the
 // rules its client publishes, as checks tools.<profile>.<rule> that carry
 // the profile and the client's name (docs/profiles.md lists them with
