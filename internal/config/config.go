@@ -116,7 +116,11 @@ type Search struct {
 	BuildFailure string `mapstructure:"build_failure"`
 	// ComposerRepo is the composer repository whose p2 metadata lists the
 	// releases between a culprit's versions; "" = the first repository of
-	// type composer in the project's composer.json.
+	// type composer in the project's composer.json. Its meaning is
+	// manifests/composer's: the hunt passes it through uninterpreted, as
+	// manifests.Options.ReleaseRepo, which only composer reads. (Owning
+	// its type there would make internal/config, and so internal/hunt,
+	// import an ecosystem package.)
 	ComposerRepo string `mapstructure:"composer_repo"`
 }
 
