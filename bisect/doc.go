@@ -33,6 +33,10 @@
 //     writer of candidates (manifests.Pair).
 //   - culprit: a minimal set of units whose application makes the outcome
 //     bad ([Set]).
+//   - kind: a runner or oracle plugin by the name runner.kind or
+//     oracle.kind gives it (local, docker, swarm; mcp, http, exec), with
+//     its capabilities (runners.Kind, oracles.Kind); the registries of
+//     kinds, like the ecosystems, are composed in cmd/bisect alone.
 //
 // # Usage
 //

@@ -44,7 +44,8 @@ func TestClientCulprit(t *testing.T) {
 
 // TestSubjectWords: the sentence and the counts fit what the oracle
 // judged — a test suite, a check against a served candidate, or an mcp
-// server — and a run that builds nothing counts no builds.
+// server (judged as client profiles) — and a run that builds nothing
+// counts no builds.
 func TestSubjectWords(t *testing.T) {
 	cases := []struct {
 		oracle, subject string
@@ -64,6 +65,9 @@ func TestSubjectWords(t *testing.T) {
 			r := fixtures()["culprit"]
 			r.Culprits[0].Evidence = nil
 			r.Question.Oracle, r.Question.Subject, r.Question.Unbuilt = tc.oracle, tc.subject, tc.unbuilt
+			if tc.oracle != "mcp" {
+				r.Question.Profile = "" // only an oracle that judges as clients has profiles
+			}
 			r.Summary.Speculative = tc.speculative
 			if got := Sentence(r); got != tc.sentence {
 				t.Errorf("sentence %q, want %q", got, tc.sentence)

@@ -201,7 +201,7 @@ func (m *md) reproduce() {
 	switch {
 	case r.Question.OracleCommand != "":
 		m.p("%s\n", r.Question.OracleCommand)
-	case r.Question.Oracle == "mcp":
+	case r.Question.Profile != "":
 		// The profile of the failing rule is the quickest way to see it;
 		// the run's own profiles otherwise.
 		profile := r.Question.Profile
@@ -210,9 +210,6 @@ func (m *md) reproduce() {
 				profile = ch.Profile
 				break
 			}
-		}
-		if profile == "" {
-			profile = "spec"
 		}
 		m.p("%s\n", quote.Shell("bisect", "oracle", "--url", "http://127.0.0.1:PORT/mcp", "--profile", profile))
 	default:

@@ -45,12 +45,13 @@ type Question struct {
 	LockNew string `json:"lock_new"`
 	Runner  string `json:"runner"`
 	Oracle  string `json:"oracle"`
-	Profile string `json:"profile,omitempty"` // mcp: the client profiles, comma-separated as --profile takes them
+	Profile string `json:"profile,omitempty"` // the client profiles an oracle that judges as clients (mcp) judged as, comma-separated as --profile takes them
 	Command string `json:"command"`           // the bisect command line, secrets redacted
 	// Subject is what the oracle judged, which sets the report's words:
 	// "server" (an mcp oracle), "check" (an exec or http oracle against a
 	// served candidate) or "tests" (an exec oracle with nothing served, a
-	// test suite). "" = derived from Oracle (mcp → server, else check).
+	// test suite). "" = derived from Profile (an oracle that judges as
+	// client profiles judges the server, else check).
 	Subject string `json:"subject,omitempty"`
 	// Unbuilt says that nothing is built per candidate (no runner.build,
 	// no runner.start): the summary then counts probes, not builds.
@@ -123,7 +124,7 @@ func (q Question) subject() string {
 	switch {
 	case q.Subject != "":
 		return q.Subject
-	case q.Oracle == "mcp":
+	case q.Profile != "":
 		return SubjectServer
 	}
 	return SubjectCheck

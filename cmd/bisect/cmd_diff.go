@@ -55,7 +55,7 @@ func runDiff(cmd *cobra.Command, g *globals, o diffOptions) error {
 	}
 	g.resolveProject(cfg)
 	l, err := hunt.Load(cmd.Context(), hunt.Options{LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo,
-		Config: cfg, Ecosystems: ecosystems(), Logger: g.logger()})
+		Config: cfg, Ecosystems: ecosystems(), Kinds: kinds(), Logger: g.logger()})
 	if err != nil {
 		return err
 	}

@@ -75,22 +75,23 @@ in a row that says which clients can use the server.`,
 func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 	cannot := func(err error) error { return &codeError{code: exitCannotRun, msg: err.Error()} }
 	cfg, err := g.loadConfigChecked(o.flags, map[string]string{"oracle.profile": "profile"},
-		func(c *config.Config) error { return c.Oracle.Validate() })
+		func(c *config.Config) error { return c.Oracle.Validate(kinds().Oracles) })
 	if err != nil {
 		return cannot(err)
 	}
-	target, err := oracleTarget(o.url, cfg.Oracle.Kind)
+	kind := kinds().Oracle(cfg)
+	target, err := oracleTarget(o.url, kind)
 	if err != nil {
 		return cannot(err)
 	}
 	g.resolveProject(cfg)
 	target.Dir = cmp.Or(o.dir, cfg.Project)
-	if cfg.Oracle.Kind == "exec" && target.Dir != "" {
+	if kind.Serverless && target.Dir != "" {
 		if fi, err := os.Stat(target.Dir); err != nil || !fi.IsDir() {
 			return cannot(fmt.Errorf("--dir %s: not a directory", target.Dir))
 		}
 	}
-	or, err := hunt.NewOracle(cfg.Oracle, g.logger())
+	or, err := hunt.NewOracle(kinds().Oracles, cfg.Oracle, g.logger())
 	if err != nil {
 		return cannot(fmt.Errorf("config %s: %w", g.configName(), err))
 	}
@@ -110,7 +111,7 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-	} else if slices.Contains(cfg.Oracle.Profile, "all") && cfg.Oracle.Kind == "mcp" {
+	} else if slices.Contains(cfg.Oracle.Profile, "all") && kind.Profiles {
 		if err := printMatrix(g, v); err != nil {
 			return err
 		}
@@ -126,14 +127,14 @@ func runOracle(ctx context.Context, g *globals, o oracleOptions) error {
 	return nil
 }
 
-// oracleTarget turns --url into the target. Only exec may run without one
-// (its command then sees an empty BISECT_URL).
-func oracleTarget(raw, kind string) (oracles.Target, error) {
+// oracleTarget turns --url into the target. Only a serverless (exec)
+// oracle may run without one (its command then sees an empty BISECT_URL).
+func oracleTarget(raw string, kind oracles.Kind[config.Oracle]) (oracles.Target, error) {
 	if raw == "" {
-		if kind == "exec" {
+		if kind.Serverless {
 			return oracles.Target{}, nil
 		}
-		return oracles.Target{}, fmt.Errorf("--url: the %s oracle needs the URL of a running server", kind)
+		return oracles.Target{}, fmt.Errorf("--url: the %s oracle needs the URL of a running server", kind.Name)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -83,7 +83,7 @@ func runRun(cmd *cobra.Command, g *globals, o runOptions) error {
 	rep, err := hunt.Run(ctx, hunt.Options{
 		RepoMap: repoMap,
 		LockOld: o.lockOld, LockNew: o.lockNew, Repo: o.repo, Source: o.source, Config: cfg,
-		Ecosystems: ecosystems(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
+		Ecosystems: ecosystems(), Kinds: kinds(), Resume: o.resume, Keep: o.keep, DryRun: o.dryRun,
 		Command: commandLine(), ConfigFile: g.configFile, Logger: log, Progress: g.progress(),
 	})
 	if err != nil {

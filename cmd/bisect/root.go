@@ -24,6 +24,14 @@ import (
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/gomod"
 	"github.com/lockbisect/lockbisect/manifests/npm"
+	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/exec"
+	"github.com/lockbisect/lockbisect/oracles/httpsteps"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
+	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/local"
+	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
 // globals are the flags every command shares.
@@ -77,7 +85,7 @@ func (g *globals) logger() *slog.Logger {
 // environment variables and the command's flags (bound by bind: config key →
 // flag name), flags winning, and returns it with defaults filled and validated.
 func (g *globals) loadConfig(flags *pflag.FlagSet, bind map[string]string) (*config.Config, error) {
-	return g.loadConfigChecked(flags, bind, (*config.Config).Validate)
+	return g.loadConfigChecked(flags, bind, func(c *config.Config) error { return c.Validate(kinds()) })
 }
 
 // loadConfigChecked is loadConfig with the validation the command needs:
@@ -121,7 +129,7 @@ func (g *globals) loadConfigChecked(flags *pflag.FlagSet, bind map[string]string
 			return nil, err
 		}
 	}
-	c.Defaults(v.IsSet)
+	c.Defaults(kinds(), v.IsSet)
 	if err := validate(&c); err != nil {
 		return nil, g.configError(err, flags, bind)
 	}
@@ -302,4 +310,14 @@ func (g *globals) configName() string {
 // ecosystems are the lock formats bisect knows, registered in this one place.
 func ecosystems() []manifests.Ecosystem {
 	return []manifests.Ecosystem{composer.Ecosystem{}, gomod.Ecosystem{}, npm.Ecosystem{}}
+}
+
+// kinds are the runners and oracles bisect knows, registered in this one
+// place; the first of each is the default (runner.kind local, oracle.kind
+// mcp).
+func kinds() config.Kinds {
+	return config.Kinds{
+		Runners: runners.Registry[config.Runner]{local.Kind[config.Runner](), docker.Kind[config.Runner](), swarm.Kind[config.Runner]()},
+		Oracles: oracles.Registry[config.Oracle]{mcp.Kind[config.Oracle](), httpsteps.Kind[config.Oracle](), exec.Kind[config.Oracle]()},
+	}
 }

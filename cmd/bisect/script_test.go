@@ -17,7 +17,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/goproxy"
 	"github.com/lockbisect/lockbisect/reports"
 	"github.com/lockbisect/lockbisect/reports/reportstest"
@@ -200,8 +199,7 @@ func dockerReady(repo string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, ex := range []string{"go-mcp", "composer-mcp"} {
-		cfg := config.Runner{Kind: "docker", Dockerfile: "../Dockerfile"}
-		if err := docker.Preflight(ctx, cfg, filepath.Join(repo, "examples", ex, "server")); err != nil {
+		if err := docker.Preflight(ctx, docker.Config{Dockerfile: "../Dockerfile"}, filepath.Join(repo, "examples", ex, "server")); err != nil {
 			return err
 		}
 	}

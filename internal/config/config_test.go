@@ -5,7 +5,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/exec"
+	"github.com/lockbisect/lockbisect/oracles/httpsteps"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
+	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/local"
+	"github.com/lockbisect/lockbisect/runners/swarm"
 )
+
+// kinds are the registered runners and oracles, as cmd/bisect composes
+// them.
+var kinds = Kinds{
+	Runners: []runners.Kind[Runner]{local.Kind[Runner](), docker.Kind[Runner](), swarm.Kind[Runner]()},
+	Oracles: []oracles.Kind[Oracle]{mcp.Kind[Oracle](), httpsteps.Kind[Oracle](), exec.Kind[Oracle]()},
+}
 
 // TestExplicitZero: a key left unset takes its default, an explicit zero
 // or negative value is refused naming the key, and search.retries takes an
@@ -38,13 +54,20 @@ func TestExplicitZero(t *testing.T) {
 		{"build parallel 0 is the engine's", "runner.build_parallel", func(*Config) {}, "", func(c *Config) bool { return c.Runner.BuildParallel == 0 }},
 		{"build parallel -1", "", func(c *Config) { c.Runner.BuildParallel = -1 }, "runner.build_parallel", nil},
 		{"build failure", "", func(c *Config) { c.Search.BuildFailure = "fatal" }, "search.build_failure", nil},
+		{"runner kind", "", func(c *Config) { c.Runner.Kind = "podman" }, "runner.kind", nil},
+		{"oracle kind", "", func(c *Config) { c.Oracle.Kind = "grpc" }, "oracle.kind", nil},
+		{"docker needs a port", "", func(c *Config) { c.Runner.Kind, c.Oracle.Kind = "docker", "mcp" }, "runner.port", nil},
+		{"docker with exec needs no port", "", func(c *Config) { c.Runner.Kind = "docker" }, "", func(c *Config) bool { return c.Runner.Port == 0 }},
+		{"local serves nothing", "", func(c *Config) { c.Oracle.Kind = "mcp" }, "runner.start", nil},
+		{"exec needs a command", "", func(c *Config) { c.Oracle.Command = "" }, "oracle.command", nil},
+		{"http needs steps", "", func(c *Config) { c.Oracle.Kind = "http"; c.Runner.Start = "./app" }, "oracle.steps", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Config{Oracle: Oracle{Kind: "exec", Command: "true"}}
+			c := Config{Oracle: Oracle{Config: oracles.Config{Kind: "exec"}, ExecOracle: exec.Config{Command: "true"}}}
 			tt.edit(&c)
-			c.Defaults(func(key string) bool { return key == tt.set })
-			err := c.Validate()
+			c.Defaults(kinds, func(key string) bool { return key == tt.set })
+			err := c.Validate(kinds)
 			var ke *KeyError
 			switch {
 			case tt.wantKey == "" && err != nil:

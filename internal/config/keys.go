@@ -19,6 +19,12 @@ func keys(t reflect.Type, prefix string) []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("mapstructure")
+		if tag == ",squash" {
+			// A section's part owned by a plugin package: its keys are
+			// the section's own.
+			out = append(out, keys(f.Type, prefix)...)
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}

@@ -47,6 +47,8 @@ type Options struct {
 	// CacheDir holds the drill-down's clones and work trees; "" = <user
 	// cache dir>/lockbisect.
 	CacheDir string
+	// Kinds are the runners and oracles Config may name.
+	Kinds config.Kinds
 	// Runner and Oracle, when set, stand in for the configured kinds
 	// (tests judge the whole run with fakes).
 	Runner runners.Runner
@@ -89,7 +91,7 @@ func ExpectedProbes(n int) int {
 
 // Run performs the whole job and returns the report. Verdicts are in the
 // report; an error means the run itself could not be carried out. The
-// run's secrets (see config.Runner.PublicEnv) are redacted from the
+// run's secrets (see runners.Config.PublicEnv) are redacted from the
 // report, the error, the log, the journal and the candidates' logs.
 func Run(ctx context.Context, o Options) (*reports.Report, error) {
 	red := newRedactor(o.Config, o.Ecosystems)
@@ -150,8 +152,8 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	rep := &reports.Report{
 		Question: reports.Question{
 			LockOld: o.LockOld, LockNew: o.LockNew, Runner: cfg.Runner.Kind,
-			Oracle: cfg.Oracle.Kind, Profile: profile(cfg), Command: o.Command,
-			Subject: subject(cfg), Unbuilt: unbuilt(cfg), OracleCommand: oracleCommand(o, src.shown),
+			Oracle: cfg.Oracle.Kind, Profile: profile(o), Command: o.Command,
+			Subject: subject(o), Unbuilt: unbuilt(o), OracleCommand: oracleCommand(o, src.shown),
 			Source: &src.info,
 		},
 		Ecosystem:    d.Ecosystem,
@@ -258,7 +260,9 @@ func setup(ctx context.Context, o Options, l *Loaded, src *source, owned *local.
 
 	runner, oracle := o.Runner, o.Oracle
 	if runner == nil {
-		r, closeRunner, err := newRunner(ctx, cfg, l.Project, filepath.Base(src.shown), filepath.Base(runDir), owned, o, log)
+		r, closeRunner, err := newRunner(ctx, o, l.Project, runners.Options{
+			RunID: filepath.Base(runDir), Project: filepath.Base(src.shown), Keep: o.Keep, Logger: log, TempDir: owned.Dir,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +270,7 @@ func setup(ctx context.Context, o Options, l *Loaded, src *source, owned *local.
 		runner = r
 	}
 	if oracle == nil {
-		if oracle, err = NewOracle(cfg.Oracle, log); err != nil {
+		if oracle, err = NewOracle(o.Kinds.Oracles, cfg.Oracle, log); err != nil {
 			return nil, err
 		}
 	}
@@ -408,29 +412,33 @@ func engineRetries(n int) int {
 	return n
 }
 
-func profile(cfg *config.Config) string {
-	if cfg.Oracle.Kind == "mcp" {
-		return strings.Join(cfg.Oracle.Profile, ",")
+// profile is the client profiles an oracle that judges as clients judges
+// as (reports.Question.Profile); "" for the others.
+func profile(o Options) string {
+	if o.Kinds.Oracle(o.Config).Profiles {
+		return strings.Join(o.Config.Oracle.Profile, ",")
 	}
 	return ""
 }
 
 // subject is what the oracle judges (reports.Question.Subject): a test
-// suite when an exec oracle runs with nothing served.
-func subject(cfg *config.Config) string {
+// suite when a serverless (exec) oracle runs with nothing served.
+func subject(o Options) string {
+	cfg, oracle := o.Config, o.Kinds.Oracle(o.Config)
 	switch {
-	case cfg.Oracle.Kind == "mcp":
+	case oracle.Profiles:
 		return reports.SubjectServer
-	case cfg.Oracle.Kind == "exec" && cfg.Runner.Start == "" && cfg.Runner.Kind != "docker":
+	case oracle.Serverless && cfg.Runner.Start == "" && !o.Kinds.Runner(cfg).Image:
 		return reports.SubjectTests
 	}
 	return reports.SubjectCheck
 }
 
-// unbuilt says that the local runner neither builds nor starts anything:
-// each probe only lays out a candidate's files for the oracle.
-func unbuilt(cfg *config.Config) bool {
-	return cfg.Runner.Kind != "docker" && len(cfg.Runner.Build) == 0 && cfg.Runner.Start == ""
+// unbuilt says that the runner neither builds nor starts anything: each
+// probe only lays out a candidate's files for the oracle.
+func unbuilt(o Options) bool {
+	cfg := o.Config
+	return !o.Kinds.Runner(cfg).Image && len(cfg.Runner.Build) == 0 && cfg.Runner.Start == ""
 }
 
 // oracleCommand is the bisect oracle command that judges a candidate as
@@ -439,18 +447,18 @@ func unbuilt(cfg *config.Config) bool {
 // command in the project. "" for mcp, whose reproduce line the report
 // derives from the failing rule's client profile.
 func oracleCommand(o Options, project string) string {
-	cfg := o.Config
-	if cfg.Oracle.Kind == "mcp" {
+	oracle := o.Kinds.Oracle(o.Config)
+	if oracle.Profiles {
 		return ""
 	}
 	argv := []string{"bisect", "oracle"}
 	if o.ConfigFile != "" {
 		argv = append(argv, "--config", o.ConfigFile)
 	}
-	if subject(cfg) != reports.SubjectTests {
+	if subject(o) != reports.SubjectTests {
 		argv = append(argv, "--url", "http://127.0.0.1:PORT")
 	}
-	if cfg.Oracle.Kind == "exec" {
+	if oracle.Serverless {
 		dir := project
 		if wd, err := os.Getwd(); err == nil {
 			if rel, err := filepath.Rel(wd, project); err == nil && !strings.HasPrefix(rel, "..") {

@@ -9,7 +9,6 @@ import (
 	"syscall"
 
 	"github.com/lockbisect/lockbisect/runners"
-	"github.com/lockbisect/lockbisect/runners/docker"
 	"github.com/lockbisect/lockbisect/runners/local"
 )
 
@@ -41,14 +40,14 @@ func preflight(ctx context.Context, o Options, project string) error {
 			return fmt.Errorf("%w: runner.build[%d]: %w", ErrPreflight, i, err)
 		}
 	}
-	if _, err := NewOracle(cfg.Oracle, nil); err != nil {
+	if _, err := NewOracle(o.Kinds.Oracles, cfg.Oracle, nil); err != nil {
 		return fmt.Errorf("%w: %w", ErrPreflight, err)
 	}
 	if err := checkWritable(runsDir(o)); err != nil {
 		return fmt.Errorf("%w: the run directory (journal and logs): %w", ErrPreflight, err)
 	}
-	if cfg.Runner.Kind == "docker" || cfg.Runner.Kind == "swarm" {
-		if err := docker.Preflight(ctx, cfg.Runner, project); err != nil {
+	if kind := o.Kinds.Runner(cfg); kind.Preflight != nil {
+		if err := kind.Preflight(ctx, cfg.Runner, project); err != nil {
 			return fmt.Errorf("%w: %s runner: %w", ErrPreflight, cfg.Runner.Kind, err)
 		}
 	}

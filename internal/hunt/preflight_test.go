@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/runners"
 )
 
 func TestCheckProject(t *testing.T) {
@@ -37,7 +38,7 @@ func TestCheckProject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := Options{Config: &config.Config{Runner: config.Runner{CopyLimit: config.CopyLimit{Files: tt.files, Megabytes: 1}}}}
+			o := Options{Config: &config.Config{Runner: config.Runner{Config: runners.Config{CopyLimit: runners.CopyLimit{Files: tt.files, Megabytes: 1}}}}}
 			err := checkProject(t.Context(), o, tt.project)
 			switch {
 			case tt.want == "" && err != nil:

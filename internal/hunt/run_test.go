@@ -12,8 +12,10 @@ import (
 	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/oracles"
+	"github.com/lockbisect/lockbisect/oracles/exec"
 	"github.com/lockbisect/lockbisect/reports"
 	"github.com/lockbisect/lockbisect/runners"
+	"github.com/lockbisect/lockbisect/runners/local"
 )
 
 // fakeEcosystem opens any two fake.lock files as the same diff: four
@@ -77,13 +79,17 @@ func TestRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := &config.Config{Runner: config.Runner{Kind: "local"}, Oracle: config.Oracle{Kind: "exec", Command: "true"}, Search: config.Search{Drill: config.DrillNone}}
-	cfg.Defaults(nil)
+	kinds := config.Kinds{
+		Runners: runners.Registry[config.Runner]{local.Kind[config.Runner]()},
+		Oracles: oracles.Registry[config.Oracle]{exec.Kind[config.Oracle]()},
+	}
+	cfg := &config.Config{Oracle: config.Oracle{ExecOracle: exec.Config{Command: "true"}}, Search: config.Search{Drill: config.DrillNone}}
+	cfg.Defaults(kinds, nil)
 	runner := &fakeRunner{}
 	runDir := filepath.Join(dir, "run")
 	rep, err := Run(context.Background(), Options{
 		LockOld: filepath.Join(dir, "old", "fake.lock"), LockNew: filepath.Join(dir, "server", "fake.lock"),
-		Config: cfg, Ecosystems: []manifests.Ecosystem{fakeEcosystem{}}, RunDir: runDir,
+		Config: cfg, Ecosystems: []manifests.Ecosystem{fakeEcosystem{}}, Kinds: kinds, RunDir: runDir,
 		Runner: runner, Oracle: fakeOracle{},
 	})
 	if err != nil {

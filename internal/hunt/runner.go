@@ -6,50 +6,37 @@ import (
 	"log/slog"
 
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/keyerr"
+	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/runners"
-	"github.com/lockbisect/lockbisect/runners/docker"
-	"github.com/lockbisect/lockbisect/runners/local"
-	"github.com/lockbisect/lockbisect/runners/swarm"
 )
 
-// newRunner is the one place runner kinds are registered. The returned
-// function releases what the runner holds for the whole run. name is the
-// project's name as the user knows it (its directory's in the work tree:
-// the project may be a revision's tree written out for the run), owned
-// the run's own directory, where the runners keep their temporary files.
-func newRunner(ctx context.Context, cfg *config.Config, project, name, runID string, owned *local.Owned, o Options, log *slog.Logger) (runners.Runner, func(), error) {
-	dopts := docker.Options{RunID: runID, Project: name, Keep: o.Keep, Logger: log, TempDir: owned.Dir}
-	switch cfg.Runner.Kind {
-	case "local":
-		r := local.New(cfg.Runner, project, local.Options{Keep: o.Keep, Logger: log, Owned: owned})
-		return r, func() {
-			if err := r.Close(); err != nil {
-				log.Warn("local runner cleanup", "err", err)
-			}
-		}, nil
-	case "docker":
-		r, err := docker.New(ctx, cfg.Runner, project, dopts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("docker runner: %w", err)
-		}
-		return r, func() {
-			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
-				log.Warn("docker cleanup", "err", err)
-			}
-		}, nil
-	case "swarm":
-		r, err := swarm.New(ctx, cfg.Runner, project, dopts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("swarm runner: %w", err)
-		}
-		return r, func() {
-			if r.Pushes.Load() > 0 {
-				log.Info("images pushed to runner.registry", "count", r.Pushes.Load())
-			}
-			if err := r.Close(context.WithoutCancel(ctx)); err != nil {
-				log.Warn("swarm cleanup", "err", err)
-			}
-		}, nil
+// newRunner makes the run's runner of the configured kind (Options.Kinds).
+// The returned function releases what the runner holds for the whole run.
+func newRunner(ctx context.Context, o Options, project string, ro runners.Options) (runners.Runner, func(), error) {
+	cfg := o.Config
+	kind, ok := o.Kinds.Runners.Lookup(cfg.Runner.Kind)
+	if !ok {
+		return nil, nil, fmt.Errorf("runner.kind: %q is not registered", cfg.Runner.Kind)
 	}
-	return nil, nil, fmt.Errorf("runner.kind: %q is not local, docker or swarm", cfg.Runner.Kind)
+	r, release, err := kind.New(ctx, cfg.Runner, project, ro)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s runner: %w", kind.Name, err)
+	}
+	return r, func() {
+		if err := release(context.WithoutCancel(ctx)); err != nil {
+			ro.Logger.Warn(kind.Name+" runner cleanup", "err", err)
+		}
+	}, nil
+}
+
+// NewOracle returns the oracle of the kind c names, one of kinds; an
+// invalid kind-specific setting is reported here, before any candidate is
+// built.
+func NewOracle(kinds oracles.Registry[config.Oracle], c config.Oracle, log *slog.Logger) (oracles.Oracle, error) {
+	kind, ok := kinds.Lookup(c.Kind)
+	if !ok {
+		return nil, keyerr.OneOf("oracle.kind", c.Kind, kinds.Names())
+	}
+	return kind.New(c, log)
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
 	"github.com/lockbisect/lockbisect/manifests/gomod"
+	"github.com/lockbisect/lockbisect/oracles/mcp"
+	"github.com/lockbisect/lockbisect/runners"
 )
 
 func TestRedactor(t *testing.T) {
 	cfg := &config.Config{
-		Runner: config.Runner{
+		Runner: config.Runner{Config: runners.Config{
 			Env: map[string]string{
 				"API_TOKEN":     "tok-0123456789",
 				"DB_URL":        "postgres://db:{{.Port}}/x-secretdb",
@@ -25,11 +27,11 @@ func TestRedactor(t *testing.T) {
 				"SHORT":         "hunter2",
 			},
 			PublicEnv: []string{"FEAT*"},
-		},
-		Oracle: config.Oracle{MCP: config.MCP{
-			Headers: map[string]string{"X-Auth": "Bearer hdr-0123456789"},
-			OAuth:   config.OAuth{Consent: map[string]string{"password": "consent-pw-1", "approve": "yes"}},
 		}},
+		Oracle: config.Oracle{MCPOracle: mcp.Config{MCP: mcp.Settings{
+			Headers: map[string]string{"X-Auth": "Bearer hdr-0123456789"},
+			OAuth:   mcp.OAuth{Consent: map[string]string{"password": "consent-pw-1", "approve": "yes"}},
+		}}},
 	}
 	r := newRedactor(cfg, []manifests.Ecosystem{composer.Ecosystem{}, gomod.Ecosystem{}})
 	cases := []struct{ in, want string }{

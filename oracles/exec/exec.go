@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/oracles"
@@ -26,7 +25,7 @@ import (
 // Exec judges a candidate by a command's exit code, with git bisect's
 // contract: 0 good, 125 untestable, anything else bad.
 type Oracle struct {
-	cfg config.Oracle
+	cfg settings
 	log *slog.Logger
 
 	// Tail is how many bytes at the end of the output are kept in
@@ -38,10 +37,9 @@ var _ oracles.Oracle = (*Oracle)(nil)
 
 // New returns the exec oracle for c: c.Command runs with sh -c, and
 // c.Path is joined to the target's base URL to make BISECT_URL.
-func New(c config.Oracle, log *slog.Logger) *Oracle {
-	if c.Timeout == 0 {
-		c.Timeout = oracles.DefaultTimeout
-	}
+func New(oc oracles.Config, own Config, log *slog.Logger) *Oracle {
+	c := settings{oc, own}
+	c.Config.Defaults(nil)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -54,12 +52,7 @@ const execUntestable = 125
 
 // Invalid returns what makes the oracle unusable, or nil: the registry
 // reports it before any candidate is built.
-func (e *Oracle) Invalid() error {
-	if e.cfg.Command == "" {
-		return errors.New("oracle.command: the exec oracle needs a command")
-	}
-	return nil
-}
+func (e *Oracle) Invalid() error { return e.cfg.own.Validate() }
 
 // Check runs the command in t.Dir (the current directory when empty), in a
 // process group of its own that is killed as a whole when the command

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/oracles"
 )
@@ -56,7 +55,7 @@ func TestExecCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(config.Oracle{Kind: "exec", Command: tt.command, Path: tt.path, Timeout: tt.timeout, TimeoutIsUntestable: tt.untestOnTO}, nil)
+			e := New(oracles.Config{Kind: "exec", Path: tt.path, Timeout: tt.timeout, TimeoutIsUntestable: tt.untestOnTO}, Config{Command: tt.command}, nil)
 			v, err := e.Check(context.Background(), target)
 			if err != nil {
 				t.Fatalf("Check: %v", err)
@@ -104,7 +103,7 @@ func TestExecKillsGroup(t *testing.T) {
 			if tt.cancel > 0 {
 				time.AfterFunc(tt.cancel, cancel)
 			}
-			e := New(config.Oracle{Kind: "exec", Command: tt.script, Timeout: tt.timeout}, nil)
+			e := New(oracles.Config{Kind: "exec", Timeout: tt.timeout}, Config{Command: tt.script}, nil)
 			v, err := e.Check(ctx, oracles.Target{Dir: dir})
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
@@ -144,7 +143,7 @@ func gone(pid int) bool {
 }
 
 func TestExecTail(t *testing.T) {
-	e := New(config.Oracle{Kind: "exec", Command: `i=0; while [ $i -lt 500 ]; do echo "line $i of noise"; i=$((i+1)); done; echo "the reason"; exit 3`}, nil)
+	e := New(oracles.Config{Kind: "exec"}, Config{Command: `i=0; while [ $i -lt 500 ]; do echo "line $i of noise"; i=$((i+1)); done; echo "the reason"; exit 3`}, nil)
 	v, err := e.Check(context.Background(), oracles.Target{})
 	if err != nil {
 		t.Fatal(err)

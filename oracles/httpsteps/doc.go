@@ -1,7 +1,7 @@
 // Package httpsteps is the http oracle: declarative steps for servers
 // that are not MCP.
 //
-// [Oracle] runs config.Oracle.Steps in order, one request each, with a cookie
+// [Oracle] runs oracle.steps ([Config].Steps) in order, one request each, with a cookie
 // jar shared by the steps. Redirects are not followed unless the step says
 // follow: true, so a 302 and its Location can be judged. The URL, headers,
 // form values, raw body and every string of a JSON body are text/template

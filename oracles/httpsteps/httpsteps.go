@@ -19,16 +19,15 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/oracles"
 )
 
-// HTTP judges a server by declarative request steps (config.Oracle.Steps):
+// HTTP judges a server by declarative request steps (oracle.steps):
 // each step sends one request and checks its response; captures carry values
 // (a header, a JSON value, a query parameter of Location) to later steps.
 type Oracle struct {
-	cfg config.Oracle
+	cfg settings
 	log *slog.Logger
 
 	// MaxBody bounds each response body in bytes; 0 = 1 MiB. A larger body
@@ -43,10 +42,9 @@ var _ oracles.Oracle = (*Oracle)(nil)
 
 // New returns the http oracle for c. c.Path is joined to the target's
 // base URL to make {{.BaseURL}}; zero values take the documented defaults.
-func New(c config.Oracle, log *slog.Logger) *Oracle {
-	if c.Timeout == 0 {
-		c.Timeout = oracles.DefaultTimeout
-	}
+func New(oc oracles.Config, own Config, log *slog.Logger) *Oracle {
+	c := settings{oc, own}
+	c.Config.Defaults(nil)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -65,7 +63,7 @@ type httpCapture struct {
 
 // httpStep is a step with its name settled and its patterns compiled.
 type httpStep struct {
-	config.Step
+	Step
 	key      string // config key prefix for spec references: oracle.steps[i]
 	headers  map[string]*regexp.Regexp
 	match    map[string]*regexp.Regexp
@@ -83,8 +81,8 @@ func (h *Oracle) Invalid() error {
 
 // an error naming the config key at fault.
 func (h *Oracle) compile() ([]httpStep, error) {
-	if len(h.cfg.Steps) == 0 {
-		return nil, errors.New("oracle.steps: the http oracle needs at least one step")
+	if err := h.cfg.own.Validate(); err != nil {
+		return nil, err
 	}
 	steps := make([]httpStep, 0, len(h.cfg.Steps))
 	seen := map[string]bool{}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/oracles"
 )
 
@@ -100,37 +99,37 @@ func targetOf(t *testing.T, srv *httptest.Server) oracles.Target {
 }
 
 // flowSteps is the healthy flow through the fixture, as a user would write it.
-func flowSteps() []config.Step {
-	return []config.Step{
+func flowSteps() []Step {
+	return []Step{
 		{Name: "login", Method: "POST", URL: "{{.BaseURL}}/login", Form: map[string]string{"user": "alice", "password": "wonderland"},
-			Expect: config.Expect{Status: 302, Headers: map[string]string{"Location": `^/authorize\?`}}},
-		{Name: "authorize", URL: "{{.BaseURL}}/authorize?state=xyz", Expect: config.Expect{Status: 302},
+			Expect: Expect{Status: 302, Headers: map[string]string{"Location": `^/authorize\?`}}},
+		{Name: "authorize", URL: "{{.BaseURL}}/authorize?state=xyz", Expect: Expect{Status: 302},
 			Capture: map[string]string{"code": "location:code"}},
 		{Name: "token", URL: "{{.BaseURL}}/token", JSON: map[string]any{"code": "{{.code}}", "client": "c-{{.Host}}:{{.Port}}"},
-			Expect: config.Expect{JSON: map[string]any{"expires_in": 3600}}, Capture: map[string]string{"token": "json:$.access_token"}},
+			Expect: Expect{JSON: map[string]any{"expires_in": 3600}}, Capture: map[string]string{"token": "json:$.access_token"}},
 		{Name: "tools", URL: "{{.BaseURL}}/api/tools", Headers: map[string]string{"Authorization": "Bearer {{.token}}"},
-			Expect: config.Expect{
+			Expect: Expect{
 				Status:  200,
 				Headers: map[string]string{"content-type": "^application/json"},
 				JSON:    map[string]any{"result.tools.0.name": "echo", "$.result.count": 1.0},
 				Match:   map[string]string{"result.tools.0.inputSchema.type": "^object$"},
 			},
 			Capture: map[string]string{"rid": "header:X-Request-Id", "big": "json:result.id"}},
-		{Name: "echo-capture", URL: "{{.BaseURL}}/callback?rid={{.rid}}&id={{.big}}", Expect: config.Expect{Status: 200}},
+		{Name: "echo-capture", URL: "{{.BaseURL}}/callback?rid={{.rid}}&id={{.big}}", Expect: Expect{Status: 200}},
 	}
 }
 
 func TestHTTPCheck(t *testing.T) {
 	srv := newHTTPFixture(t)
 	target := targetOf(t, srv)
-	withStep := func(i int, edit func(*config.Step)) []config.Step {
+	withStep := func(i int, edit func(*Step)) []Step {
 		steps := flowSteps()
 		edit(&steps[i])
 		return steps
 	}
 	tests := []struct {
 		name      string
-		steps     []config.Step
+		steps     []Step
 		maxBody   int64
 		wantFail  string // id of the first failing fatal check; "" = pass
 		detail    string // substring of its detail
@@ -138,43 +137,43 @@ func TestHTTPCheck(t *testing.T) {
 		wantCheck string // id of a check that must pass
 	}{
 		{name: "healthy flow", steps: flowSteps(), wantCheck: "step.echo-capture.status"},
-		{name: "wrong status", steps: withStep(3, func(s *config.Step) { s.URL = "{{.BaseURL}}/broken" }),
+		{name: "wrong status", steps: withStep(3, func(s *Step) { s.URL = "{{.BaseURL}}/broken" }),
 			wantFail: "step.tools.status", detail: "expected 200, got 500: boom"},
-		{name: "any 2xx by default", steps: []config.Step{{Name: "b", URL: "{{.BaseURL}}/broken"}},
+		{name: "any 2xx by default", steps: []Step{{Name: "b", URL: "{{.BaseURL}}/broken"}},
 			wantFail: "step.b.status", detail: "expected 2xx, got 500"},
-		{name: "header regexp", steps: withStep(3, func(s *config.Step) { s.Expect.Headers = map[string]string{"Content-Type": "^text/"} }),
+		{name: "header regexp", steps: withStep(3, func(s *Step) { s.Expect.Headers = map[string]string{"Content-Type": "^text/"} }),
 			wantFail: "step.tools.header.Content-Type", detail: `expected header Content-Type matching ^text/, got "application/json"`},
-		{name: "captured values are redacted", steps: withStep(3, func(s *config.Step) { s.Expect.Headers = map[string]string{"X-Request-Id": "^q-"} }),
+		{name: "captured values are redacted", steps: withStep(3, func(s *Step) { s.Expect.Headers = map[string]string{"X-Request-Id": "^q-"} }),
 			wantFail: "step.tools.header.X-Request-Id", detail: `got "[REDACTED]"`},
-		{name: "missing header", steps: withStep(3, func(s *config.Step) { s.Expect.Headers = map[string]string{"X-Nope": "."} }),
+		{name: "missing header", steps: withStep(3, func(s *Step) { s.Expect.Headers = map[string]string{"X-Nope": "."} }),
 			wantFail: "step.tools.header.X-Nope", detail: "got no such header"},
-		{name: "json equals", steps: withStep(3, func(s *config.Step) { s.Expect.JSON = map[string]any{"result.tools.0.name": "other"} }),
+		{name: "json equals", steps: withStep(3, func(s *Step) { s.Expect.JSON = map[string]any{"result.tools.0.name": "other"} }),
 			wantFail: "step.tools.json.result.tools.0.name", detail: `expected "other", got "echo"`},
-		{name: "json object versus array", steps: withStep(3, func(s *config.Step) {
+		{name: "json object versus array", steps: withStep(3, func(s *Step) {
 			s.Expect.JSON = map[string]any{"result.tools.0.inputSchema.properties": map[string]any{}}
 		}), wantFail: "step.tools.json.result.tools.0.inputSchema.properties", detail: "expected {}, got []"},
-		{name: "json path missing", steps: withStep(3, func(s *config.Step) { s.Expect.JSON = map[string]any{"result.tools.3.name": "echo"} }),
+		{name: "json path missing", steps: withStep(3, func(s *Step) { s.Expect.JSON = map[string]any{"result.tools.3.name": "echo"} }),
 			wantFail: "step.tools.json.result.tools.3.name", detail: "has 1 elements, no index 3"},
-		{name: "match regexp", steps: withStep(3, func(s *config.Step) { s.Expect.Match = map[string]string{"result.count": "^[2-9]$"} }),
+		{name: "match regexp", steps: withStep(3, func(s *Step) { s.Expect.Match = map[string]string{"result.count": "^[2-9]$"} }),
 			wantFail: "step.tools.match.result.count", detail: `got "1"`},
-		{name: "not json", steps: []config.Step{{Name: "t", URL: "{{.BaseURL}}/text", Expect: config.Expect{JSON: map[string]any{"a": 1}}}},
+		{name: "not json", steps: []Step{{Name: "t", URL: "{{.BaseURL}}/text", Expect: Expect{JSON: map[string]any{"a": 1}}}},
 			wantFail: "step.t.json.a", detail: "the response is not JSON"},
-		{name: "capture missing stops later steps", steps: withStep(1, func(s *config.Step) { s.Capture = map[string]string{"code": "location:nope"} }),
+		{name: "capture missing stops later steps", steps: withStep(1, func(s *Step) { s.Capture = map[string]string{"code": "location:nope"} }),
 			wantFail: "step.authorize.capture.code", detail: `no query parameter "nope"`, skipped: "step.token"},
 		{name: "cookie jar carries the session", steps: flowSteps()[1:2],
 			wantFail: "step.authorize.status", detail: "expected 302, got 401: no session"},
-		{name: "redirect followed on request", steps: []config.Step{flowSteps()[0], {Name: "follow", URL: "{{.BaseURL}}/authorize?state=s", Follow: true, Expect: config.Expect{Status: 200}}},
+		{name: "redirect followed on request", steps: []Step{flowSteps()[0], {Name: "follow", URL: "{{.BaseURL}}/authorize?state=s", Follow: true, Expect: Expect{Status: 200}}},
 			wantCheck: "step.follow.status"},
-		{name: "body size bounded", steps: []config.Step{{Name: "big", URL: "{{.BaseURL}}/big"}}, maxBody: 1024,
+		{name: "body size bounded", steps: []Step{{Name: "big", URL: "{{.BaseURL}}/big"}}, maxBody: 1024,
 			wantFail: "step.big.body", detail: "larger than 1024 bytes"},
-		{name: "step timeout", steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: 200 * time.Millisecond}},
+		{name: "step timeout", steps: []Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: 200 * time.Millisecond}},
 			wantFail: "step.slow.request", detail: "deadline exceeded"},
-		{name: "unknown capture in template", steps: []config.Step{{Name: "u", URL: "{{.BaseURL}}/callback?c={{.nope}}"}},
+		{name: "unknown capture in template", steps: []Step{{Name: "u", URL: "{{.BaseURL}}/callback?c={{.nope}}"}},
 			wantFail: "step.u.request", detail: `map has no entry for key "nope"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(config.Oracle{Kind: "http", Steps: tt.steps}, nil)
+			h := New(oracles.Config{Kind: "http"}, Config{Steps: tt.steps}, nil)
 			h.MaxBody = tt.maxBody
 			v, err := h.Check(context.Background(), target)
 			if err != nil {
@@ -224,7 +223,7 @@ func TestHTTPRedactsCaptures(t *testing.T) {
 	steps := flowSteps()[:4]
 	steps[3].URL = "{{.BaseURL}}/leak"
 	var logs strings.Builder
-	h := New(config.Oracle{Kind: "http", Steps: steps}, slogTo(&logs))
+	h := New(oracles.Config{Kind: "http"}, Config{Steps: steps}, slogTo(&logs))
 	v, err := h.Check(context.Background(), targetOf(t, srv))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +245,7 @@ func TestHTTPUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	target := targetOf(t, srv)
 	srv.Close()
-	h := New(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}/"}}}, nil)
+	h := New(oracles.Config{Kind: "http"}, Config{Steps: []Step{{Name: "a", URL: "{{.BaseURL}}/"}}}, nil)
 	_, err := h.Check(context.Background(), target)
 	if !errors.Is(err, oracles.ErrUnreachable) {
 		t.Fatalf("Check against a closed port: %v, want oracles.ErrUnreachable", err)
@@ -257,7 +256,7 @@ func TestHTTPCancelled(t *testing.T) {
 	srv := newHTTPFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
-	h := New(config.Oracle{Kind: "http", Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow"}}}, nil)
+	h := New(oracles.Config{Kind: "http"}, Config{Steps: []Step{{Name: "slow", URL: "{{.BaseURL}}/slow"}}}, nil)
 	v, err := h.Check(ctx, targetOf(t, srv))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Check cancelled by the caller: %+v, %v; want context.Canceled", v, err)
@@ -281,8 +280,7 @@ func TestHTTPTimeoutIsUntestable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := New(config.Oracle{Kind: "http", Timeout: tt.oracle, TimeoutIsUntestable: tt.isUntestable,
-				Steps: []config.Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: tt.step}}}, nil)
+			h := New(oracles.Config{Kind: "http", Timeout: tt.oracle, TimeoutIsUntestable: tt.isUntestable}, Config{Steps: []Step{{Name: "slow", URL: "{{.BaseURL}}/slow", Timeout: tt.step}}}, nil)
 			v, err := h.Check(context.Background(), targetOf(t, srv))
 			if err != nil {
 				t.Fatalf("Check: %v", err)
@@ -296,7 +294,7 @@ func TestHTTPTimeoutIsUntestable(t *testing.T) {
 
 func TestHTTPPathJoined(t *testing.T) {
 	srv := newHTTPFixture(t)
-	h := New(config.Oracle{Kind: "http", Path: "/api/", Steps: []config.Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: config.Expect{Status: 401}}}}, nil)
+	h := New(oracles.Config{Kind: "http", Path: "/api/"}, Config{Steps: []Step{{Name: "a", URL: "{{.BaseURL}}tools", Expect: Expect{Status: 401}}}}, nil)
 	v, err := h.Check(context.Background(), targetOf(t, srv))
 	if err != nil {
 		t.Fatal(err)
@@ -307,25 +305,25 @@ func TestHTTPPathJoined(t *testing.T) {
 }
 
 func TestHTTPConfigErrors(t *testing.T) {
-	ok := config.Step{Name: "a", URL: "{{.BaseURL}}/"}
+	ok := Step{Name: "a", URL: "{{.BaseURL}}/"}
 	tests := []struct {
 		name  string
-		steps []config.Step
+		steps []Step
 		want  string
 	}{
 		{"no steps", nil, "oracle.steps: the http oracle needs at least one step"},
-		{"no url", []config.Step{{Name: "a"}}, "oracle.steps[0].url: a step needs a URL"},
-		{"duplicate name", []config.Step{ok, ok}, `oracle.steps[1].name: "a" is used by an earlier step`},
-		{"two bodies", []config.Step{{URL: "x", Body: "b", Form: map[string]string{"a": "b"}}}, "oracle.steps[0]: json, form and body are exclusive"},
-		{"bad template", []config.Step{{URL: "{{.BaseURL"}}, "oracle.steps[0].url:"},
-		{"bad header regexp", []config.Step{{URL: "x", Expect: config.Expect{Headers: map[string]string{"X": "("}}}}, "oracle.steps[0].expect.headers.X: error parsing regexp"},
-		{"bad path", []config.Step{{URL: "x", Expect: config.Expect{JSON: map[string]any{"a..b": 1}}}}, `json path "a..b": empty segment`},
-		{"bad capture", []config.Step{{URL: "x", Capture: map[string]string{"c": "cookie:x"}}}, `oracle.steps[0].capture.c: "cookie:x": capture kind "cookie"`},
-		{"capture shadows built-in", []config.Step{{URL: "x", Capture: map[string]string{"BaseURL": "header:X"}}}, "oracle.steps[0].capture.BaseURL: the name is already taken"},
+		{"no url", []Step{{Name: "a"}}, "oracle.steps[0].url: a step needs a URL"},
+		{"duplicate name", []Step{ok, ok}, `oracle.steps[1].name: "a" is used by an earlier step`},
+		{"two bodies", []Step{{URL: "x", Body: "b", Form: map[string]string{"a": "b"}}}, "oracle.steps[0]: json, form and body are exclusive"},
+		{"bad template", []Step{{URL: "{{.BaseURL"}}, "oracle.steps[0].url:"},
+		{"bad header regexp", []Step{{URL: "x", Expect: Expect{Headers: map[string]string{"X": "("}}}}, "oracle.steps[0].expect.headers.X: error parsing regexp"},
+		{"bad path", []Step{{URL: "x", Expect: Expect{JSON: map[string]any{"a..b": 1}}}}, `json path "a..b": empty segment`},
+		{"bad capture", []Step{{URL: "x", Capture: map[string]string{"c": "cookie:x"}}}, `oracle.steps[0].capture.c: "cookie:x": capture kind "cookie"`},
+		{"capture shadows built-in", []Step{{URL: "x", Capture: map[string]string{"BaseURL": "header:X"}}}, "oracle.steps[0].capture.BaseURL: the name is already taken"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := New(config.Oracle{Kind: "http", Steps: tt.steps}, nil).Invalid()
+			err := New(oracles.Config{Kind: "http"}, Config{Steps: tt.steps}, nil).Invalid()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New: %v, want an error containing %q", err, tt.want)
 			}

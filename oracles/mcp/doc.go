@@ -6,7 +6,7 @@
 // resource, a non-interactive consent step, token and refresh), then
 // initialize, notifications/initialized, tools/list and the configured
 // tools/call, and judges what came as the client profiles of
-// config.Oracle.Profile do (see [Oracle], [ProfileNames] and
+// oracle.profile ([Config].Profile) do (see [Oracle], [ProfileNames] and
 // docs/profiles.md). Tokens, codes and client secrets are redacted from
 // every detail (internal/redact).
 package mcp

@@ -14,7 +14,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/hydra"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/oracles/mcp"
@@ -95,7 +94,7 @@ func TestHydra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	preRegistered := func(c *config.Oracle) {
+	preRegistered := func(c *testConfig) {
 		c.MCP.OAuth.ClientID, c.MCP.OAuth.ClientSecret = client.ID, client.Secret
 	}
 
@@ -103,7 +102,7 @@ func TestHydra(t *testing.T) {
 		name       string
 		as         *hydra.Server
 		authServer string // the issuer the resource's metadata names
-		cfg        func(*config.Oracle)
+		cfg        func(*testConfig)
 		verdict    string
 		want       map[string]string // check id → status/severity
 	}{
@@ -117,7 +116,7 @@ func TestHydra(t *testing.T) {
 			"pass", map[string]string{"oauth.dcr": "pass/fatal", "oauth.dcr.nulls": "fail/warning", "oauth.token": "pass/fatal", "oauth.refresh": "pass/fatal", "tools.call": "pass/fatal"}},
 		{"issuer differing by a trailing slash, spec", plain, plain.Issuer + "/", preRegistered,
 			"fail", map[string]string{"oauth.as-metadata.issuer-matches": "fail/fatal"}},
-		{"issuer differing by a trailing slash, claude", plain, plain.Issuer + "/", func(c *config.Oracle) {
+		{"issuer differing by a trailing slash, claude", plain, plain.Issuer + "/", func(c *testConfig) {
 			preRegistered(c)
 			c.Profile = []string{"claude"}
 		}, "pass", map[string]string{"oauth.as-metadata.issuer-matches": "fail/warning", "oauth.claude.issuer": "fail/warning", "oauth.token": "pass/fatal"}},
@@ -126,11 +125,11 @@ func TestHydra(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := resourceServer(t, tc.as, tc.authServer, scopes)
 			c := oracleConfig()
-			c.MCP.Calls = []config.ToolCall{{Name: "greet", Arguments: map[string]any{"name": "hydra"}}}
+			c.MCP.Calls = []mcp.ToolCall{{Name: "greet", Arguments: map[string]any{"name": "hydra"}}}
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			v, err := mcp.New(c, nil).Check(ctx, target(t, rs.URL))
+			v, err := newOracle(c, nil).Check(ctx, target(t, rs.URL))
 			if err != nil {
 				t.Fatal(err)
 			}

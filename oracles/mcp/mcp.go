@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/redact"
 	"github.com/lockbisect/lockbisect/oracles"
 )
@@ -70,7 +69,7 @@ var knownVersions = map[string]bool{
 //
 // # Client profiles
 //
-// config.Oracle.Profile lists the clients to judge as (spec is always
+// oracle.profile ([Config].Profile) lists the clients to judge as (spec is always
 // judged): claude, gemini, openai, cursor, vscode, or all. Each adds the
 // rules its client publishes, as checks tools.<profile>.<rule> that carry
 // the profile and the client's name (docs/profiles.md lists them with
@@ -102,7 +101,7 @@ var knownVersions = map[string]bool{
 // with "protocol V: ". Tokens, codes and client secrets are redacted from
 // every detail (internal/redact) and never logged.
 type Oracle struct {
-	cfg      config.Oracle
+	cfg      settings
 	log      *slog.Logger
 	profiles []*profile // from cfg.Profile; spec first
 	strict   bool       // the spec itself is judged (listed, all, or nothing listed), not only clients
@@ -122,20 +121,12 @@ type Oracle struct {
 var _ oracles.Oracle = (*Oracle)(nil)
 
 // New returns the mcp oracle for c. c.Path is joined to the target's base
-// URL; zero values take the defaults documented on config.Oracle.
-func New(c config.Oracle, log *slog.Logger) *Oracle {
-	if c.Timeout == 0 {
-		c.Timeout = oracles.DefaultTimeout
-	}
-	if len(c.MCP.ProtocolVersions) == 0 {
-		c.MCP.ProtocolVersions = []string{"2025-06-18"}
-	}
-	if c.MCP.OAuth.RedirectURI == "" {
-		c.MCP.OAuth.RedirectURI = "http://127.0.0.1:8976/callback"
-	}
-	if c.MCP.OAuth.ClientName == "" {
-		c.MCP.OAuth.ClientName = "lockbisect"
-	}
+// URL; zero values take the defaults documented on oracles.Config and
+// Config.
+func New(oc oracles.Config, mc Config, log *slog.Logger) *Oracle {
+	c := settings{oc, mc}
+	c.Config.Defaults(nil)
+	c.own.Defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/oracles/mcp"
@@ -21,20 +20,33 @@ import (
 
 // oracleConfig is the mcp oracle configuration the fixture tests use; the
 // consent form of the fixture needs a user name.
-func oracleConfig() config.Oracle {
-	return config.Oracle{
-		Kind:    "mcp",
-		Path:    "/mcp",
-		Profile: []string{"spec"},
-		Timeout: 30 * time.Second,
-		MCP:     config.MCP{OAuth: config.OAuth{Consent: map[string]string{"user": "alice"}}},
+func oracleConfig() testConfig {
+	return testConfig{
+		Config: oracles.Config{Kind: "mcp", Path: "/mcp", Timeout: 30 * time.Second},
+		mcpConfig: mcp.Config{
+			Profile: []string{"spec"},
+			MCP:     mcp.Settings{OAuth: mcp.OAuth{Consent: map[string]string{"user": "alice"}}},
+		},
 	}
 }
 
-func claude(c *config.Oracle) { c.Profile = []string{"claude"} }
+// testConfig is the oracle section as the tests edit it (c.Path,
+// c.Profile, c.MCP).
+type testConfig struct {
+	oracles.Config
+	mcpConfig
+}
 
-func callSearch(c *config.Oracle) {
-	c.MCP.Calls = []config.ToolCall{{Name: "search", Arguments: map[string]any{"query": "q"}}}
+type mcpConfig = mcp.Config
+
+func newOracle(c testConfig, log *slog.Logger) *mcp.Oracle {
+	return mcp.New(c.Config, c.mcpConfig, log)
+}
+
+func claude(c *testConfig) { c.Profile = []string{"claude"} }
+
+func callSearch(c *testConfig) {
+	c.MCP.Calls = []mcp.ToolCall{{Name: "search", Arguments: map[string]any{"query": "q"}}}
 }
 
 // serve starts the fixture on 127.0.0.1 and returns it with its target.
@@ -81,7 +93,7 @@ func TestMCPFixture(t *testing.T) {
 	cases := []struct {
 		name  string
 		opts  mcpserver.Options
-		cfg   func(*config.Oracle)
+		cfg   func(*testConfig)
 		tweak func(*mcp.Oracle)
 		fail  string // the one check that must fail; "" = none
 		sev   oracles.Severity
@@ -90,15 +102,15 @@ func TestMCPFixture(t *testing.T) {
 		{name: "healthy sse", opts: mcpserver.Options{SSE: true}},
 		{name: "healthy paginated", opts: mcpserver.Options{PageSize: 1}},
 		{name: "healthy claude", cfg: claude},
-		{name: "healthy three versions", cfg: func(c *config.Oracle) {
+		{name: "healthy three versions", cfg: func(c *testConfig) {
 			c.MCP.ProtocolVersions = []string{"2025-03-26", "2025-06-18", "2025-11-25"}
 		}},
-		{name: "healthy tools/call", cfg: func(c *config.Oracle) {
-			c.MCP.Calls = []config.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
+		{name: "healthy tools/call", cfg: func(c *testConfig) {
+			c.MCP.Calls = []mcp.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
 		}},
 		{name: "healthy oauth", opts: mcpserver.Options{OAuth: true}},
 		{name: "healthy oauth sse", opts: mcpserver.Options{OAuth: true, SSE: true}},
-		{name: "healthy oauth forced", opts: mcpserver.Options{OAuth: true}, cfg: func(c *config.Oracle) { c.MCP.OAuth.Enabled = true }},
+		{name: "healthy oauth forced", opts: mcpserver.Options{OAuth: true}, cfg: func(c *testConfig) { c.MCP.OAuth.Enabled = true }},
 		{name: "healthy oauth, metadata at the root", opts: mcpserver.Options{OAuth: true, RootMetadataOnly: true}},
 		{name: "healthy oauth, scope from the challenge", opts: mcpserver.Options{OAuth: true, Scope: "mcp:tools"}},
 		{name: "oauth, OpenID discovery tolerated with a warning", opts: mcpserver.Options{OAuth: true, OpenIDOnly: true}, fail: "oauth.as-metadata.rfc8414", sev: oracles.Warning},
@@ -112,20 +124,20 @@ func TestMCPFixture(t *testing.T) {
 		{name: "null description", opts: mcpserver.Options{NullDescription: true}, fail: "tools.null-fields", sev: oracles.Fatal},
 		{name: "output schema array", opts: mcpserver.Options{OutputSchemaArray: true}, fail: "tools.output-schema.type-object", sev: oracles.Fatal},
 		{name: "dotted name claude", opts: mcpserver.Options{DottedName: true}, cfg: claude, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
-		{name: "long name over the prefix budget", opts: mcpserver.Options{LongName: true}, cfg: func(c *config.Oracle) {
+		{name: "long name over the prefix budget", opts: mcpserver.Options{LongName: true}, cfg: func(c *testConfig) {
 			c.Profile, c.MCP.ToolPrefix = []string{"claude"}, "mcp__fixture__"
 		}, fail: "tools.claude.name-pattern", sev: oracles.Fatal},
 		{name: "oneOf claude", opts: mcpserver.Options{TopLevelOneOf: true}, cfg: claude, fail: "tools.claude.no-combinators", sev: oracles.Fatal},
 		{name: "claude reads one page", opts: mcpserver.Options{PageSize: 2}, cfg: claude, fail: "tools.claude.first-page", sev: oracles.Warning},
 		{name: "pagination loop", opts: mcpserver.Options{PageSize: 1, PaginationLoop: true}, fail: "tools.pagination", sev: oracles.Fatal},
-		{name: "tools/call isError", opts: mcpserver.Options{ToolCallError: true}, cfg: func(c *config.Oracle) {
-			c.MCP.Calls = []config.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
+		{name: "tools/call isError", opts: mcpserver.Options{ToolCallError: true}, cfg: func(c *testConfig) {
+			c.MCP.Calls = []mcp.ToolCall{{Name: "echo", Arguments: map[string]any{"text": "hi"}}}
 		}, fail: "tools.call", sev: oracles.Fatal},
 		{name: "healthy tools/call with structured content", cfg: callSearch},
 		{name: "tools/call without structured content", opts: mcpserver.Options{NoStructuredContent: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
 		{name: "tools/call with structured content the schema refuses", opts: mcpserver.Options{WrongStructured: true}, cfg: callSearch, fail: "tools.call.structured-content", sev: oracles.Fatal},
-		{name: "tools/call of an unlisted tool", cfg: func(c *config.Oracle) {
-			c.MCP.Calls = []config.ToolCall{{Name: "gone"}}
+		{name: "tools/call of an unlisted tool", cfg: func(c *testConfig) {
+			c.MCP.Calls = []mcp.ToolCall{{Name: "gone"}}
 		}, fail: "tools.call", sev: oracles.Fatal},
 		{name: "no tools capability", opts: mcpserver.Options{NoToolsCapability: true}, fail: "initialize.capabilities", sev: oracles.Fatal},
 		{name: "serverInfo without version", opts: mcpserver.Options{ServerInfoNoVersion: true}, fail: "initialize.server-info", sev: oracles.Fatal},
@@ -149,7 +161,7 @@ func TestMCPFixture(t *testing.T) {
 		{name: "issuer mismatch", opts: mcpserver.Options{OAuth: true, IssuerMismatch: true}, fail: "oauth.as-metadata.issuer-matches", sev: oracles.Fatal},
 		{name: "no registration endpoint", opts: mcpserver.Options{OAuth: true, NoRegistration: true}, fail: "oauth.dcr", sev: oracles.Fatal},
 		{name: "state altered", opts: mcpserver.Options{OAuth: true, WrongState: true}, fail: "oauth.authorize.state", sev: oracles.Fatal},
-		{name: "consent denied", opts: mcpserver.Options{OAuth: true}, cfg: func(c *config.Oracle) {
+		{name: "consent denied", opts: mcpserver.Options{OAuth: true}, cfg: func(c *testConfig) {
 			c.MCP.OAuth.Consent = map[string]string{"user": "alice", "decision": "deny"}
 		}, fail: "oauth.authorize", sev: oracles.Fatal},
 		{name: "token without no-store", opts: mcpserver.Options{OAuth: true, NoCacheControl: true}, fail: "oauth.token.no-store", sev: oracles.Warning},
@@ -164,7 +176,7 @@ func TestMCPFixture(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			m := mcp.New(c, slog.New(slog.DiscardHandler))
+			m := newOracle(c, slog.New(slog.DiscardHandler))
 			if tc.tweak != nil {
 				tc.tweak(m)
 			}
@@ -203,7 +215,7 @@ func TestMCPFixture(t *testing.T) {
 // flow that silently skipped a step would show here.
 func TestMCPFixtureCoverage(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{OAuth: true, SSE: true, PageSize: 2})
-	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), tgt)
+	v, err := newOracle(oracleConfig(), nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +247,7 @@ func TestMCPFixtureCoverage(t *testing.T) {
 // TestMCPDetail: a detail says what was expected and what was found.
 func TestMCPDetail(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{PropertiesArray: true})
-	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), tgt)
+	v, err := newOracle(oracleConfig(), nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +270,7 @@ func TestMCPUnreachable(t *testing.T) {
 	for _, forced := range []bool{false, true} {
 		c := oracleConfig()
 		c.MCP.OAuth.Enabled = forced
-		v, err := mcp.New(c, nil).Check(context.Background(), target(t, "http://"+addr))
+		v, err := newOracle(c, nil).Check(context.Background(), target(t, "http://"+addr))
 		if err == nil {
 			t.Fatalf("oauth forced %t: Check returned %s, want an error", forced, dump(v))
 		}
@@ -277,7 +289,7 @@ func TestMCPSecretsNeverLeak(t *testing.T) {
 		fx, tgt := serve(t, opts)
 		var logs bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		v, err := mcp.New(oracleConfig(), log).Check(context.Background(), tgt)
+		v, err := newOracle(oracleConfig(), log).Check(context.Background(), tgt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +321,7 @@ func TestMCPRedactsConfiguredHeaders(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := oracleConfig()
 	c.MCP.Headers = map[string]string{"X-Api-Key": "key-0123456789", "Authorization": "Bearer tok-9876543210"}
-	v, err := mcp.New(c, nil).Check(context.Background(), target(t, srv.URL))
+	v, err := newOracle(c, nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
-	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // status returns the status and severity of the first check with id, or
@@ -45,14 +43,14 @@ func TestOAuthClients(t *testing.T) {
 	cases := []struct {
 		name    string
 		opts    mcpserver.Options
-		cfg     func(*config.Oracle)
+		cfg     func(*testConfig)
 		verdict string
 		want    map[string]string // check id → status/severity
 		detail  []string          // substrings of the verdict
 	}{
 		{"pre-registered confidential client, no registration endpoint",
 			mcpserver.Options{OAuth: true, NoRegistration: true, PreRegisteredSecret: secret},
-			func(c *config.Oracle) {
+			func(c *testConfig) {
 				c.MCP.OAuth.ClientID, c.MCP.OAuth.ClientSecret = mcpserver.PreRegisteredID, secret
 			},
 			"pass", map[string]string{"oauth.dcr": "skip/fatal", "oauth.token": "pass/fatal", "oauth.refresh": "pass/fatal"},
@@ -62,7 +60,7 @@ func TestOAuthClients(t *testing.T) {
 			"fail", map[string]string{"oauth.dcr": "fail/fatal"}, []string{"set oracle.mcp.oauth.client_id"}},
 		{"client ID metadata document",
 			mcpserver.Options{OAuth: true, NoRegistration: true, ClientIDMetadata: true},
-			func(c *config.Oracle) { c.MCP.OAuth.ClientMetadataURL = docURL },
+			func(c *testConfig) { c.MCP.OAuth.ClientMetadataURL = docURL },
 			"pass", map[string]string{"oauth.dcr": "skip/fatal", "oauth.token": "pass/fatal"}, []string{"client_id is " + docURL}},
 		{"the metadata's hint when a document would do",
 			mcpserver.Options{OAuth: true, NoRegistration: true, ClientIDMetadata: true}, nil,
@@ -78,11 +76,11 @@ func TestOAuthClients(t *testing.T) {
 			mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}, nil,
 			"fail", map[string]string{"oauth.as-metadata.issuer-matches": "fail/fatal"}, []string{"differ only by a trailing slash"}},
 		{"issuer with a trailing slash, claude",
-			mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}, func(c *config.Oracle) { c.Profile = []string{"claude"} },
+			mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}, func(c *testConfig) { c.Profile = []string{"claude"} },
 			"pass", map[string]string{"oauth.as-metadata.issuer-matches": "fail/warning", "oauth.claude.issuer": "fail/warning", "oauth.token": "pass/fatal"},
 			[]string{"does not compare the issuer"}},
 		{"issuer with a trailing slash, all",
-			mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}, func(c *config.Oracle) { c.Profile = []string{"all"} },
+			mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}, func(c *testConfig) { c.Profile = []string{"all"} },
 			"fail", map[string]string{"oauth.as-metadata.issuer-matches": "fail/fatal", "oauth.vscode.issuer": "fail/warning"}, nil},
 	}
 	for _, tc := range cases {
@@ -92,7 +90,7 @@ func TestOAuthClients(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			v, err := mcp.New(c, nil).Check(context.Background(), tgt)
+			v, err := newOracle(c, nil).Check(context.Background(), tgt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +123,7 @@ func TestOAuthClients(t *testing.T) {
 func TestOAuthIssuerNamesBoth(t *testing.T) {
 	srv := httptest.NewServer(mcpserver.New(mcpserver.Options{OAuth: true, IssuerTrailingSlash: true}))
 	t.Cleanup(srv.Close)
-	v, err := mcp.New(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
+	v, err := newOracle(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

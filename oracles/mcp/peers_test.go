@@ -12,7 +12,6 @@ import (
 	mcpgoserver "github.com/mark3labs/mcp-go/server"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/oracles"
 	oracle "github.com/lockbisect/lockbisect/oracles/mcp"
 )
@@ -76,11 +75,11 @@ func TestMCPPeers(t *testing.T) {
 	cases := []struct {
 		name    string
 		handler http.Handler
-		call    config.ToolCall
+		call    oracle.ToolCall
 		content string // the content type the peer is known to answer with
 	}{
-		{"go-sdk", goSDKServer(), config.ToolCall{Name: "greet", Arguments: map[string]any{"name": "bisect"}}, "text/event-stream"},
-		{"mcp-go", mcpGoServer(), config.ToolCall{Name: "echo", Arguments: map[string]any{"text": "bisect"}}, "application/json"},
+		{"go-sdk", goSDKServer(), oracle.ToolCall{Name: "greet", Arguments: map[string]any{"name": "bisect"}}, "text/event-stream"},
+		{"mcp-go", mcpGoServer(), oracle.ToolCall{Name: "echo", Arguments: map[string]any{"text": "bisect"}}, "application/json"},
 	}
 	for _, tc := range cases {
 		for _, profile := range oracle.ProfileNames() {
@@ -90,8 +89,8 @@ func TestMCPPeers(t *testing.T) {
 				c := oracleConfig()
 				c.Profile = []string{profile}
 				c.MCP.ProtocolVersions = []string{"2025-03-26", "2025-06-18"}
-				c.MCP.Calls = []config.ToolCall{tc.call}
-				v, err := oracle.New(c, nil).Check(context.Background(), target(t, srv.URL))
+				c.MCP.Calls = []oracle.ToolCall{tc.call}
+				v, err := newOracle(c, nil).Check(context.Background(), target(t, srv.URL))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,7 +135,7 @@ func TestMCPPeerDefect(t *testing.T) {
 		})
 	srv := httptest.NewServer(mcpgoserver.NewStreamableHTTPServer(s))
 	t.Cleanup(srv.Close)
-	v, err := oracle.New(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
+	v, err := newOracle(oracleConfig(), nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +160,7 @@ func TestMCPPeerSlices(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := oracleConfig()
 	c.Profile = []string{"gemini"}
-	v, err := oracle.New(c, nil).Check(context.Background(), target(t, srv.URL))
+	v, err := newOracle(c, nil).Check(context.Background(), target(t, srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}

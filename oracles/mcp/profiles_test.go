@@ -5,14 +5,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/mcpserver"
 	"github.com/lockbisect/lockbisect/oracles"
 	"github.com/lockbisect/lockbisect/oracles/mcp"
 )
 
 // judge runs the mcp oracle with profile against the fixture with opts.
-func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*config.Oracle)) *oracles.Result {
+func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*testConfig)) *oracles.Result {
 	t.Helper()
 	_, tgt := serve(t, opts)
 	c := oracleConfig()
@@ -20,7 +19,7 @@ func judge(t *testing.T, opts mcpserver.Options, profile string, cfg func(*confi
 	if cfg != nil {
 		cfg(&c)
 	}
-	v, err := mcp.New(c, nil).Check(context.Background(), tgt)
+	v, err := newOracle(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func TestProfiles(t *testing.T) {
 	cases := []struct {
 		name string
 		opts mcpserver.Options
-		cfg  func(*config.Oracle)
+		cfg  func(*testConfig)
 		want map[string][]string // profile → checks that fail beyond the baseline; "spec" = under every profile
 	}{
 		{"strict-mode schemas", mcpserver.Options{StrictSchemas: true}, nil,
@@ -83,7 +82,7 @@ func TestProfiles(t *testing.T) {
 			map[string][]string{"openai": {"tools.openai.tool-count"}, "cursor": {"tools.cursor.tool-count"}, "vscode": {"tools.vscode.tool-count"}}},
 		{"60-character name", mcpserver.Options{LongName: true}, nil,
 			map[string][]string{"cursor": {"tools.cursor.name-length"}}},
-		{"server name over Cursor's budget", mcpserver.Options{}, func(c *config.Oracle) { c.MCP.ServerName = "a-server-name-long-enough-to-push-search-over-sixty-ch" },
+		{"server name over Cursor's budget", mcpserver.Options{}, func(c *testConfig) { c.MCP.ServerName = "a-server-name-long-enough-to-push-search-over-sixty-ch" },
 			map[string][]string{"cursor": {"tools.cursor.name-length"}, "claude": {"tools.claude.name-pattern"}}},
 		{"draft-04 schema", mcpserver.Options{Draft04Schema: true}, nil,
 			map[string][]string{"vscode": {"tools.vscode.input-schema"}, "gemini": {"tools.gemini.keywords"}}},
@@ -135,7 +134,7 @@ func TestProfilesTogether(t *testing.T) {
 	_, tgt := serve(t, mcpserver.Options{NullableArrayType: true, DottedName: true})
 	c := oracleConfig()
 	c.Profile = []string{"claude", "gemini"}
-	v, err := mcp.New(c, nil).Check(context.Background(), tgt)
+	v, err := newOracle(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +151,7 @@ func TestProfilesTogether(t *testing.T) {
 	}
 
 	c.Profile = []string{"all"}
-	v, err = mcp.New(c, nil).Check(context.Background(), tgt)
+	v, err = newOracle(c, nil).Check(context.Background(), tgt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +166,7 @@ func TestProfilesTogether(t *testing.T) {
 	}
 
 	c.Profile = []string{"claude", "netscape"}
-	if err := mcp.New(c, nil).Invalid(); err == nil {
+	if err := newOracle(c, nil).Invalid(); err == nil {
 		t.Error("an unknown profile was accepted")
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/manifests/composer"
@@ -53,16 +52,16 @@ func BenchmarkCandidates(b *testing.B) {
 		eco        manifests.Ecosystem
 		lock       string
 		tools      []string // the local runner's
-		local      config.Runner
+		local      runners.Config
 	}{
-		{"go-mcp", "lockbisect/go:1.26.8", gomod.Ecosystem{}, "go.mod", []string{"go"}, config.Runner{
+		{"go-mcp", "lockbisect/go:1.26.8", gomod.Ecosystem{}, "go.mod", []string{"go"}, runners.Config{
 			Build: []string{"go build -o server ."}, Start: "./server",
 			Env: map[string]string{
 				"PORT": "{{.Port}}", "GOPROXY": "file://{{.Dir}}/proxy", "GOSUMDB": "off", "GONOSUMDB": "*",
 				"GOFLAGS": "-modcacherw", "GOTOOLCHAIN": "local", "GOWORK": "off",
 			},
 		}},
-		{"composer-mcp", "lockbisect/php:bookworm", composer.Ecosystem{}, "composer.lock", []string{"php", "composer"}, config.Runner{
+		{"composer-mcp", "lockbisect/php:bookworm", composer.Ecosystem{}, "composer.lock", []string{"php", "composer"}, runners.Config{
 			Build: []string{"composer install --no-interaction --no-progress"},
 			Start: "php -S 127.0.0.1:{{.Port}} public/index.php",
 			Env: map[string]string{
@@ -106,18 +105,11 @@ func BenchmarkCandidates(b *testing.B) {
 						if m.builder == "" {
 							cfg := ex.local
 							cfg.Kind = "local"
-							cfg.Ready = config.Ready{Path: "/healthz", Timeout: 60 * time.Second}
+							cfg.Ready = runners.Ready{Path: "/healthz", Timeout: 60 * time.Second}
 							r = local.New(cfg, filepath.Join(dir, "server"), local.Options{TempDir: b.TempDir()})
 						} else {
 							nonce := newRunID()
-							cfg := config.Runner{
-								Kind:          "docker",
-								Dockerfile:    benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, m.mounts),
-								Port:          8080,
-								Ready:         config.Ready{Path: "/healthz", Timeout: 60 * time.Second},
-								Builder:       m.builder,
-								BuildParallel: 1,
-							}
+							cfg := settings{Config: runners.Config{Kind: "docker", Ready: runners.Ready{Path: "/healthz", Timeout: 60 * time.Second}}, own: Config{Dockerfile: benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, m.mounts), Port: 8080, Builder: m.builder, BuildParallel: 1}}
 							r = newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-" + ex.name + "-" + m.name + "-" + nonce, Logger: slog.New(times)})
 						}
 						for i, c := range cands {
@@ -267,14 +259,7 @@ func BenchmarkParallelBuilds(b *testing.B) {
 					var wall time.Duration
 					for range b.N {
 						nonce := newRunID()
-						cfg := config.Runner{
-							Kind:          "docker",
-							Dockerfile:    benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, true),
-							Port:          8080,
-							Ready:         config.Ready{Path: "/healthz", Timeout: 120 * time.Second},
-							Builder:       "buildkit",
-							BuildParallel: builds,
-						}
+						cfg := settings{Config: runners.Config{Kind: "docker", Ready: runners.Ready{Path: "/healthz", Timeout: 120 * time.Second}}, own: Config{Dockerfile: benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, true), Port: 8080, Builder: "buildkit", BuildParallel: builds}}
 						r := newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-parallel-" + nonce})
 						start := time.Now()
 						next := make(chan *manifests.Candidate, len(cands))

@@ -31,7 +31,6 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -58,7 +57,7 @@ type Options struct {
 // get separate containers on separate published ports).
 type Runner struct {
 	cli *client.Client
-	cfg config.Runner
+	cfg settings
 	dir string // project directory: the build context
 	// dockerfilePath is the Dockerfile, read per probe; dockerfile its
 	// name inside the context ("" when it lives outside the project).
@@ -103,28 +102,20 @@ func Connect(ctx context.Context) (*client.Client, error) {
 
 // New connects to the engine, removes what dead runs left behind (their
 // containers and networks, see Clean), and creates this run's network.
-// project is the directory sent as the build context; cfg.Dockerfile is
-// relative to it. Close releases the network and the client.
-func New(ctx context.Context, cfg config.Runner, project string, opts Options) (*Runner, error) {
+// project is the directory sent as the build context; the Dockerfile is
+// relative to it. Zero settings take their defaults. Close releases the
+// network and the client.
+func New(ctx context.Context, c runners.Config, d Config, project string, opts Options) (*Runner, error) {
+	cfg := settings{c, d}
+	cfg.Config.Defaults(nil)
+	cfg.own.Defaults()
 	dir, err := filepath.Abs(project)
 	if err != nil {
 		return nil, fmt.Errorf("project %s: %w", project, err)
 	}
-	if cfg.Dockerfile == "" {
-		cfg.Dockerfile = "Dockerfile"
-	}
 	dockerfilePath, dockerfile, err := locateDockerfile(dir, cfg.Dockerfile)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Ready.Path == "" {
-		cfg.Ready.Path = "/"
-	}
-	if cfg.Ready.Timeout == 0 {
-		cfg.Ready.Timeout = 60 * time.Second
-	}
-	if cfg.BuildTimeout <= 0 {
-		cfg.BuildTimeout = 10 * time.Minute
 	}
 	if _, err := memoryBytes(cfg.Memory); err != nil {
 		return nil, err

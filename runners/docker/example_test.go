@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
@@ -39,12 +38,7 @@ func TestExamples(t *testing.T) {
 				testenv.Missing(t, tt.base+" (run scripts/images.sh)", err)
 			}
 			example := filepath.Join("..", "..", "examples", tt.name)
-			cfg := config.Runner{
-				Kind:       "docker",
-				Dockerfile: "../Dockerfile",
-				Port:       8080,
-				Ready:      config.Ready{Path: "/healthz", Timeout: 30 * time.Second},
-			}
+			cfg := settings{Config: runners.Config{Kind: "docker", Ready: runners.Ready{Path: "/healthz", Timeout: 30 * time.Second}}, own: Config{Dockerfile: "../Dockerfile", Port: 8080}}
 			r := newRunner(t, filepath.Join(example, "server"), cfg, Options{})
 			for _, side := range []struct{ dir, want string }{{"old", tt.good}, {"server", tt.bad}} {
 				c := &manifests.Candidate{Files: map[string][]byte{}}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/docker/docker/client"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
+	"github.com/lockbisect/lockbisect/runners"
 )
 
 // needDocker returns a client of the real engine. Without one the test is
@@ -136,14 +136,8 @@ func project(t testing.TB, dockerfile string, extra map[string]string) string {
 	return dir
 }
 
-func testConfig() config.Runner {
-	return config.Runner{
-		Kind:       "docker",
-		Dockerfile: "Dockerfile",
-		Port:       8080,
-		Env:        map[string]string{"PORT": "{{.Port}}"},
-		Ready:      config.Ready{Path: "/healthz", Timeout: 20 * time.Second},
-	}
+func testConfig() settings {
+	return settings{Config: runners.Config{Kind: "docker", Env: map[string]string{"PORT": "{{.Port}}"}, Ready: runners.Ready{Path: "/healthz", Timeout: 20 * time.Second}}, own: Config{Dockerfile: "Dockerfile", Port: 8080}}
 }
 
 func candidate(lock string) *manifests.Candidate {
@@ -152,7 +146,7 @@ func candidate(lock string) *manifests.Candidate {
 
 // newRunner starts a runner with a unique run id and, whatever the test's
 // outcome, closes it and removes the images its run built.
-func newRunner(t testing.TB, dir string, cfg config.Runner, opts Options) *Runner {
+func newRunner(t testing.TB, dir string, cfg settings, opts Options) *Runner {
 	t.Helper()
 	ctx := context.Background()
 	if opts.RunID == "" {
@@ -161,7 +155,7 @@ func newRunner(t testing.TB, dir string, cfg config.Runner, opts Options) *Runne
 	if opts.Project == "" {
 		opts.Project = "test-" + sanitize(t.Name())
 	}
-	r, err := New(ctx, cfg, dir, opts)
+	r, err := New(ctx, cfg.Config, cfg.own, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,6 @@ import (
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
-
-	"github.com/lockbisect/lockbisect/internal/config"
 )
 
 // Preflight checks, before anything is built, what would make every
@@ -23,14 +21,12 @@ import (
 // the Dockerfile (RUN --mount needs BuildKit), and every base image the
 // Dockerfile names is on it. Nothing is ever pulled, so a missing base
 // image would otherwise turn both baselines untestable.
-func Preflight(ctx context.Context, cfg config.Runner, project string) error {
+func Preflight(ctx context.Context, cfg Config, project string) error {
 	dir, err := filepath.Abs(project)
 	if err != nil {
 		return fmt.Errorf("project %s: %w", project, err)
 	}
-	if cfg.Dockerfile == "" {
-		cfg.Dockerfile = "Dockerfile"
-	}
+	cfg.Defaults()
 	file, _, err := locateDockerfile(dir, cfg.Dockerfile)
 	if err != nil {
 		return err

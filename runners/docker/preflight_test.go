@@ -2,17 +2,14 @@ package docker
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 
 	"github.com/lockbisect/lockbisect/internal/testenv"
-	"github.com/lockbisect/lockbisect/runners"
 )
 
 func TestBaseImages(t *testing.T) {
@@ -130,7 +127,7 @@ func TestPreflight(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.Builder = tt.builder
-			err := Preflight(t.Context(), cfg, project(t, tt.dockerfile, nil))
+			err := Preflight(t.Context(), cfg.own, project(t, tt.dockerfile, nil))
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("Preflight: %v", err)
@@ -138,26 +135,5 @@ func TestPreflight(t *testing.T) {
 				t.Fatalf("Preflight: %v, want an error containing %q", err, tt.want)
 			}
 		})
-	}
-}
-
-// TestBuildTimeout: an image build that outlives runner.build_timeout is
-// untestable (a hang), not a failed build.
-func TestBuildTimeout(t *testing.T) {
-	cli := needDocker(t)
-	const base = "lockbisect/go:1.26.8"
-	if _, err := cli.ImageInspect(context.Background(), base); err != nil {
-		testenv.Missing(t, base+" (run scripts/images.sh)", err)
-	}
-	cfg := testConfig()
-	cfg.BuildTimeout = 2 * time.Second
-	r := newRunner(t, project(t, "FROM "+base+"\nRUN sleep 600\n", nil), cfg, Options{})
-	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate("alpha 1.0\n"), Logs: &testenv.Buffer{}})
-	if err == nil {
-		inst.Stop(t.Context())
-		t.Fatal("start succeeded")
-	}
-	if !errors.Is(err, runners.ErrUntestable) || errors.Is(err, runners.ErrBuild) || !strings.Contains(err.Error(), "runner.build_timeout 2s") {
-		t.Errorf("error %v: want untestable, not a failed build, naming runner.build_timeout", err)
 	}
 }

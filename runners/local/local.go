@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -50,7 +49,7 @@ type Options struct {
 // Runner starts candidates as processes on this host. It is safe for
 // concurrent use: every Start has its own work directory and port.
 type Runner struct {
-	cfg     config.Runner
+	cfg     runners.Config
 	project string
 	opts    Options
 	log     *slog.Logger
@@ -65,22 +64,25 @@ type Runner struct {
 
 var _ runners.Runner = (*Runner)(nil)
 
+// Kind is the local runner for a registry of S.
+func Kind[S runners.Settings]() runners.Kind[S] {
+	return runners.Kind[S]{
+		Name: "local",
+		New: func(_ context.Context, s S, project string, o runners.Options) (runners.Runner, func(context.Context) error, error) {
+			opts := Options{Keep: o.Keep, Logger: o.Logger}
+			if o.TempDir != "" {
+				opts.Owned = &Owned{Dir: o.TempDir}
+			}
+			r := New(s.RunnerConfig(), project, opts)
+			return r, func(context.Context) error { return r.Close() }, nil
+		},
+	}
+}
+
 // New returns a runner for the project directory with the runner settings
-// cfg. Zero values of cfg.Ready and cfg.Stop take the defaults documented in
-// package config.
-func New(cfg config.Runner, project string, opts Options) *Runner {
-	if cfg.Ready.Path == "" {
-		cfg.Ready.Path = "/"
-	}
-	if cfg.Ready.Timeout <= 0 {
-		cfg.Ready.Timeout = 60 * time.Second
-	}
-	if cfg.Stop <= 0 {
-		cfg.Stop = 5 * time.Second
-	}
-	if cfg.BuildTimeout <= 0 {
-		cfg.BuildTimeout = 10 * time.Minute
-	}
+// cfg. Zero settings take the defaults documented on runners.Config.
+func New(cfg runners.Config, project string, opts Options) *Runner {
+	cfg.Defaults(nil)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -17,14 +17,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/manifests"
@@ -219,7 +217,7 @@ func candidate() *manifests.Candidate {
 
 // setup returns a runner for project whose work directories go to a
 // directory of their own, that directory, and the runner's log.
-func setup(t *testing.T, cfg config.Runner, project string, keep bool) (*Runner, string, *testenv.Buffer) {
+func setup(t *testing.T, cfg runners.Config, project string, keep bool) (*Runner, string, *testenv.Buffer) {
 	t.Helper()
 	tmp := t.TempDir()
 	log := &testenv.Buffer{}
@@ -256,17 +254,6 @@ func assertGroupGone(t *testing.T, pgid int) {
 
 var pgidLine = regexp.MustCompile(`pgid=(\d+)`)
 
-// loggedPgid reads the process group the test server printed.
-func loggedPgid(t *testing.T, logs string) int {
-	t.Helper()
-	m := pgidLine.FindStringSubmatch(logs)
-	if m == nil {
-		t.Fatalf("the server printed no pgid; logs:\n%s", logs)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
-}
-
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -288,13 +275,13 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 	for k, v := range goEnv {
 		env[k] = v
 	}
-	cfg := config.Runner{
+	cfg := runners.Config{
 		Build: []string{"go build -o server ."},
 		// The background sleep is a second member of the group that Stop
 		// must end too.
 		Start: "sleep 300 & exec ./server",
 		Env:   env,
-		Ready: config.Ready{Path: "/redirect", Timeout: time.Minute},
+		Ready: runners.Ready{Path: "/redirect", Timeout: time.Minute},
 	}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
@@ -377,154 +364,9 @@ func TestStartBuildsServesAndStops(t *testing.T) {
 	}
 }
 
-func TestParallelStarts(t *testing.T) {
-	project := newProject(t, true)
-	cfg := config.Runner{Build: []string{"test -x server"}, Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
-	r, tmp, _ := setup(t, cfg, project, false)
-	insts := make([]*runners.Instance, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range insts {
-		wg.Go(func() {
-			insts[i], errs[i] = r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
-		})
-	}
-	wg.Wait()
-	// Stop whatever started before failing on what did not.
-	for _, inst := range insts {
-		if inst != nil {
-			t.Cleanup(func() { inst.Stop(context.Background()) })
-		}
-	}
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Start %d: %v", i, err)
-		}
-	}
-	if insts[0].Port == insts[1].Port || insts[0].Dir == insts[1].Dir {
-		t.Errorf("parallel probes share port (%d, %d) or dir (%s, %s)", insts[0].Port, insts[1].Port, insts[0].Dir, insts[1].Dir)
-	}
-	for _, inst := range insts {
-		if status, _ := httpGet(t, inst.BaseURL+"/"); status != 200 {
-			t.Errorf("GET %s = %d", inst.BaseURL, status)
-		}
-	}
-	for _, inst := range insts {
-		if err := inst.Stop(t.Context()); err != nil {
-			t.Error(err)
-		}
-	}
-	assertEmpty(t, tmp)
-}
-
-func TestUntestable(t *testing.T) {
-	marker := filepath.Join(t.TempDir(), "built")
-	tests := []struct {
-		name     string
-		cfg      config.Runner
-		files    map[string][]byte
-		validate func(context.Context, string) error
-		want     []string
-		notWant  []string
-		alsoIs   error
-		notBuild bool // the error must not say the build failed
-		server   bool // the server started and printed its pgid
-	}{
-		{
-			name:   "go build fails",
-			cfg:    config.Runner{Build: []string{"go build -o server ."}, Start: "./server", Env: goEnv},
-			files:  map[string][]byte{"main.go": []byte("package main\n\nfunc main() { this is not go }\n")},
-			want:   []string{`build "go build -o server ."`, "main.go:3", "exit status 1"},
-			alsoIs: runners.ErrBuild,
-		},
-		{
-			name:    "log tail",
-			cfg:     config.Runner{Build: []string{"true", "for i in $(seq 1 40); do echo line$i; done; exit 7"}, Start: "./server"},
-			want:    []string{"exit status 7", "line21\n", "line40"},
-			notWant: []string{"line20\n"},
-			alsoIs:  runners.ErrBuild,
-		},
-		{
-			// The build hangs after its output; the timeout kills it, and
-			// a hang is untestable, not a failed build.
-			name:     "build timeout",
-			cfg:      config.Runner{Build: []string{"echo compiling; sleep 600"}, Start: "./server", BuildTimeout: 300 * time.Millisecond},
-			want:     []string{"runner.build_timeout 300ms", "compiling"},
-			notBuild: true,
-		},
-		{
-			name: "validation fails",
-			cfg:  config.Runner{Build: []string{"touch " + marker}, Start: "./server"},
-			validate: func(context.Context, string) error {
-				return fmt.Errorf("go list selects v1.2.0: %w", manifests.ErrInfeasible)
-			},
-			want:   []string{"go list selects v1.2.0"},
-			alsoIs: manifests.ErrInfeasible,
-		},
-		{
-			name:   "server exits",
-			cfg:    config.Runner{Start: "./server -mode=exit", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}},
-			want:   []string{"exited before it was ready", "exit status 3", "boom: cannot start"},
-			server: true,
-		},
-		{
-			name:   "ready timeout",
-			cfg:    config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Path: "/unavailable", Timeout: 500 * time.Millisecond}},
-			want:   []string{"within 500ms", "status 503", "pid="},
-			server: true,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			project := newProject(t, true)
-			before := treeHash(t, project)
-			r, tmp, _ := setup(t, tt.cfg, project, false)
-			c := candidate()
-			for k, v := range tt.files {
-				c.Files[k] = v
-			}
-			logs := &testenv.Buffer{}
-			inst, err := r.Start(t.Context(), runners.Request{Candidate: c, Logs: logs, Validate: tt.validate})
-			if err == nil {
-				inst.Stop(context.Background())
-				t.Fatal("Start succeeded, want an untestable candidate")
-			}
-			if !errors.Is(err, runners.ErrUntestable) {
-				t.Errorf("error %v does not wrap ErrUntestable", err)
-			}
-			if tt.alsoIs != nil && !errors.Is(err, tt.alsoIs) {
-				t.Errorf("error %v does not wrap %v", err, tt.alsoIs)
-			}
-			if tt.notBuild && errors.Is(err, runners.ErrBuild) {
-				t.Errorf("error %v wraps ErrBuild", err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error lacks %q:\n%v", w, err)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(err.Error(), w) {
-					t.Errorf("error has %q beyond the tail:\n%v", w, err)
-				}
-			}
-			if tt.server {
-				assertGroupGone(t, loggedPgid(t, logs.String()))
-			}
-			if _, err := os.Stat(marker); err == nil {
-				t.Error("a build command ran although validation failed")
-			}
-			assertEmpty(t, tmp)
-			if treeHash(t, project) != before {
-				t.Error("the project directory changed")
-			}
-		})
-	}
-}
-
 func TestStopKillsServerIgnoringTerm(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server -mode=ignoreterm", Env: goEnv, Stop: 300 * time.Millisecond, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, log := setup(t, cfg, project, false)
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
@@ -546,7 +388,7 @@ func TestStopKillsServerIgnoringTerm(t *testing.T) {
 // own is out of reach of the process group, and still ends with the probe.
 func TestStopEndsSetsidDaemon(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server -mode=daemon", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server -mode=daemon", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	logs := &testenv.Buffer{}
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: logs})
@@ -646,28 +488,9 @@ func TestSweep(t *testing.T) {
 	}
 }
 
-func TestStopWithCancelledContext(t *testing.T) {
-	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
-	r, tmp, _ := setup(t, cfg, project, false)
-	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, body := httpGet(t, inst.BaseURL+"/pgid")
-	pgid, _ := strconv.Atoi(body)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := inst.Stop(ctx); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	assertGroupGone(t, pgid)
-	assertEmpty(t, tmp)
-}
-
 func TestKeep(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: time.Minute}}
+	cfg := runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: time.Minute}}
 	r, _, log := setup(t, cfg, project, true)
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
 	if err != nil {
@@ -687,7 +510,7 @@ func TestKeep(t *testing.T) {
 
 func TestNothingServed(t *testing.T) {
 	project := newProject(t, true)
-	cfg := config.Runner{
+	cfg := runners.Config{
 		// A read-only tree, like a Go module cache, must not stop the
 		// work directory's removal.
 		Build: []string{"mkdir -p cache/mod/x && echo built > cache/mod/x/f && chmod -R a-w cache && echo built > artifact"},
@@ -712,7 +535,7 @@ func TestNothingServed(t *testing.T) {
 func TestCancelDuringBuild(t *testing.T) {
 	project := newProject(t, true)
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	cfg := config.Runner{
+	cfg := runners.Config{
 		Build: []string{`sleep 300 & echo $$ > "$PIDFILE"; wait`},
 		Start: "./server",
 		Env:   map[string]string{"PIDFILE": pidFile},
@@ -757,7 +580,7 @@ func TestPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := config.Runner{Start: "./server", Env: goEnv, Ready: config.Ready{Timeout: 30 * time.Second}}
+	cfg := runners.Config{Start: "./server", Env: goEnv, Ready: runners.Ready{Timeout: 30 * time.Second}}
 	r, tmp, _ := setup(t, cfg, project, false)
 	r.freePort = func() (int, error) { return l.Addr().(*net.TCPAddr).Port, nil }
 	inst, err := r.Start(t.Context(), runners.Request{Candidate: candidate(), Logs: &testenv.Buffer{}})
@@ -774,12 +597,12 @@ func TestPortTaken(t *testing.T) {
 func TestTemplateErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.Runner
+		cfg  runners.Config
 		want string
 	}{
-		{"start", config.Runner{Start: "./server -port {{.Prot}}"}, "runner.start: template"},
-		{"build", config.Runner{Build: []string{"true", "make {{.Nope}}"}}, "runner.build[1]: template"},
-		{"env", config.Runner{Env: map[string]string{"PORT": "{{.Port"}}, "runner: env PORT: template"},
+		{"start", runners.Config{Start: "./server -port {{.Prot}}"}, "runner.start: template"},
+		{"build", runners.Config{Build: []string{"true", "make {{.Nope}}"}}, "runner.build[1]: template"},
+		{"env", runners.Config{Env: map[string]string{"PORT": "{{.Port"}}, "runner: env PORT: template"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

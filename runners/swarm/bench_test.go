@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lockbisect/lockbisect/bisect"
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
@@ -26,7 +25,7 @@ import (
 func BenchmarkHunt16(b *testing.B) {
 	for _, nodes := range []int{1, 2} {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {
-			cfg := config.Runner{CPUs: 2, Ready: config.Ready{Timeout: 5 * time.Minute}}
+			cfg := settings{Config: runners.Config{Ready: runners.Ready{Timeout: 5 * time.Minute}}, dockerConfig: dockerConfig{CPUs: 2}}
 			var r *Runner
 			if nodes == 1 {
 				r, _ = newRunner(b, cfg)

@@ -6,22 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
 // newTwoNodes starts a manager, a worker and a registry (only with
 // BISECT_SWARM_MULTINODE=1), and a runner that pushes to the registry.
-func newTwoNodes(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
+func newTwoNodes(t testing.TB, cfg settings) (*Runner, *swarmnet.Cluster) {
 	t.Helper()
 	c := swarmnet.Start(t, swarmnet.MultiNode(t))
 	t.Setenv("DOCKER_HOST", c.Manager.Host)
-	cfg.Kind, cfg.Port, cfg.Registry = "swarm", 8080, c.Registry
-	cfg.Ready = config.Ready{Path: "/healthz", Timeout: 60 * time.Second}
+	cfg.Kind, cfg.Port = "swarm", 8080
+	cfg.Ready = runners.Ready{Path: "/healthz", Timeout: 60 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := New(ctx, cfg, project(t), Options{Project: "swarmtest"})
+	r, err := New(ctx, cfg.Config, cfg.dockerConfig, Config{Registry: c.Registry}, project(t), Options{Project: "swarmtest"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +52,7 @@ func startBoth(t *testing.T, ctx context.Context, r *Runner) [2]*runners.Instanc
 // TestTwoNodes: two probes at once run on both nodes, each image pushed
 // once to the registry, and the worker pulls it from there.
 func TestTwoNodes(t *testing.T) {
-	r, c := newTwoNodes(t, config.Runner{})
+	r, c := newTwoNodes(t, settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	insts := startBoth(t, ctx, r)
@@ -75,7 +74,7 @@ func TestTwoNodes(t *testing.T) {
 // probe's Intact reports it (the verdict would be void, the probe
 // retried), and the next probe runs on the node that is left.
 func TestNodeLoss(t *testing.T) {
-	r, c := newTwoNodes(t, config.Runner{})
+	r, c := newTwoNodes(t, settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	insts := startBoth(t, ctx, r)

@@ -26,7 +26,6 @@ import (
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/runners"
 	"github.com/lockbisect/lockbisect/runners/docker"
 )
@@ -40,7 +39,7 @@ type Options = docker.Options
 type Runner struct {
 	d        *docker.Runner // builds the images, on the manager
 	cli      *client.Client
-	cfg      config.Runner
+	cfg      settings
 	registry string // "" = the manager's local image serves (one node)
 	keep     bool
 	log      *slog.Logger
@@ -71,8 +70,12 @@ var ErrCluster = errors.New("swarm cluster unavailable")
 // New checks that the engine is a swarm manager, removes what dead runs
 // left on the swarm (their services, then what the docker runner's sweep
 // removes), and creates the run's overlay network. With more than one
-// node, cfg.Registry must name a registry every node can pull from.
-func New(ctx context.Context, cfg config.Runner, project string, opts Options) (*Runner, error) {
+// node, runner.registry must name a registry every node can pull from.
+// Zero settings take their defaults.
+func New(ctx context.Context, c runners.Config, dc docker.Config, s Config, project string, opts Options) (*Runner, error) {
+	cfg := settings{c, dc}
+	cfg.Config.Defaults(nil)
+	cfg.dockerConfig.Defaults()
 	cli, err := docker.Connect(ctx)
 	if err != nil {
 		return nil, err
@@ -98,17 +101,11 @@ func New(ctx context.Context, cfg config.Runner, project string, opts Options) (
 	if err != nil {
 		log.Warn("could not remove every service dead runs left (bisect clean retries)", "err", err)
 	}
-	d, err := docker.New(ctx, cfg, project, opts)
+	d, err := docker.New(ctx, c, dc, project, opts)
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{d: d, cli: d.Client(), cfg: cfg, registry: strings.TrimSuffix(cfg.Registry, "/"), keep: opts.Keep, log: log, pushed: map[string]*pushOnce{}}
-	if r.cfg.Ready.Path == "" {
-		r.cfg.Ready.Path = "/"
-	}
-	if r.cfg.Ready.Timeout <= 0 {
-		r.cfg.Ready.Timeout = 60 * time.Second
-	}
+	r := &Runner{d: d, cli: d.Client(), cfg: cfg, registry: strings.TrimSuffix(s.Registry, "/"), keep: opts.Keep, log: log, pushed: map[string]*pushOnce{}}
 	fail := func(err error) (*Runner, error) {
 		d.Close(context.WithoutCancel(ctx))
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,11 +18,11 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
-	"github.com/lockbisect/lockbisect/internal/config"
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
 	"github.com/lockbisect/lockbisect/manifests"
 	"github.com/lockbisect/lockbisect/runners"
 	"github.com/lockbisect/lockbisect/runners/docker"
+	"github.com/lockbisect/lockbisect/runners/runnertest"
 )
 
 // serverSource answers /healthz and /lock (the candidate's deps.lock),
@@ -79,7 +78,7 @@ func candidate(lock string) *manifests.Candidate {
 }
 
 // newRunner starts the test's swarm and a runner on it.
-func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
+func newRunner(t testing.TB, cfg settings) (*Runner, *swarmnet.Cluster) {
 	t.Helper()
 	c := swarmnet.Start(t, swarmnet.Options{})
 	t.Setenv("DOCKER_HOST", c.Manager.Host)
@@ -90,7 +89,7 @@ func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 	cfg.Ready.Path = "/healthz"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	r, err := New(ctx, cfg, project(t), Options{Project: "swarmtest"})
+	r, err := New(ctx, cfg.Config, cfg.dockerConfig, Config{}, project(t), Options{Project: "swarmtest"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,60 +97,73 @@ func newRunner(t testing.TB, cfg config.Runner) (*Runner, *swarmnet.Cluster) {
 	return r, c
 }
 
-// TestStart runs candidates as services on a one-node swarm: a good one is
-// served from its node (named in the instance) until Stop removes its
-// service (and Close the containers and network); one that exits is untestable with its output;
-// one no node has room for is untestable with the scheduler's reason.
-func TestStart(t *testing.T) {
-	r, c := newRunner(t, config.Runner{})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-
-	inst, err := r.Start(ctx, runners.Request{Candidate: candidate("v2"), Logs: io.Discard})
-	if err != nil {
-		t.Fatal(err)
+// TestContract runs the contract every runner keeps (runners/runnertest)
+// on a one-node swarm: the candidate is an image built on the manager and
+// served as a service, and nothing is left of it (no service; once the
+// runner is closed, no container or network of the tool). On the same
+// swarm, a served candidate names its node and is intact while it runs.
+func TestContract(t *testing.T) {
+	c := swarmnet.Start(t, swarmnet.Options{})
+	t.Setenv("DOCKER_HOST", c.Manager.Host)
+	newSwarmRunner := func(t *testing.T, cfg runners.Config, project string) *Runner {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		r, err := New(ctx, cfg, dockerConfig{Port: 8080}, Config{}, project, Options{Project: "swarmtest"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
-	if inst.Node != c.Manager.Name || inst.Host != c.Manager.Addr {
-		t.Errorf("served on %s at %s, want %s at %s", inst.Node, inst.Host, c.Manager.Name, c.Manager.Addr)
-	}
-	resp, err := http.Get(inst.BaseURL + "/lock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if strings.TrimSpace(string(body)) != "v2" {
-		t.Errorf("/lock = %q, want the candidate's v2", body)
-	}
-	if err := inst.Intact(ctx); err != nil {
-		t.Errorf("Intact of a running server: %v", err)
-	}
-	if err := inst.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := services(t, r.cli); n != 0 {
-		t.Errorf("%d services of the tool left after Stop", n)
-	}
-
-	_, err = r.Start(ctx, runners.Request{Candidate: candidate("crash"), Logs: io.Discard})
-	if !errors.Is(err, runners.ErrUntestable) || !strings.Contains(err.Error(), "incompatible dependency") {
-		t.Errorf("a candidate that exits: %v, want untestable with its output", err)
-	}
-	if n := services(t, r.cli); n != 0 {
-		t.Errorf("%d services of the tool left after a failed start", n)
-	}
-	if err := r.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if n := leftovers(t, c); n != 0 {
-		t.Errorf("%d containers or networks of the tool left after Close", n)
-	}
+	runnertest.Run(t, runnertest.Harness{
+		Project: func(t *testing.T, dir string) {
+			df := "FROM scratch\nCOPY server /server\nCOPY deps.lock /deps.lock\nRUN [\"/server\", \"build\"]\nCMD [\"/server\"]\n"
+			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		New: func(t *testing.T, cfg runners.Config, project string) runnertest.Runner {
+			r := newSwarmRunner(t, cfg, project)
+			return runnertest.Runner{
+				Runner:  r,
+				Release: r.Close,
+				Leftovers: func(t *testing.T, _ string, released bool) []string {
+					var left []string
+					if n := services(t, r.cli); n > 0 {
+						left = append(left, strconv.Itoa(n)+" services")
+					}
+					if released {
+						if n := leftovers(t, c); n > 0 {
+							left = append(left, strconv.Itoa(n)+" containers or networks")
+						}
+					}
+					return left
+				},
+			}
+		},
+	})
+	t.Run("served from its node", func(t *testing.T) {
+		r := newSwarmRunner(t, runners.Config{Ready: runners.Ready{Path: "/healthz", Timeout: 30 * time.Second}}, project(t))
+		defer r.Close(context.Background())
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+		defer cancel()
+		inst, err := r.Start(ctx, runners.Request{Candidate: candidate("v2"), Logs: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer inst.Stop(ctx)
+		if inst.Node != c.Manager.Name || inst.Host != c.Manager.Addr {
+			t.Errorf("served on %s at %s, want %s at %s", inst.Node, inst.Host, c.Manager.Name, c.Manager.Addr)
+		}
+		if err := inst.Intact(ctx); err != nil {
+			t.Errorf("Intact of a running server: %v", err)
+		}
+	})
 }
 
 // TestUnplaceable: a probe that reserves more CPUs than any node has is
 // untestable after runner.ready.timeout, with the scheduler's reason.
 func TestUnplaceable(t *testing.T) {
-	r, _ := newRunner(t, config.Runner{CPUs: 512, Ready: config.Ready{Timeout: 3 * time.Second}})
+	r, _ := newRunner(t, settings{Config: runners.Config{Ready: runners.Ready{Timeout: 3 * time.Second}}, dockerConfig: dockerConfig{CPUs: 512}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	_, err := r.Start(ctx, runners.Request{Candidate: candidate("v1"), Logs: io.Discard})
@@ -259,7 +271,7 @@ func leftovers(t *testing.T, c *swarmnet.Cluster) int {
 // TestManagerLost: with the manager's daemon gone, Start stops the run
 // (runners.ErrSetup, ErrCluster) instead of retrying or judging.
 func TestManagerLost(t *testing.T) {
-	r, c := newRunner(t, config.Runner{})
+	r, c := newRunner(t, settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c.Kill(c.Manager)
