@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +19,13 @@ import (
 
 // TestSwarmScripts runs the scripts of testdata/swarm against a real
 // one-node swarm of the test's own (an extra dockerd in a network
-// namespace: the machine's daemon is untouched), loaded with the go
-// example's base image. $DOCKER_HOST names its manager, $SWARM_MANAGER its
-// host name. It skips where the cluster cannot run, except with CI=true.
+// namespace: the machine's daemon is untouched), loaded with the examples'
+// base images. The scripts run one after the other, since they look at the
+// whole swarm and one of them stops its manager: $DOCKER_HOST names the
+// manager, $SWARM_MANAGER its host name; "manager stop" stops its daemon
+// (SIGTERM), "manager restart" starts it again on the same data root and
+// waits for the swarm's leader. It skips where the cluster cannot run,
+// except with CI=true.
 func TestSwarmScripts(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -32,15 +37,35 @@ func TestSwarmScripts(t *testing.T) {
 		}
 		t.Skipf("no docker engine, or not the base images of scripts/images.sh: %v", err)
 	}
-	c := swarmnet.Start(t, swarmnet.Options{Images: []string{"lockbisect/go:1.26.8"}})
-	testscript.Run(t, testscript.Params{
-		Dir:   "testdata/swarm",
-		Setup: scriptSetup(repo, map[string]string{"DOCKER_HOST": c.Manager.Host, "SWARM_MANAGER": c.Manager.Name}),
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"validate-report": cmdValidateReport,
-		},
-		RequireExplicitExec: true,
-	})
+	c := swarmnet.Start(t, swarmnet.Options{Images: []string{"lockbisect/go:1.26.8", "lockbisect/php:bookworm"}})
+	files, err := filepath.Glob("testdata/swarm/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata/swarm: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Files: []string{f},
+				Setup: scriptSetup(repo, map[string]string{"DOCKER_HOST": c.Manager.Host, "SWARM_MANAGER": c.Manager.Name}),
+				Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+					"validate-report": cmdValidateReport,
+					"manager": func(ts *testscript.TestScript, neg bool, args []string) {
+						switch {
+						case neg || len(args) != 1:
+							ts.Fatalf("usage: manager stop|restart")
+						case args[0] == "stop":
+							c.Stop(c.Manager)
+						case args[0] == "restart":
+							ts.Check(c.Restart(c.Manager))
+						default:
+							ts.Fatalf("usage: manager stop|restart")
+						}
+					},
+				},
+				RequireExplicitExec: true,
+			})
+		})
+	}
 }
 
 // TestSwarmMultiNode runs testdata/swarm-multinode on a manager, a worker

@@ -189,6 +189,10 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	data.Oracle = time.Since(t0).Seconds()
 	if inst.Intact != nil {
 		if ierr := inst.Intact(ctx); ierr != nil {
+			if errors.Is(ierr, runners.ErrSetup) && ctx.Err() == nil {
+				// The cluster itself is gone: no retry can help.
+				return bisect.Trial{Err: ierr}
+			}
 			p.retried.Add(1)
 			return trial(bisect.Error, "", "the candidate's server was disturbed during the oracle: "+ierr.Error())
 		}

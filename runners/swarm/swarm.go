@@ -179,9 +179,11 @@ func (r *Runner) Close(ctx context.Context) error {
 // its node's published port.
 func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instance, error) {
 	inst, err := r.start(ctx, p)
-	if err != nil && ctx.Err() == nil && !errors.Is(err, runners.ErrUntestable) && !errors.Is(err, runners.ErrSetup) {
-		// Infrastructure trouble: retried, unless the cluster itself is
-		// gone, where no retry can help and the run must stop.
+	if err != nil && ctx.Err() == nil && !errors.Is(err, runners.ErrSetup) {
+		// Infrastructure trouble is retried, and an untestable candidate
+		// judged so, unless the cluster itself is gone (a build cut off
+		// by the manager's daemon stopping reads as a failed build): no
+		// retry can help then, and the run must stop.
 		if cerr := r.cluster(ctx); cerr != nil {
 			return nil, fmt.Errorf("%w: %w: %w (the probe failed with: %w)", runners.ErrSetup, ErrCluster, cerr, err)
 		}
