@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
+	"github.com/lockbisect/lockbisect/reports"
 )
 
 // TestSwarmScripts runs the scripts of testdata/swarm against a real
@@ -69,12 +72,11 @@ func TestSwarmScripts(t *testing.T) {
 }
 
 // TestSwarmMultiNode runs testdata/swarm-multinode on a manager, a worker
-// and a registry of the test's own. It kills the worker's daemon mid-run,
-// which is timing-dependent on a shared machine: it runs only with
-// BISECT_SWARM_MULTINODE=1 (and BISECT_REGISTRY_BIN or docker-registry on
-// PATH). $SWARM_WORKER is the worker's host name, $SWARM_REGISTRY the
-// registry; killworker waits until a probe runs on the worker, then kills
-// its daemon.
+// and a registry of the test's own (it needs the registry binary:
+// swarmnet.MultiNode). $SWARM_WORKER is the worker's host name,
+// $SWARM_REGISTRY the registry; killworker waits (at most 10 minutes) until
+// a task of a probe runs on the worker, then kills the worker's daemon: the
+// kill lands at that point, whatever the machine's load.
 func TestSwarmMultiNode(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -93,6 +95,12 @@ func TestSwarmMultiNode(t *testing.T) {
 			"SWARM_WORKER": w.Name, "SWARM_REGISTRY": c.Registry}),
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"validate-report": cmdValidateReport,
+			"retried-elsewhere": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: retried-elsewhere STDERR REPORT")
+				}
+				retriedElsewhere(ts, ts.ReadFile(args[0]), ts.ReadFile(args[1]), w.Name, c.Manager.Name)
+			},
 			"killworker": func(ts *testscript.TestScript, neg bool, args []string) {
 				cli, err := client.NewClientWithOpts(client.WithHost(c.Manager.Host), client.WithAPIVersionNegotiation())
 				ts.Check(err)
@@ -117,4 +125,33 @@ func TestSwarmMultiNode(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// retriedElsewhere checks that a probe attempt was lost with the worker
+// (a "probe to be retried" line of the run's log naming it) and that every
+// probe so retried was answered on the manager: a retry lands on another
+// node.
+func retriedElsewhere(ts *testscript.TestScript, stderr, report, worker, manager string) {
+	var rep reports.Report
+	ts.Check(json.Unmarshal([]byte(report), &rep))
+	re := regexp.MustCompile(`msg="probe to be retried" candidate=([0-9a-f]+)`)
+	lost := 0
+	for _, line := range strings.Split(stderr, "\n") {
+		m := re.FindStringSubmatch(line)
+		if m == nil || !strings.Contains(line, worker) {
+			continue
+		}
+		lost++
+		i := slices.IndexFunc(rep.Probes, func(p reports.Probe) bool { return p.Candidate == m[1] })
+		if i < 0 {
+			ts.Fatalf("no probe of candidate %s, retried after: %s", m[1], line)
+		}
+		if p := rep.Probes[i]; p.Node != manager {
+			ts.Fatalf("candidate %s, lost on %s, was answered on %q, want %s", m[1], worker, p.Node, manager)
+		}
+		ts.Logf("candidate %s: lost on %s, answered on %s", m[1], worker, manager)
+	}
+	if lost == 0 {
+		ts.Fatalf("no probe attempt lost on %s in the run's log", worker)
+	}
 }
