@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
 	"github.com/lockbisect/lockbisect/reports"
+	"github.com/lockbisect/lockbisect/runners/docker"
 )
 
 // TestSwarmScripts runs the scripts of testdata/swarm against a real
@@ -75,8 +77,10 @@ func TestSwarmScripts(t *testing.T) {
 // and a registry of the test's own (it needs the registry binary:
 // swarmnet.MultiNode). $SWARM_WORKER is the worker's host name,
 // $SWARM_REGISTRY the registry; killworker waits (at most 10 minutes) until
-// a task of a probe runs on the worker, then kills the worker's daemon: the
-// kill lands at that point, whatever the machine's load.
+// the worker's engine starts a container of a probe, then kills the
+// worker's daemon: the kill lands while that probe is served, whatever the
+// machine's load; retried-elsewhere checks that the probe lost there was
+// answered on the manager.
 func TestSwarmMultiNode(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -102,24 +106,28 @@ func TestSwarmMultiNode(t *testing.T) {
 				retriedElsewhere(ts, ts.ReadFile(args[0]), ts.ReadFile(args[1]), w.Name, c.Manager.Name)
 			},
 			"killworker": func(ts *testscript.TestScript, neg bool, args []string) {
-				cli, err := client.NewClientWithOpts(client.WithHost(c.Manager.Host), client.WithAPIVersionNegotiation())
+				// The worker's own engine says when it starts a container of
+				// the tool: its events come as a stream, so that none is
+				// missed however short the probe, and the kill lands while
+				// that probe is being served. Only containers started from
+				// now on count (the script starts the run just before).
+				cli, err := client.NewClientWithOpts(client.WithHost(w.Host), client.WithAPIVersionNegotiation())
 				ts.Check(err)
 				defer cli.Close()
-				for i := 0; ; i++ {
-					if i == 6000 {
-						ts.Fatalf("no probe ran on the worker within 10 minutes")
-					}
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					n, _, nerr := cli.NodeInspectWithRaw(ctx, w.Name)
-					tasks, terr := cli.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))})
-					cancel()
-					if nerr == nil && terr == nil && slices.ContainsFunc(tasks, func(t swarm.Task) bool {
-						return t.NodeID == n.ID && t.Status.State == swarm.TaskStateRunning
-					}) {
-						c.Kill(w)
-						return
-					}
-					time.Sleep(100 * time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+				defer cancel()
+				now := time.Now()
+				msgs, errs := cli.Events(ctx, events.ListOptions{
+					Since: fmt.Sprintf("%d.%09d", now.Unix(), now.Nanosecond()),
+					Filters: filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("event", string(events.ActionStart)),
+						filters.Arg("label", docker.LabelTool+"=bisect")),
+				})
+				select {
+				case m := <-msgs:
+					c.Kill(w)
+					ts.Logf("killed the worker's daemon when container %.12s of service %s started", m.Actor.ID, m.Actor.Attributes["com.docker.swarm.service.name"])
+				case err := <-errs:
+					ts.Fatalf("no container of a probe started on the worker: %v", err)
 				}
 			},
 		},

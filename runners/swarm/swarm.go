@@ -413,7 +413,11 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 				}
 				return "", "", 0, fmt.Errorf("%w: service %s: the task exited with code %d before it answered (%s):\n%s", runners.ErrUntestable, s.name, code, cmp.Or(st.Err, st.Message), s.logTail())
 			case swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateShutdown, swarm.TaskStateRemove:
-				return "", "", 0, fmt.Errorf("service %s: the cluster %s the task on node %s: %s", s.name, st.State, t.NodeID, cmp.Or(st.Err, st.Message))
+				on := t.NodeID
+				if _, host, err := s.r.nodeAddr(ctx, t.NodeID); err == nil {
+					on = host
+				}
+				return "", "", 0, fmt.Errorf("service %s: the cluster %s the task on node %s: %s", s.name, st.State, on, cmp.Or(st.Err, st.Message))
 			case swarm.TaskStateRunning:
 				if addr == "" {
 					addr, node, err = s.r.nodeAddr(ctx, t.NodeID)
