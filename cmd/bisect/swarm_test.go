@@ -150,7 +150,8 @@ func retriedElsewhere(ts *testscript.TestScript, stderr, report, worker, manager
 			continue
 		}
 		lost++
-		i := slices.IndexFunc(rep.Probes, func(p reports.Probe) bool { return p.Candidate == m[1] })
+		// The report names a candidate by the start of its hash.
+		i := slices.IndexFunc(rep.Probes, func(p reports.Probe) bool { return p.Candidate != "" && strings.HasPrefix(m[1], p.Candidate) })
 		if i < 0 {
 			ts.Fatalf("no probe of candidate %s, retried after: %s", m[1], line)
 		}
