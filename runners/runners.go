@@ -48,7 +48,8 @@ type Instance struct {
 	// Intact, if set, is asked after the oracle whether the instance was
 	// served undisturbed throughout (a swarm task whose node went down was
 	// not): an error voids the oracle's verdict, and the probe is retried
-	// as an infrastructure failure.
+	// as an infrastructure failure, or the run stops when the error wraps
+	// ErrSetup (the cluster itself is gone).
 	Intact func(ctx context.Context) error
 	// Stop stops everything the instance started and removes what it
 	// created (unless kept). It is safe to call more than once.

@@ -170,6 +170,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 		return trial(bisect.Untestable, "", err.Error())
 	default:
 		p.retried.Add(1)
+		p.log.Warn("probe to be retried", "candidate", data.Candidate, "err", p.redact.String(err.Error()))
 		return trial(bisect.Error, "", err.Error())
 	}
 	defer func() {
@@ -189,7 +190,12 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	data.Oracle = time.Since(t0).Seconds()
 	if inst.Intact != nil {
 		if ierr := inst.Intact(ctx); ierr != nil {
+			if errors.Is(ierr, runners.ErrSetup) && ctx.Err() == nil {
+				// The cluster itself is gone: no retry can help.
+				return bisect.Trial{Err: ierr}
+			}
 			p.retried.Add(1)
+			p.log.Warn("probe to be retried", "candidate", data.Candidate, "node", inst.Node, "err", p.redact.String(ierr.Error()))
 			return trial(bisect.Error, "", "the candidate's server was disturbed during the oracle: "+ierr.Error())
 		}
 	}

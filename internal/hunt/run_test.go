@@ -3,6 +3,8 @@ package hunt
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,12 +47,22 @@ func (f fakePair) Validate(context.Context, string, *manifests.Candidate) error 
 
 // fakeRunner "starts" a candidate by handing its applied units to the
 // oracle in the environment.
-type fakeRunner struct{ starts int }
+// With intact set, the instance of the n-th start (from 1) reports what
+// intact(n) returns after the oracle.
+type fakeRunner struct {
+	starts int
+	intact func(n int) error
+}
 
 func (r *fakeRunner) Start(_ context.Context, req runners.Request) (*runners.Instance, error) {
 	r.starts++
-	return &runners.Instance{Env: []string{"APPLIED=" + string(req.Candidate.Files["fake.lock"])},
-		Stop: func(context.Context) error { return nil }}, nil
+	inst := &runners.Instance{Env: []string{"APPLIED=" + string(req.Candidate.Files["fake.lock"])},
+		Stop: func(context.Context) error { return nil }}
+	if r.intact != nil {
+		n := r.starts
+		inst.Intact = func(context.Context) error { return r.intact(n) }
+	}
+	return inst, nil
 }
 
 // fakeOracle fails a candidate with unit b applied.
@@ -66,10 +78,9 @@ func (fakeOracle) Check(_ context.Context, t oracles.Target) (*oracles.Result, e
 	return v, nil
 }
 
-// TestRun runs a whole hunt with a fake ecosystem, runner and oracle: the
-// culprit is named, its failing check is the evidence, the other packages
-// are eliminated, and every probe is in the report and the journal.
-func TestRun(t *testing.T) {
+// fakeHunt runs a hunt of the fake ecosystem (culprit acme/b) with runner.
+func fakeHunt(t *testing.T, runner *fakeRunner) (*reports.Report, string, error) {
+	t.Helper()
 	dir := t.TempDir()
 	for _, side := range []string{"old", "server"} {
 		if err := os.MkdirAll(filepath.Join(dir, side), 0o755); err != nil {
@@ -85,13 +96,63 @@ func TestRun(t *testing.T) {
 	}
 	cfg := &config.Config{Oracle: config.Oracle{ExecOracle: exec.Config{Command: "true"}}, Search: config.Search{Drill: config.DrillNone}}
 	cfg.Defaults(kinds, nil)
-	runner := &fakeRunner{}
 	runDir := filepath.Join(dir, "run")
 	rep, err := Run(context.Background(), Options{
 		LockOld: filepath.Join(dir, "old", "fake.lock"), LockNew: filepath.Join(dir, "server", "fake.lock"),
 		Config: cfg, Ecosystems: []manifests.Ecosystem{fakeEcosystem{}}, Kinds: kinds, RunDir: runDir,
 		Runner: runner, Oracle: fakeOracle{},
 	})
+	return rep, filepath.Join(runDir, "journal.jsonl"), err
+}
+
+// TestIntact: a server disturbed during the oracle (Intact's error) voids
+// the probe, which is retried and counted, the verdict unchanged; when the
+// error says the cluster itself is gone (runners.ErrSetup) the run stops
+// with that error at once, no retry, its journal kept.
+func TestIntact(t *testing.T) {
+	runner := &fakeRunner{intact: func(n int) error {
+		if n == 2 {
+			return errors.New("node n1 is down")
+		}
+		return nil
+	}}
+	rep, _, err := fakeHunt(t, runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != "culprit" || !slices.Equal(rep.Culprits[0].Packages, []string{"acme/b"}) || rep.Summary.Retried != 1 {
+		t.Fatalf("verdict %s, culprits %+v, %d retried; want culprit acme/b, 1 retried", rep.Verdict, rep.Culprits, rep.Summary.Retried)
+	}
+
+	lost := fmt.Errorf("%w: swarm cluster unavailable", runners.ErrSetup)
+	runner = &fakeRunner{intact: func(n int) error {
+		if n >= 3 {
+			return lost
+		}
+		return nil
+	}}
+	rep, journal, err := fakeHunt(t, runner)
+	if !errors.Is(err, runners.ErrSetup) || rep != nil && rep.Verdict == "culprit" {
+		t.Fatalf("with the cluster lost: %v, report %+v; want the ErrSetup error and no culprit", err, rep)
+	}
+	if runner.starts != 3 {
+		t.Errorf("%d starts, want 3: the lost cluster's probe is not retried", runner.starts)
+	}
+	b, rerr := os.ReadFile(journal)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if n := strings.Count(string(b), `"outcome"`); n != 2 {
+		t.Errorf("the journal holds %d probes, want the 2 before the loss:\n%s", n, b)
+	}
+}
+
+// TestRun runs a whole hunt with a fake ecosystem, runner and oracle: the
+// culprit is named, its failing check is the evidence, the other packages
+// are eliminated, and every probe is in the report and the journal.
+func TestRun(t *testing.T) {
+	runner := &fakeRunner{}
+	rep, journalPath, err := fakeHunt(t, runner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +172,7 @@ func TestRun(t *testing.T) {
 	if rep.Summary.Probes != len(rep.Probes) || rep.Summary.Probes != runner.starts || runner.starts < 3 {
 		t.Errorf("summary %d probes, report %d, runner started %d; want them equal and at least the two baselines and a confirmation", rep.Summary.Probes, len(rep.Probes), runner.starts)
 	}
-	journal, err := os.ReadFile(filepath.Join(runDir, "journal.jsonl"))
+	journal, err := os.ReadFile(journalPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +180,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("journal has %d lines, want a header, one per probe (%d) and the report", lines, runner.starts)
 	}
 	// The journal's last line gives the report back, markdown and all.
-	again, err := ReadReport(filepath.Join(runDir, "journal.jsonl"))
+	again, err := ReadReport(journalPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,9 +19,9 @@ import (
 // node serves one probe at a time as a real server of that size would; the
 // test server takes 2s to start. It reports rounds/op, probes/op and
 // pushes/op; the time per op is the hunt's wall time. It takes minutes
-// (-benchtime 1x); nodes=2 needs BISECT_SWARM_MULTINODE=1:
+// (-benchtime 1x); nodes=2 needs the registry binary (swarmnet.RegistryBin):
 //
-//	BISECT_SWARM_MULTINODE=1 go test ./runners/swarm -run '^$' -bench Hunt16 -benchtime 1x
+//	go test ./runners/swarm -run '^$' -bench Hunt16 -benchtime 1x
 func BenchmarkHunt16(b *testing.B) {
 	for _, nodes := range []int{1, 2} {
 		b.Run(fmt.Sprintf("nodes=%d", nodes), func(b *testing.B) {

@@ -47,7 +47,9 @@
 // is retried (search.retries) as a new service, which the scheduler places
 // on a node that is up. A manager that does not answer, or a swarm without
 // a leader (lost quorum), stops the run (runners.ErrSetup; exit 1), to be
-// resumed with --resume.
+// resumed with --resume: whenever a probe fails (a build cut off by the
+// manager's daemon going away included) or its server was disturbed, the
+// cluster is asked first, so that neither becomes a verdict.
 //
 // BenchmarkHunt16 runs one 16-change hunt with two probes at a time, each
 // probe reserving all of a node's CPUs: on this 2-CPU machine it took 50s

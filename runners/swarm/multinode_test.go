@@ -2,19 +2,31 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"io"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
 
 	"github.com/lockbisect/lockbisect/internal/fixtures/swarmnet"
 	"github.com/lockbisect/lockbisect/runners"
 )
 
-// newTwoNodes starts a manager, a worker and a registry (only with
-// BISECT_SWARM_MULTINODE=1), and a runner that pushes to the registry.
+// newTwoNodes starts a manager, a worker and a registry (where there is a
+// registry binary: swarmnet.MultiNode), and a runner that pushes to the
+// registry.
 func newTwoNodes(t testing.TB, cfg settings) (*Runner, *swarmnet.Cluster) {
 	t.Helper()
-	c := swarmnet.Start(t, swarmnet.MultiNode(t))
+	return newCluster(t, cfg, swarmnet.MultiNode(t))
+}
+
+// newCluster starts the cluster o describes (with a registry) and a runner
+// on its first manager that pushes to the registry.
+func newCluster(t testing.TB, cfg settings, o swarmnet.Options) (*Runner, *swarmnet.Cluster) {
+	t.Helper()
+	c := swarmnet.Start(t, o)
 	t.Setenv("DOCKER_HOST", c.Manager.Host)
 	cfg.Kind, cfg.Port = "swarm", 8080
 	cfg.Ready = runners.Ready{Path: "/healthz", Timeout: 60 * time.Second}
@@ -109,5 +121,54 @@ func TestNodeLoss(t *testing.T) {
 	}
 	if err := r.Close(ctx); err != nil {
 		t.Errorf("Close with a node down: %v", err)
+	}
+}
+
+// TestQuorumLost: on a swarm of three managers, two are stopped; once the
+// one left has no leader, Start stops the run (runners.ErrSetup,
+// ErrCluster: exit 1, resumable) instead of retrying or judging. With the
+// two back, the same runner serves a probe again: the run can go on.
+func TestQuorumLost(t *testing.T) {
+	o := swarmnet.MultiNode(t)
+	o.Managers, o.Workers = 2, 0
+	r, c := newCluster(t, settings{}, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c.Stop(c.Managers[0])
+	c.Stop(c.Managers[1])
+	cli, err := client.NewClientWithOpts(client.WithHost(c.Manager.Host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	for i := 0; ; i++ {
+		lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := cli.NodeList(lctx, swarm.NodeListOptions{})
+		lcancel()
+		if err != nil {
+			t.Logf("the manager left, after %d polls: %v", i, err)
+			break
+		}
+		if i == 120 {
+			t.Fatal("the manager left still has a leader 60s after two of three managers stopped")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	_, err = r.Start(ctx, runners.Request{Candidate: candidate("v1"), Logs: io.Discard})
+	if !errors.Is(err, runners.ErrSetup) || !errors.Is(err, ErrCluster) {
+		t.Fatalf("Start without quorum: %v, want ErrSetup and ErrCluster", err)
+	}
+	t.Logf("Start without quorum: %v", err)
+	for _, m := range c.Managers {
+		if err := c.Restart(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst, err := r.Start(ctx, runners.Request{Candidate: candidate("v2"), Logs: io.Discard})
+	if err != nil {
+		t.Fatalf("Start with quorum back: %v", err)
+	}
+	if err := inst.Stop(ctx); err != nil {
+		t.Error(err)
 	}
 }

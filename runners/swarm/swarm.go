@@ -176,9 +176,11 @@ func (r *Runner) Close(ctx context.Context) error {
 // its node's published port.
 func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instance, error) {
 	inst, err := r.start(ctx, p)
-	if err != nil && ctx.Err() == nil && !errors.Is(err, runners.ErrUntestable) && !errors.Is(err, runners.ErrSetup) {
-		// Infrastructure trouble: retried, unless the cluster itself is
-		// gone, where no retry can help and the run must stop.
+	if err != nil && ctx.Err() == nil && !errors.Is(err, runners.ErrSetup) {
+		// Infrastructure trouble is retried, and an untestable candidate
+		// judged so, unless the cluster itself is gone (a build cut off
+		// by the manager's daemon stopping reads as a failed build): no
+		// retry can help then, and the run must stop.
 		if cerr := r.cluster(ctx); cerr != nil {
 			return nil, fmt.Errorf("%w: %w: %w (the probe failed with: %w)", runners.ErrSetup, ErrCluster, cerr, err)
 		}
@@ -408,7 +410,11 @@ func (s *service) waitReady(ctx context.Context) (addr, node string, port int, e
 				}
 				return "", "", 0, fmt.Errorf("%w: service %s: the task exited with code %d before it answered (%s):\n%s", runners.ErrUntestable, s.name, code, cmp.Or(st.Err, st.Message), s.logTail())
 			case swarm.TaskStateRejected, swarm.TaskStateOrphaned, swarm.TaskStateShutdown, swarm.TaskStateRemove:
-				return "", "", 0, fmt.Errorf("service %s: the cluster %s the task on node %s: %s", s.name, st.State, t.NodeID, cmp.Or(st.Err, st.Message))
+				on := t.NodeID
+				if _, host, err := s.r.nodeAddr(ctx, t.NodeID); err == nil {
+					on = host
+				}
+				return "", "", 0, fmt.Errorf("service %s: the cluster %s the task on node %s: %s", s.name, st.State, on, cmp.Or(st.Err, st.Message))
 			case swarm.TaskStateRunning:
 				if addr == "" {
 					addr, node, err = s.r.nodeAddr(ctx, t.NodeID)
