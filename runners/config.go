@@ -3,10 +3,10 @@ package runners
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/lockbisect/lockbisect/internal/keyerr"
+	"github.com/lockbisect/lockbisect/internal/registry"
 )
 
 // Config is the part of the runner section every runner reads (the keys
@@ -142,22 +142,7 @@ type Kind[S any] struct {
 
 // Registry is the runners a configuration may name, composed in one place
 // (cmd/bisect); the first is the default kind.
-type Registry[S any] []Kind[S]
+type Registry[S any] = registry.List[Kind[S]]
 
-// Lookup returns the kind named name.
-func (r Registry[S]) Lookup(name string) (Kind[S], bool) {
-	i := slices.IndexFunc(r, func(k Kind[S]) bool { return k.Name == name })
-	if i < 0 {
-		return Kind[S]{}, false
-	}
-	return r[i], true
-}
-
-// Names lists the registered kinds, the default first.
-func (r Registry[S]) Names() []string {
-	names := make([]string, len(r))
-	for i, k := range r {
-		names[i] = k.Name
-	}
-	return names
-}
+// KindName is the name a configuration gives the kind.
+func (k Kind[S]) KindName() string { return k.Name }
