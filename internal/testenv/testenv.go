@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -49,4 +50,20 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// CancelOn is a Buffer that calls Cancel once what is written to it
+// contains Marker: a test cancels a run at a point its output names.
+type CancelOn struct {
+	Buffer
+	Marker string
+	Cancel func()
+}
+
+func (c *CancelOn) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if strings.Contains(c.String(), c.Marker) {
+		c.Cancel()
+	}
+	return n, err
 }

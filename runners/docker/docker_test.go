@@ -245,21 +245,6 @@ func TestUntestable(t *testing.T) {
 	}
 }
 
-// cancelOn cancels when what is written to it contains a marker.
-type cancelOn struct {
-	testenv.Buffer
-	marker string
-	cancel context.CancelFunc
-}
-
-func (c *cancelOn) Write(p []byte) (int, error) {
-	n, err := c.Buffer.Write(p)
-	if strings.Contains(c.String(), c.marker) {
-		c.cancel()
-	}
-	return n, err
-}
-
 // TestFailedBuildLeavesNothing: a build that fails or is interrupted (Ctrl-C
 // mid-build) leaves no untagged step image (nor, since a step's container
 // would keep its image in use, a build container) behind.
@@ -281,9 +266,9 @@ func TestFailedBuildLeavesNothing(t *testing.T) {
 			r := newRunner(t, project(t, tt.dockerfile, nil), cfg, Options{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			logs := &cancelOn{marker: tt.cancelAt, cancel: cancel}
+			logs := &testenv.CancelOn{Marker: tt.cancelAt, Cancel: cancel}
 			if tt.cancelAt == "" {
-				logs.marker = "\x00never"
+				logs.Marker = "\x00never"
 			}
 			_, err := r.Start(ctx, runners.Request{Candidate: candidate("x\n"), Logs: logs})
 			if err == nil {

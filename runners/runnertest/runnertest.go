@@ -373,7 +373,7 @@ func Run(t *testing.T, h Harness) {
 		defer cancel()
 		// Cancelled once the server runs (it never gets ready), or
 		// after a while wherever the start is.
-		logs := &cancelOn{marker: "server starting", cancel: cancel}
+		logs := &testenv.CancelOn{Marker: "server starting", Cancel: cancel}
 		timer := time.AfterFunc(30*time.Second, cancel)
 		defer timer.Stop()
 		inst, err := r.Start(ctx, runners.Request{Candidate: candidate(Unready), Logs: io.MultiWriter(logs, &all)})
@@ -438,21 +438,6 @@ func newRunner(t *testing.T, h Harness, c runners.Config, project string) Runner
 	})
 	r.Release = release
 	return r
-}
-
-// cancelOn cancels when what is written to it contains a marker.
-type cancelOn struct {
-	testenv.Buffer
-	marker string
-	cancel context.CancelFunc
-}
-
-func (c *cancelOn) Write(p []byte) (int, error) {
-	n, err := c.Buffer.Write(p)
-	if strings.Contains(c.String(), c.marker) {
-		c.cancel()
-	}
-	return n, err
 }
 
 func get(t *testing.T, url string) (int, string) {
