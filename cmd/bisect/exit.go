@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/lockbisect/lockbisect/bisect"
+	"github.com/lockbisect/lockbisect/internal/hunt"
+	"github.com/lockbisect/lockbisect/internal/quote"
 )
 
 // Exit codes: every one the tool uses, in this one place (the contract in
@@ -49,12 +51,18 @@ func exitCode(err error, stderr io.Writer) int {
 		}
 		return ce.code
 	}
+	code := exitError
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "bisect: interrupted")
-		return exitCancelled
+		code = exitCancelled
+	} else {
+		fmt.Fprintln(stderr, "bisect:", err)
 	}
-	fmt.Fprintln(stderr, "bisect:", err)
-	return exitError
+	var stopped *hunt.Stopped
+	if errors.As(err, &stopped) {
+		fmt.Fprintln(stderr, "bisect: the journal keeps the probes so far; continue with --resume", quote.Arg(stopped.Journal))
+	}
+	return code
 }
 
 // verdictCode is the exit code of a run's verdict.

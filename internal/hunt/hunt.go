@@ -178,7 +178,7 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	start := time.Now()
 	res, err := s.search(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", &Stopped{Err: err, Journal: s.journal.Name()}
 	}
 	fill(rep, d, res, time.Since(start))
 	commands(ctx, set, rep, log)
@@ -188,7 +188,7 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 		if err := ctx.Err(); err != nil {
 			// Interrupted while drilling: the journal holds every probe so
 			// far, and --resume replays them.
-			return nil, "", err
+			return nil, "", &Stopped{Err: err, Journal: s.journal.Name()}
 		}
 	}
 	if !rep.Question.Unbuilt {
@@ -198,6 +198,17 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	rep.Summary.Seconds = time.Since(start).Seconds()
 	return rep, s.journal.Name(), nil
 }
+
+// Stopped is a run that stopped before its verdict, interrupted or
+// because a probe could not even be tried: its journal keeps every probe
+// so far, and --resume continues from there.
+type Stopped struct {
+	Err     error
+	Journal string
+}
+
+func (e *Stopped) Error() string { return e.Err.Error() }
+func (e *Stopped) Unwrap() error { return e.Err }
 
 // session is what the probes of one run share: the journal (with what it
 // replays), the runner and oracle behind the prober, and what releases
