@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // line is a stat line with the given command name, state, ppid, pgrp and
@@ -93,6 +94,14 @@ func TestGetenv(t *testing.T) {
 		t.Skip(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// Until the child has exec'd sleep, /proc shows the environment it
+	// inherited (bounded wait: 5 s).
+	for i := 0; i < 500; i++ {
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid)); err == nil && strings.TrimSpace(string(comm)) == "sleep" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if v, ok := Getenv(cmd.Process.Pid, "PROC_TEST_MARK"); !ok || v != "probe/1" {
 		t.Errorf("Getenv = %q, %v; want probe/1, true", v, ok)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/lockbisect/lockbisect/internal/proc"
 	"github.com/lockbisect/lockbisect/internal/testenv"
 	"github.com/lockbisect/lockbisect/runners"
 )
@@ -306,16 +308,30 @@ func TestClean(t *testing.T) {
 	ctx := context.Background()
 	dir := project(t, "FROM scratch\nCOPY server /server\n", nil)
 	long := time.Now().Add(-48 * time.Hour).Unix()
+	// The "dead" run's owner is a process of this test that dies once the
+	// run's objects exist: until then, the sweep of a concurrent test
+	// process spares them (a labelled build's last step is an untagged
+	// image until the build tags it), as it spares a real run's.
+	owner := exec.Command("sleep", "600")
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killOwner := func() { owner.Process.Kill(); owner.Wait() }
+	defer killOwner()
+	st, err := proc.Read(owner.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dead := func(run string) map[string]string {
 		return map[string]string{
 			LabelTool: toolName, LabelRun: run, LabelCandidate: "0123456789abcdef",
-			// No process has this id (Linux pid_max is at most 2^22).
-			LabelPID: "99999999", LabelHost: hostname(), LabelCreated: strconv.FormatInt(long, 10),
+			LabelPID: strconv.Itoa(owner.Process.Pid), LabelStart: st.Start,
+			LabelHost: hostname(), LabelCreated: strconv.FormatInt(long, 10),
 		}
 	}
 	run := "test-clean-" + newRunID()
 	live := dead(run + "-live")
-	live[LabelPID] = strconv.Itoa(os.Getpid())
+	live[LabelPID], live[LabelStart] = strconv.Itoa(os.Getpid()), startLabel()
 
 	tag := "lockbisect/test-clean:" + run
 	// A live run's network keeps the build's step containers safe from a
@@ -332,6 +348,7 @@ func TestClean(t *testing.T) {
 		cli.ContainerRemove(ctx, deadID, container.RemoveOptions{Force: true})
 		cli.NetworkRemove(ctx, netID)
 	})
+	killOwner()
 
 	// Clean's lines name the objects so.
 	deadC, deadN, img := "container /lockbisect-"+run+"-dead", "network lockbisect-"+run, "image "+tag
