@@ -94,7 +94,50 @@ func scriptSetup(repo string, extra map[string]string) func(env *testscript.Env)
 		for k, v := range extra {
 			env.Setenv(k, v)
 		}
+		env.Defer(func() { removeRunImages(env.T(), env.WorkDir) })
 		return nil
+	}
+}
+
+// removeRunImages removes the docker images that a script's own runs
+// built: those labelled with a run whose directory lies below the
+// script's work directory (lockbisect/runs/<id>), so that repeated test
+// runs leave no candidate images behind. An image that another run built
+// and a script reused keeps its own run's label and stays.
+func removeRunImages(t testscript.T, work string) {
+	runs := map[string]bool{}
+	filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || d.Name() != "runs" || filepath.Base(filepath.Dir(p)) != "lockbisect" {
+			return nil
+		}
+		entries, _ := os.ReadDir(p)
+		for _, e := range entries {
+			runs[e.Name()] = true
+		}
+		return fs.SkipDir
+	})
+	if len(runs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := docker.Connect(ctx)
+	if err != nil {
+		return // no engine: no image was built
+	}
+	defer cli.Close()
+	is, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", docker.LabelRun))})
+	if err != nil {
+		t.Log("the images of the script's runs are left: ", err)
+		return
+	}
+	for _, im := range is {
+		if !runs[im.Labels[docker.LabelRun]] {
+			continue
+		}
+		if _, err := docker.RemoveImage(ctx, cli, im); err != nil {
+			t.Log("an image of the script's runs is left: ", err)
+		}
 	}
 }
 

@@ -133,27 +133,39 @@ func sweep(ctx context.Context, cli *client.Client, o sweepOptions) ([]string, e
 		if alive(im.Labels) || !old(im.Labels, time.Unix(im.Created, 0)) || step(im.Labels) && live {
 			continue
 		}
-		// Removing each tag by name deletes the image with its last tag
-		// without forcing, so an image a container still uses stays.
-		var names []string
-		for _, tag := range im.RepoTags {
-			// Older engines list an untagged image as "<none>:<none>".
-			if tag != "<none>:<none>" {
-				names = append(names, tag)
-			}
+		r, err := RemoveImage(ctx, cli, im)
+		removed = append(removed, r...)
+		if err != nil {
+			errs = append(errs, err)
 		}
-		if len(names) == 0 {
-			names = []string{im.ID}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// RemoveImage removes an image by each of its tags, or by its id when it
+// has none, and returns a line per name removed. Removing each tag by name
+// deletes the image with its last tag without forcing, so an image a
+// container still uses stays (as does one that is already gone).
+func RemoveImage(ctx context.Context, cli *client.Client, im image.Summary) (removed []string, err error) {
+	var names []string
+	for _, tag := range im.RepoTags {
+		// Older engines list an untagged image as "<none>:<none>".
+		if tag != "<none>:<none>" {
+			names = append(names, tag)
 		}
-		for _, name := range names {
-			_, err := cli.ImageRemove(ctx, name, image.RemoveOptions{PruneChildren: true})
-			switch {
-			case err == nil:
-				removed = append(removed, "image "+name)
-			case cerrdefs.IsNotFound(err), cerrdefs.IsConflict(err):
-			default:
-				errs = append(errs, fmt.Errorf("remove image %s: %w", name, err))
-			}
+	}
+	if len(names) == 0 {
+		names = []string{im.ID}
+	}
+	var errs []error
+	for _, name := range names {
+		_, err := cli.ImageRemove(ctx, name, image.RemoveOptions{PruneChildren: true})
+		switch {
+		case err == nil:
+			removed = append(removed, "image "+name)
+		case cerrdefs.IsNotFound(err), cerrdefs.IsConflict(err):
+		default:
+			errs = append(errs, fmt.Errorf("remove image %s: %w", name, err))
 		}
 	}
 	return removed, errors.Join(errs...)
