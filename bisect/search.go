@@ -507,11 +507,9 @@ func verifies(members []member) []*entry {
 // wanted (nil when all held).
 func (e *engine) recheck(ctx context.Context, facts []*entry, want []Outcome) ([]Record, error) {
 	var jobs []job
-	var idx []int
-	for i, f := range facts {
+	for _, f := range facts {
 		if !f.rechecked {
 			jobs = append(jobs, job{set: e.g.members(e.unitsOf(f.rec.Applied)), purpose: "recheck", recheck: true})
-			idx = append(idx, i)
 		}
 	}
 	if len(jobs) > 0 {

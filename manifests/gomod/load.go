@@ -184,7 +184,7 @@ func parseGoSum(name string, data []byte) ([]string, error) {
 			return nil, fmt.Errorf("parse go.sum: %s:%d: %w", name, n, err)
 		}
 		if !strings.Contains(f[2], ":") {
-			return nil, fmt.Errorf("parse go.sum: %s:%d: hash %q has no algorithm prefix such as h1:", name, n, f[2])
+			return nil, fmt.Errorf("parse go.sum: %s:%d: hash %q has no algorithm prefix (such as \"h1:\")", name, n, f[2])
 		}
 		lines = append(lines, strings.Join(f, " "))
 	}

@@ -541,8 +541,3 @@ func removeImages(t testing.TB, repo string) {
 		}
 	}
 }
-
-func readFile(dir, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	return string(b), err
-}

@@ -198,7 +198,7 @@ func parseSingle(c string) ([]term, error) {
 	if c == "" {
 		return basic(c, stability)
 	}
-	if strings.IndexAny(c[:1], "vVxX*") >= 0 {
+	if strings.ContainsAny(c[:1], "vVxX*") {
 		if m := wildcardRe.FindStringSubmatch(c); m != nil {
 			if m[1] != "" || m[2] != "" {
 				return []term{{">=", "0.0.0.0-dev"}}, nil
