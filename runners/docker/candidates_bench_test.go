@@ -297,24 +297,30 @@ func BenchmarkParallelBuilds(b *testing.B) {
 }
 
 // BenchmarkFloor is the engine's floor for a candidate on BuildKit,
-// through the same runner code as BenchmarkCandidates: an image whose one
-// new step copies a small file (the candidate's lock; the server binary's
-// step below it is cached), then its container started, answering
-// ready.path, and removed. It reports what BenchmarkCandidates does; no
-// example can take less per candidate on the same engine with the same
-// base. The base is scratch, then the php example's Debian image: on a
-// storage driver that diffs naively (fuse-overlayfs) exporting the new
-// layer walks the base's whole tree.
+// through the same runner code as BenchmarkCandidates: an image whose
+// candidate-specific part is a small file (the candidate's lock), then its
+// container started, answering ready.path, and removed. It reports what
+// BenchmarkCandidates does, for three shapes of image: the file and the
+// server binary in one layer FROM scratch (the shape of go-mcp's image),
+// the file in a layer of its own on top of the binary's (cached) layer,
+// and the same on the php example's Debian base. On a storage driver that
+// diffs naively (fuse-overlayfs) exporting a layer that has a parent
+// mounts and walks the parent's whole tree; a layer on nothing is only
+// packed.
 func BenchmarkFloor(b *testing.B) {
-	for _, base := range []string{"scratch", "lockbisect/php:bookworm"} {
-		b.Run(strings.ReplaceAll(base, "/", "-"), func(b *testing.B) {
+	for _, shape := range []struct{ name, base, copy string }{
+		{"scratch-one-layer", "scratch", "COPY server deps.lock /\n"},
+		{"scratch-on-a-layer", "scratch", "COPY server /server\nCOPY deps.lock /deps.lock\n"},
+		{"php-base", "lockbisect/php:bookworm", "COPY server /server\nCOPY deps.lock /deps.lock\n"},
+	} {
+		b.Run(shape.name, func(b *testing.B) {
 			cli := needDocker(b)
-			if base != "scratch" {
-				if _, err := cli.ImageInspect(context.Background(), base); err != nil {
-					testenv.Missing(b, base+" (run scripts/images.sh)", err)
+			if shape.base != "scratch" {
+				if _, err := cli.ImageInspect(context.Background(), shape.base); err != nil {
+					testenv.Missing(b, shape.base+" (run scripts/images.sh)", err)
 				}
 			}
-			floor(b, "FROM "+base+"\nCOPY server /server\nCOPY deps.lock /deps.lock\nENTRYPOINT [\"/server\"]\n")
+			floor(b, "FROM "+shape.base+"\n"+shape.copy+"ENTRYPOINT [\"/server\"]\n")
 		})
 	}
 }
