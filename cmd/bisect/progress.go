@@ -66,6 +66,11 @@ func (p *progress) event(e hunt.Event) {
 		}
 		return
 	}
+	if e.Refused {
+		// Nothing was built or judged: not a probe, so not numbered.
+		p.print(quote.Terminal(fmt.Sprintf("%s: %s → %s, refused before building", stage, applied(e), e.Outcome)))
+		return
+	}
 	p.done++
 	line := fmt.Sprintf("probe %d, %s: %s → %s", p.done, stage, applied(e), e.Outcome)
 	if e.Check != "" {
@@ -76,7 +81,11 @@ func (p *progress) event(e hunt.Event) {
 		line += " [from journal]"
 	}
 	// Package names and check ids come from the lock and the server.
-	line = quote.Terminal(line)
+	p.print(quote.Terminal(line))
+}
+
+// print writes a line above the bar (if any), which then shows p.done.
+func (p *progress) print(line string) {
 	if !p.live {
 		fmt.Fprintln(p.w, line)
 		return

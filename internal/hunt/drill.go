@@ -245,9 +245,9 @@ func (dr *driller) releases(ctx context.Context, ch manifests.Change) ([]manifes
 func (dr *driller) judge(ctx context.Context, pin manifests.Pin, purpose, what string) (bisect.Outcome, string) {
 	label := []string{pin.Package + "@" + what}
 	// A pin the tools refuse before anything is built is a skip, shown in
-	// the progress like any probe.
+	// the progress but neither numbered nor counted as a probe.
 	refused := func(err error) (bisect.Outcome, string) {
-		dr.p.progress(Event{Phase: PhaseDone, Applied: label, Outcome: bisect.Untestable})
+		dr.p.progress(Event{Phase: PhaseDone, Applied: label, Outcome: bisect.Untestable, Refused: true})
 		return bisect.Untestable, detail("", dr.p.redact.String(err.Error()))
 	}
 	checker, checks := dr.p.set.(pinChecker)

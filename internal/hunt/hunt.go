@@ -76,6 +76,7 @@ type Event struct {
 	Check    string         // done: the first failing fatal check
 	Seconds  float64
 	Replayed bool // done: taken from the journal
+	Refused  bool // done: the ecosystem's tools refused the candidate before anything was built (a skip, not a probe)
 }
 
 // ExpectedProbes estimates the probes of a search over n units with one
