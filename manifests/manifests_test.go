@@ -165,7 +165,7 @@ func TestReadRev(t *testing.T) {
 			t.Errorf("Read(%s) error = %v, want it to mention %q", c.ref, err, c.want)
 		}
 	}
-	if _, err := Read(ctx, "HEAD:app/composer.lock", t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "open git repository") {
+	if _, err := Read(ctx, "HEAD:app/composer.lock", t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "is not in a git repository (no .git found in it or above it); --repo names the repository") {
 		t.Errorf("outside a repository: %v", err)
 	}
 }

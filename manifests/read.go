@@ -58,13 +58,15 @@ func readFile(ref, p string, siblings []string) (*Snapshot, error) {
 }
 
 func readRev(ctx context.Context, ref, repo, rev, p string, siblings []string) (*Snapshot, error) {
-	hint := ""
 	if repo == "" {
-		repo, hint = ".", " (pass --repo)"
+		repo = "."
 	}
 	r, err := gitrev.Open(ctx, repo, rev)
+	if errors.Is(err, gitrev.ErrNoRepository) {
+		return nil, fmt.Errorf("%s: %w; --repo names the repository", ref, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w%s", ref, err, hint)
+		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	p = path.Clean(filepath.ToSlash(strings.TrimPrefix(p, "./")))
 	dir := path.Dir(p)

@@ -117,7 +117,12 @@ func (m *md) culprits() {
 				m.p("<details><summary>Oracle output, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.Output))
 			}
 			if ev.LogTail != "" {
-				m.p("<details><summary>Server log, last lines</summary>\n\n%s\n</details>\n\n", fenced("", ev.LogTail))
+				// Nothing is served for tests: the log is the build's.
+				log := "Server log"
+				if m.r.Question.subject() == SubjectTests {
+					log = "Build log"
+				}
+				m.p("<details><summary>%s, last lines</summary>\n\n%s\n</details>\n\n", log, fenced("", ev.LogTail))
 			}
 		}
 	}
@@ -463,12 +468,8 @@ func changeCount(cs []manifests.Change) string {
 		}
 	}
 	s := fmt.Sprintf("%d packages (%d direct, %d transitive)", direct+transitive, direct, transitive)
-	switch toolchain {
-	case 0:
-	case 1:
-		s += " and 1 toolchain change"
-	default:
-		s += fmt.Sprintf(" and %d toolchain changes", toolchain)
+	if toolchain > 0 {
+		s += " and " + Count(toolchain, "toolchain change")
 	}
 	return s
 }

@@ -147,20 +147,28 @@ func Brief(w io.Writer, r *Report) error {
 	return err
 }
 
+// Count is n and the noun, plural unless n is 1: "1 probe", "0 builds".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // counts is the summary's count of the work done: "12 probes, 9 builds,
 // 4 rounds", without builds when nothing is built.
 // A run with parallel probes says how many of them were speculative
 // ("18 probes, 4 of them speculative"), which explains why the count
 // differs from run to run and from the builds.
 func counts(r *Report) string {
-	s := fmt.Sprintf("%d probes", r.Summary.Probes)
+	s := Count(r.Summary.Probes, "probe")
 	if n := r.Summary.Speculative; n > 0 {
 		s += fmt.Sprintf(", %d of them speculative", n)
 	}
 	if !r.Question.Unbuilt {
-		s += fmt.Sprintf(", %d builds", r.Summary.Builds)
+		s += ", " + Count(r.Summary.Builds, "build")
 	}
-	s += fmt.Sprintf(", %d rounds", r.Summary.Rounds)
+	s += ", " + Count(r.Summary.Rounds, "round")
 	if n := r.Summary.Retried; n > 0 {
 		s += fmt.Sprintf(", %d retried", n)
 	}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lockbisect/lockbisect/manifests"
 )
@@ -89,27 +90,32 @@ const (
 // String says where the files came from, in a few words: "main (3f2a1c9)",
 // "work tree (2 uncommitted files)".
 func (s Source) String() string {
-	files := func(n int) string {
-		if n == 1 {
-			return "1 uncommitted file"
-		}
-		return fmt.Sprintf("%d uncommitted files", n)
-	}
+	files := func(n int) string { return Count(n, "uncommitted file") }
 	if s.Kind == SourceWorktree {
 		if s.Uncommitted > 0 {
 			return "work tree (" + files(s.Uncommitted) + ")"
 		}
 		return "work tree"
 	}
-	commit := s.Commit
-	if len(commit) > 7 {
-		commit = commit[:7]
-	}
-	out := fmt.Sprintf("%s (%s)", s.Revision, commit)
+	out := Revision(s.Revision, s.Commit)
 	if s.Uncommitted > 0 {
 		out += "; the work tree's " + files(s.Uncommitted) + " ignored"
 	}
 	return out
+}
+
+// Revision names a revision as the user gave it, with its commit's first
+// 7 digits unless the name already is a prefix of the commit: "main
+// (3f2a1c9)", "3f2a1c9".
+func Revision(rev, commit string) string {
+	short := commit
+	if len(short) > 7 {
+		short = short[:7]
+	}
+	if rev == "" || strings.HasPrefix(commit, rev) {
+		return short
+	}
+	return fmt.Sprintf("%s (%s)", rev, short)
 }
 
 // The subjects of Question.Subject.

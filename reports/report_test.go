@@ -249,11 +249,51 @@ func TestSourceString(t *testing.T) {
 	}{
 		{Source{Kind: SourceRevision, Revision: "HEAD", Commit: hash}, "HEAD (3f2a1c9)"},
 		{Source{Kind: SourceRevision, Revision: "main~1", Commit: hash, Uncommitted: 1}, "main~1 (3f2a1c9); the work tree's 1 uncommitted file ignored"},
+		{Source{Kind: SourceRevision, Revision: "3f2a1c9", Commit: hash}, "3f2a1c9"},
+		{Source{Kind: SourceRevision, Revision: hash, Commit: hash}, "3f2a1c9"},
+		{Source{Kind: SourceRevision, Revision: "3f2a", Commit: hash}, "3f2a1c9"},
+		{Source{Kind: SourceRevision, Revision: "feed", Commit: hash}, "feed (3f2a1c9)"},
 		{Source{Kind: SourceWorktree}, "work tree"},
 		{Source{Kind: SourceWorktree, Uncommitted: 2}, "work tree (2 uncommitted files)"},
 	} {
 		if got := tt.s.String(); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestCounts: the summary's counts are singular for one ("1 probe, 1
+// build, 1 round"), plural otherwise, and leave builds out when nothing is
+// built.
+func TestCounts(t *testing.T) {
+	for _, tt := range []struct {
+		r    Report
+		want string
+	}{
+		{Report{Summary: Summary{Probes: 1, Builds: 1, Rounds: 1}}, "1 probe, 1 build, 1 round"},
+		{Report{Summary: Summary{Probes: 0, Builds: 0, Rounds: 0}}, "0 probes, 0 builds, 0 rounds"},
+		{Report{Summary: Summary{Probes: 18, Speculative: 4, Builds: 14, Rounds: 5, Retried: 1}}, "18 probes, 4 of them speculative, 14 builds, 5 rounds, 1 retried"},
+		{Report{Question: Question{Unbuilt: true}, Summary: Summary{Probes: 2, Rounds: 2}}, "2 probes, 2 rounds"},
+	} {
+		if got := counts(&tt.r); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.r.Summary, got, tt.want)
+		}
+	}
+}
+
+// TestLogTitle: a culprit's log is the server's when a server was judged,
+// the build's when tests ran with nothing served.
+func TestLogTitle(t *testing.T) {
+	for subject, want := range map[string]string{SubjectServer: "Server log, last lines", SubjectCheck: "Server log, last lines", SubjectTests: "Build log, last lines"} {
+		r := fixtures()["culprit"]
+		r.Question.Subject = subject
+		r.Culprits[0].Evidence = &Evidence{LogTail: "go: downloading example.com/a v1.1.0"}
+		var b strings.Builder
+		if err := Markdown(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "<summary>"+want+"</summary>") {
+			t.Errorf("subject %s: no %q block in\n%s", subject, want, b.String())
 		}
 	}
 }

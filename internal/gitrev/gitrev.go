@@ -25,6 +25,9 @@ import (
 // repository could refer a tree to itself).
 const maxDepth = 1024
 
+// ErrNoRepository is Open's error when repo lies in no git repository.
+var ErrNoRepository = errors.New("no .git found in it or above it")
+
 // Revision is one commit of a repository.
 type Revision struct {
 	Name   string // as given: HEAD, main~1, a hash
@@ -42,12 +45,19 @@ func Open(ctx context.Context, repo, rev string) (*Revision, error) {
 	r, err := git.PlainOpenWithOptions(repo, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		out, gerr := openCLI(ctx, repo, rev)
-		if gerr != nil {
-			return nil, fmt.Errorf("open git repository %s: go-git: %v; git: %w", repo, err, gerr)
+		if gerr == nil {
+			return out, nil
 		}
-		return out, nil
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("%s is not in a git repository (%w)", repo, ErrNoRepository)
+		}
+		return nil, fmt.Errorf("open git repository %s: go-git: %v; git: %w", repo, err, gerr)
 	}
 	h, err := r.ResolveRevision(plumbing.Revision(rev))
+	if errors.Is(err, io.EOF) {
+		// go-git's answer to an ancestor (~N, ^N) beyond the first commit.
+		err = errors.New("the history ends before it")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("unknown revision %q in %s: %w", rev, repo, err)
 	}

@@ -236,7 +236,10 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(ctx, dir, "nosuch"); err == nil || !strings.Contains(err.Error(), `unknown revision "nosuch"`) {
 		t.Errorf("unknown revision: %v", err)
 	}
-	if _, err := Open(ctx, t.TempDir(), "HEAD"); err == nil || !strings.Contains(err.Error(), "open git repository") {
+	if _, err := Open(ctx, dir, "HEAD~50"); err == nil || !strings.Contains(err.Error(), `unknown revision "HEAD~50" in `+dir+": the history ends before it") {
+		t.Errorf("an ancestor beyond the first commit: %v", err)
+	}
+	if _, err := Open(ctx, t.TempDir(), "HEAD"); !errors.Is(err, ErrNoRepository) || !strings.Contains(err.Error(), "is not in a git repository") {
 		t.Errorf("outside a repository: %v", err)
 	}
 	r, err := Open(ctx, dir, "main")

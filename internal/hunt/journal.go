@@ -16,6 +16,7 @@ import (
 
 	"github.com/lockbisect/lockbisect/bisect"
 	"github.com/lockbisect/lockbisect/internal/config"
+	"github.com/lockbisect/lockbisect/internal/gitrev"
 	"github.com/lockbisect/lockbisect/manifests"
 )
 
@@ -26,6 +27,15 @@ var runNames = map[string]string{
 	"lock_new": "its new lock (--lock-new)",
 	"config":   "its runner, oracle or search settings (--config)",
 	"source":   "its source (--source: a revision's commit, or the work tree)",
+}
+
+// sourceWords says a header's source entry (source.key) in words: "commit
+// 3f2a1c9", "the work tree".
+func sourceWords(key string) string {
+	if commit, ok := strings.CutPrefix(key, "revision "); ok {
+		return "commit " + gitrev.Short(commit)
+	}
+	return "the work tree"
 }
 
 // headerDefaults are what a header written before an entry existed
@@ -118,6 +128,7 @@ func resumeJournal(f *os.File, path string, h bisect.Header, log *slog.Logger) (
 	}
 	if got, ok := bisect.ReadHeader(bytes.NewReader(b)); ok {
 		var differ []string
+		sources := ""
 		for _, k := range slices.Sorted(maps.Keys(h.Run)) {
 			v, ok := got.Run[k]
 			if !ok {
@@ -125,6 +136,9 @@ func resumeJournal(f *os.File, path string, h bisect.Header, log *slog.Logger) (
 			}
 			if v != h.Run[k] {
 				differ = append(differ, runNames[k])
+				if k == "source" {
+					sources = fmt.Sprintf(" (the journal's source is %s, this run's %s)", sourceWords(v), sourceWords(h.Run[k]))
+				}
 			}
 		}
 		if len(differ) > 0 {
@@ -132,7 +146,7 @@ func resumeJournal(f *os.File, path string, h bisect.Header, log *slog.Logger) (
 			if len(differ) > 1 {
 				verb = "differ"
 			}
-			return nil, fmt.Errorf("--resume %s: the journal belongs to another run: %s %s from this run's; resume with the locks and config it was started with, or start a new run without --resume", path, strings.Join(differ, " and "), verb)
+			return nil, fmt.Errorf("--resume %s: the journal belongs to another run: %s %s from this run's%s; resume with the locks, config and source it was started with, or start a new run without --resume", path, strings.Join(differ, " and "), verb, sources)
 		}
 	} else if len(b) > 0 {
 		log.Warn("resume: the journal has no header (an older bisect wrote it), so it cannot be checked to belong to this run", "journal", path)

@@ -156,6 +156,8 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	case errors.Is(err, runners.ErrSetup) && ctx.Err() == nil:
 		return bisect.Trial{Err: err}
 	case errors.Is(err, runners.ErrBuild):
+		// A build that ran and failed is a build all the same.
+		p.builds.Add(1)
 		data.BuildFailed = true
 		if p.cfg.Search.BuildFailure == "bad" {
 			// The failed build is the failing check: the report's evidence

@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -63,6 +64,9 @@ func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) 
 		repo = "."
 	}
 	r, err := gitrev.Open(ctx, repo, rev)
+	if errors.Is(err, gitrev.ErrNoRepository) {
+		return nil, fmt.Errorf("%s: %w; --repo names the repository", what, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -95,7 +99,7 @@ func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) 
 	}
 	s.project = filepath.Join(tree, filepath.FromSlash(projectInTree))
 	if fi, err := os.Stat(s.project); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("project %s: not a directory in revision %s (%s): %s names a project that revision does not have", projectInTree, rev, gitrev.Short(r.Commit), what)
+		return nil, fmt.Errorf("project %s: not a directory in revision %s: %s names a project that revision does not have", projectInTree, reports.Revision(rev, r.Commit), what)
 	}
 	s.newDir = filepath.Join(tree, filepath.FromSlash(lockDirInTree))
 	s.shown = s.project
@@ -107,7 +111,7 @@ func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) 
 			log.Debug("cannot tell the work tree's uncommitted files", "err", err)
 		case n > 0:
 			s.info.Uncommitted = n
-			log.Info(fmt.Sprintf("ignoring the work tree's uncommitted changes to the project (%s): it comes from %s (%s); --source worktree builds them", files(n), rev, gitrev.Short(r.Commit)))
+			log.Info(fmt.Sprintf("ignoring the work tree's uncommitted changes to the project (%s): it comes from %s; --source worktree builds them", reports.Count(n, "file"), reports.Revision(rev, r.Commit)))
 		}
 	}
 	log.Debug("source tree", "revision", rev, "commit", r.Commit, "dir", tree)
@@ -132,7 +136,7 @@ func worktreeSource(ctx context.Context, o Options, lockFromRev bool, log *slog.
 		log.Debug("cannot tell the project's uncommitted files", "err", err)
 	case n > 0:
 		s.info.Uncommitted = n
-		log.Info(fmt.Sprintf("the project is built from the work tree, with its uncommitted changes (%s)", files(n)))
+		log.Info(fmt.Sprintf("the project is built from the work tree, with its uncommitted changes (%s)", reports.Count(n, "file")))
 	}
 	return s, nil
 }
@@ -150,11 +154,4 @@ func below(parent, dir string) (string, bool) {
 		return dir[len(parent)+1:], true
 	}
 	return "", false
-}
-
-func files(n int) string {
-	if n == 1 {
-		return "1 file"
-	}
-	return fmt.Sprintf("%d files", n)
 }

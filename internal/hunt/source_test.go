@@ -112,6 +112,7 @@ func TestOpenSource(t *testing.T) {
 		t.Errorf("lock on disk, --source main: project %s (want %s), info %+v", s.project, want, s.info)
 	}
 
+	nogit := t.TempDir()
 	for _, tt := range []struct {
 		o    Options
 		want string
@@ -120,7 +121,7 @@ func TestOpenSource(t *testing.T) {
 		{Options{LockNew: "main:app/tools/go.mod", Repo: dir, Source: "main~1", Config: &config.Config{}}, "project app/tools: not a directory in revision main~1"},
 		{opts("", filepath.Join(dir, "app", "tools")), "the new lock main:app/go.mod lies outside the project app/tools"},
 		{opts("", t.TempDir()), "lies outside the repository"},
-		{Options{LockNew: "app/go.mod", Repo: t.TempDir(), Source: "HEAD", Config: &config.Config{}}, "--source HEAD: open git repository"},
+		{Options{LockNew: "app/go.mod", Repo: nogit, Source: "HEAD", Config: &config.Config{}}, "--source HEAD: " + nogit + " is not in a git repository (no .git found in it or above it); --repo names the repository"},
 	} {
 		owned := t.TempDir()
 		if _, err := openSource(ctx, tt.o, owned, log); err == nil || !strings.Contains(err.Error(), tt.want) {
