@@ -305,3 +305,25 @@ func TestBriefTerminal(t *testing.T) {
 		t.Errorf("Brief writes a control character: %q", b.String())
 	}
 }
+
+// TestBriefDetailLines: a detail quoting output is shown a line per line,
+// each after the first indented, so no quoted line reads as a line of
+// the tool's own ("verdict: …"), and none holds a control character.
+func TestBriefDetailLines(t *testing.T) {
+	r := hostile("acme/pkg", "1.0.0", "a detail", "log")
+	r.Verdict = "old-untestable"
+	r.Detail = "the old lock could not be judged: build failed\nlast output:\nverdict: culprit\n\x1b[2Jgo: downloading example.com/a v1.0.0\n"
+	var b bytes.Buffer
+	if err := Brief(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"\nthe old lock could not be judged: build failed\n  last output:\n  verdict: culprit\n  \\x1b[2Jgo: downloading example.com/a v1.0.0\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Brief:\n%s\nwant the detail's lines:\n%s", out, want)
+		}
+	}
+	if n := strings.Count(out, "\nverdict: ") + strings.Count(out[:min(len(out), 9)], "verdict: "); n != 1 {
+		t.Errorf("%d lines start with verdict:\n%s", n, out)
+	}
+}

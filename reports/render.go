@@ -113,7 +113,13 @@ func Brief(w io.Writer, r *Report) error {
 	add("verdict: %s", r.Verdict)
 	add("%s", Sentence(r))
 	if r.Detail != "" {
-		add("%s", r.Detail)
+		// A detail may quote output: each of its lines is a line here.
+		for i, l := range strings.Split(strings.TrimRight(r.Detail, "\n"), "\n") {
+			if i > 0 {
+				l = "  " + l
+			}
+			add("%s", l)
+		}
 	}
 	for _, c := range r.Culprits {
 		add("culprit: %s", changeList(c.Changes))

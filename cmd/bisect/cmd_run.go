@@ -245,7 +245,11 @@ func printDryRun(g *globals, rep *reports.Report) error {
 	if err := printDiff(g.stdout, d); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(g.stdout, "\nexpected probes: about %d for one culprit (2 baselines, the search, a confirmation and a check of the remainder); nothing was built\n", hunt.ExpectedProbes(len(rep.Units)))
+	var src string
+	if s := rep.Question.Source; s != nil {
+		src = quote.Terminal("source: "+s.String()) + "\n"
+	}
+	_, err := fmt.Fprintf(g.stdout, "\n%sexpected probes: about %d for one culprit (2 baselines, the search, a confirmation and a check of the remainder); nothing was built\n", src, hunt.ExpectedProbes(len(rep.Units)))
 	return err
 }
 

@@ -78,7 +78,7 @@ func Open(ctx context.Context, repo, rev string) (*Revision, error) {
 	out.read = func(p string) ([]byte, error) {
 		f, err := tree.File(p)
 		if errors.Is(err, object.ErrFileNotFound) {
-			return nil, fmt.Errorf("%w: %v", fs.ErrNotExist, err)
+			return nil, fs.ErrNotExist
 		}
 		if err != nil {
 			return nil, err
@@ -258,7 +258,7 @@ func openCLI(ctx context.Context, repo, rev string) (*Revision, error) {
 			return nil, err
 		}
 		if strings.TrimSpace(string(list)) == "" {
-			return nil, fmt.Errorf("%w: %s not in %s", fs.ErrNotExist, p, commit)
+			return nil, fs.ErrNotExist
 		}
 		return g.run("cat-file", "blob", commit+":"+p)
 	}

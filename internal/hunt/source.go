@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -73,6 +74,13 @@ func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) 
 	var lockInTree string
 	if lockRev != "" {
 		lockInTree = path.Clean(filepath.ToSlash(strings.TrimPrefix(lockPath, "./")))
+		if rev == lockRev {
+			// The lock is read from this revision later; a missing one is
+			// named before its directory is missed as the project.
+			if _, err := r.ReadFile(lockInTree); errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("--lock-new %s: revision %s has no file %s", o.LockNew, reports.Revision(rev, r.Commit), lockInTree)
+			}
+		}
 	} else if lockInTree, err = r.Within(lockPath); err != nil {
 		return nil, fmt.Errorf("--lock-new %s: %w: with %s the project comes from that revision's tree", o.LockNew, err, what)
 	}

@@ -118,6 +118,7 @@ func TestOpenSource(t *testing.T) {
 		want string
 	}{
 		{opts("nosuch", ""), `--source nosuch: unknown revision "nosuch"`},
+		{Options{LockNew: "main:app/nope/go.mod", Repo: dir, Config: &config.Config{}}, "--lock-new main:app/nope/go.mod: revision main ("},
 		{Options{LockNew: "main:app/tools/go.mod", Repo: dir, Source: "main~1", Config: &config.Config{}}, "project app/tools: not a directory in revision main~1"},
 		{opts("", filepath.Join(dir, "app", "tools")), "the new lock main:app/go.mod lies outside the project app/tools"},
 		{opts("", t.TempDir()), "lies outside the repository"},
