@@ -58,6 +58,18 @@ type Unit struct {
 	Reason   string   `json:"reason"`
 }
 
+// BriefReason is the unit's reason cut to its first n rules (Reason joins
+// them with "; "), saying how many more there are: what a terminal or a
+// pasted report shows of a unit of dozens of packages, whose rules the
+// JSON report keeps whole.
+func (u Unit) BriefReason(n int) string {
+	rules := strings.Split(u.Reason, "; ")
+	if len(rules) <= n {
+		return u.Reason
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(rules[:n], "; "), len(rules)-n)
+}
+
 // Edge is a closure rule between units: applying From needs To applied.
 type Edge struct {
 	From   string `json:"from"`

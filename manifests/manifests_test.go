@@ -265,3 +265,22 @@ func TestLoadNewDir(t *testing.T) {
 		}
 	}
 }
+
+// TestBriefReason: a unit's reason is cut after n rules, saying how many
+// more there are.
+func TestBriefReason(t *testing.T) {
+	u := Unit{Reason: "a requires b; b requires c; c requires d; d requires e"}
+	for n, want := range map[int]string{
+		2: "a requires b; b requires c; and 2 more",
+		3: "a requires b; b requires c; c requires d; and 1 more",
+		4: u.Reason,
+		9: u.Reason,
+	} {
+		if got := u.BriefReason(n); got != want {
+			t.Errorf("BriefReason(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := (Unit{}).BriefReason(3); got != "" {
+		t.Errorf("empty reason: %q", got)
+	}
+}

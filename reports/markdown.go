@@ -405,7 +405,7 @@ func (m *md) changes() {
 	m.p("\n")
 	for _, u := range r.Units {
 		if len(u.Packages) > 1 {
-			m.p("- %s moves %d packages together: %s.\n", text(u.ID), len(u.Packages), text(u.Reason))
+			m.p("- %s moves %d packages together: %s.\n", text(u.ID), len(u.Packages), text(u.BriefReason(3)))
 		}
 	}
 	for _, e := range r.Edges {

@@ -104,7 +104,7 @@ func printDiff(w io.Writer, d *manifests.Diff) error {
 	fmt.Fprintf(w, "\n%d changes in %d units (%s)\n", len(d.Changes), len(d.Units), d.Ecosystem)
 	for _, u := range d.Units {
 		if len(u.Packages) > 1 {
-			fmt.Fprintf(w, "%s moves %d packages together: %s\n", u.ID, len(u.Packages), quote.Terminal(u.Reason))
+			fmt.Fprintf(w, "%s moves %d packages together: %s\n", u.ID, len(u.Packages), quote.Terminal(u.BriefReason(3)))
 		}
 	}
 	for _, e := range d.Edges {
