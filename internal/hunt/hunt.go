@@ -148,6 +148,9 @@ func run(ctx context.Context, o Options, red *redactor) (_ *reports.Report, jour
 	if err != nil {
 		return nil, "", err
 	}
+	if src.note != "" {
+		log.Info(src.note)
+	}
 	set := l.Set
 	d := set.Diff()
 	rep := &reports.Report{

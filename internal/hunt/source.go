@@ -32,6 +32,9 @@ type source struct {
 	// printed commands: a written-out revision is gone after the run.
 	shown string
 	info  reports.Source
+	// note says what of the work tree is built or ignored, logged once
+	// both locks are read (not before an error about them).
+	note string
 }
 
 // key identifies the source in the journal's header.
@@ -119,7 +122,7 @@ func openSource(ctx context.Context, o Options, owned string, log *slog.Logger) 
 			log.Debug("cannot tell the work tree's uncommitted files", "err", err)
 		case n > 0:
 			s.info.Uncommitted = n
-			log.Info(fmt.Sprintf("ignoring the work tree's uncommitted changes to the project (%s): it comes from %s; --source worktree builds them", reports.Count(n, "file"), reports.Revision(rev, r.Commit)))
+			s.note = fmt.Sprintf("ignoring the work tree's uncommitted changes to the project (%s): it comes from %s; --source worktree builds them", reports.Count(n, "file"), reports.Revision(rev, r.Commit))
 		}
 	}
 	log.Debug("source tree", "revision", rev, "commit", r.Commit, "dir", tree)
@@ -144,7 +147,7 @@ func worktreeSource(ctx context.Context, o Options, lockFromRev bool, log *slog.
 		log.Debug("cannot tell the project's uncommitted files", "err", err)
 	case n > 0:
 		s.info.Uncommitted = n
-		log.Info(fmt.Sprintf("the project is built from the work tree, with its uncommitted changes (%s)", reports.Count(n, "file")))
+		s.note = fmt.Sprintf("the project is built from the work tree, with its uncommitted changes (%s)", reports.Count(n, "file"))
 	}
 	return s, nil
 }
