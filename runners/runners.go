@@ -33,6 +33,13 @@ type Request struct {
 	// error makes the probe untestable.
 	Validate func(ctx context.Context, dir string) error
 	Logs     io.Writer // build and server output; never nil
+	// WorkDir says that the oracle runs in the candidate's directory (an
+	// exec oracle): a runner whose instances have no work directory on
+	// this host (docker, swarm) writes the project with the candidate's
+	// files into one for Instance.Dir, removed by Stop. Without it the
+	// oracle would read the project on disk, which holds the new lock
+	// for every candidate.
+	WorkDir bool
 }
 
 // Instance is a started candidate.
@@ -40,7 +47,7 @@ type Instance struct {
 	BaseURL      string   // http://127.0.0.1:PORT; "" when nothing is served
 	Host         string   // 127.0.0.1
 	Port         int      // published port; 0 when nothing is served
-	Dir          string   // local work directory (the exec oracle runs there); "" for docker
+	Dir          string   // the candidate's work directory on this host (the exec oracle runs there); "" for an image runner unless Request.WorkDir
 	Env          []string // environment the oracle's commands should see
 	BuildSeconds float64  // time spent building
 	Cached       bool     // the build was reused (docker image tag hit)

@@ -300,6 +300,7 @@ func setup(ctx context.Context, o Options, l *Loaded, src *source, owned *local.
 		set: l.Set, runner: runner, oracle: oracle, cfg: cfg, log: log, progress: progress, diff: d,
 		prefix: l.LockDir, logDir: filepath.Join(runDir, "logs"), redact: red,
 		settings: settingsHash(cfg), cands: map[string]*manifests.Candidate{},
+		workDir: o.Kinds.Oracle(cfg).Serverless,
 	}
 	return s, nil
 }

@@ -38,6 +38,7 @@ type prober struct {
 	logDir   string
 	settings string
 	redact   *redactor
+	workDir  bool // the oracle runs in the candidate's directory (runners.Request.WorkDir)
 
 	mu    sync.Mutex
 	cands map[string]*manifests.Candidate // applied ids joined → candidate
@@ -150,7 +151,7 @@ func (p *prober) judge(ctx context.Context, c *manifests.Candidate, validate fun
 	// before it reaches the log file; the deferred Flush runs after Stop.
 	logs := p.redact.Writer(logf)
 	defer logs.Flush()
-	inst, err := p.runner.Start(ctx, runners.Request{Candidate: c, Validate: validate, Logs: logs})
+	inst, err := p.runner.Start(ctx, runners.Request{Candidate: c, Validate: validate, Logs: logs, WorkDir: p.workDir})
 	switch {
 	case err == nil:
 	case errors.Is(err, runners.ErrSetup) && ctx.Err() == nil:

@@ -1,7 +1,8 @@
 // Package exec is the exec oracle: any command judges the candidate.
 //
-// [Oracle] runs oracle.command with sh -c in the target's directory (the
-// current one when empty) with BISECT_URL (base URL joined with oracle.path;
+// [Oracle] runs oracle.command with sh -c in the target's directory (in a
+// run, the candidate's work directory, which image runners write for it:
+// runners.Request.WorkDir; the current one when empty) with BISECT_URL (base URL joined with oracle.path;
 // empty when nothing is served), BISECT_HOST, BISECT_PORT and the runner's
 // environment. Its exit code is judged as git bisect run does: 0 pass, 125
 // untestable (oracles.Result.Untestable), anything else (1–127, or 128+N for a

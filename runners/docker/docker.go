@@ -239,9 +239,10 @@ func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instanc
 		if err != nil {
 			return nil, fmt.Errorf("%w: runner.env: %w", runners.ErrSetup, err)
 		}
-		return inst, nil
+	} else if err := r.run(ctx, tag, hash, logs, inst); err != nil {
+		return nil, err
 	}
-	if err := r.run(ctx, tag, hash, logs, inst); err != nil {
+	if err := r.WorkDir(ctx, p, inst); err != nil {
 		return nil, err
 	}
 	return inst, nil

@@ -5,6 +5,8 @@
 //
 //   - a candidate is built and started, is ready, its URL answers with the
 //     candidate's files, and its output reaches Request.Logs;
+//   - with Request.WorkDir, Instance.Dir holds the project with the
+//     candidate's files (where an exec oracle runs), gone after Stop;
 //   - parallel candidates get their own URLs;
 //   - Stop leaves nothing of the candidate (no process, container,
 //     service, work directory), also with a cancelled context, and may be
@@ -284,6 +286,31 @@ func Run(t *testing.T, h Harness) {
 		}
 		if !strings.Contains(all.String(), `server starting with lock "v1"`) {
 			t.Errorf("the server's output did not reach Request.Logs:\n%s", all.String())
+		}
+		nothingLeft(t, r, all.String(), false)
+	})
+
+	t.Run("work directory", func(t *testing.T) {
+		ctx := t.Context()
+		inst, err := r.Start(ctx, runners.Request{Candidate: candidate("wd"), Logs: &all, WorkDir: true})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		t.Cleanup(func() { inst.Stop(context.WithoutCancel(ctx)) })
+		if inst.Dir == "" {
+			t.Fatal("Request.WorkDir: the instance has no Dir")
+		}
+		if b, err := os.ReadFile(filepath.Join(inst.Dir, "deps.lock")); err != nil || string(b) != "wd\n" {
+			t.Errorf("deps.lock in Instance.Dir = %q, %v; want the candidate's", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(inst.Dir, "server")); err != nil {
+			t.Errorf("the project's files are not in Instance.Dir: %v", err)
+		}
+		if err := inst.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if _, err := os.Stat(inst.Dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Instance.Dir %s after Stop: %v, want it gone", inst.Dir, err)
 		}
 		nothingLeft(t, r, all.String(), false)
 	})

@@ -229,6 +229,9 @@ func (r *Runner) start(ctx context.Context, p runners.Request) (*runners.Instanc
 	if err := r.serve(ctx, ref, p.Candidate.Hash(), logs, inst); err != nil {
 		return nil, err
 	}
+	if err := r.d.WorkDir(ctx, p, inst); err != nil {
+		return nil, err
+	}
 	return inst, nil
 }
 
