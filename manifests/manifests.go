@@ -41,8 +41,10 @@ type Change struct {
 	// nothing the build sees (a Go exclude of a version nothing requires).
 	// Candidates keep it at its old state; "" for every searched change.
 	Inert string `json:"inert,omitempty"`
-	// Retracted is the retraction's rationale when a version of this
-	// change (from or to) is retracted by its module's author, "" when not.
+	// Retracted is its author's notice when a version of this change (from
+	// or to) is withdrawn: "v1.1.0 is retracted: …" (a Go module's
+	// retraction), "1.1.0 is deprecated: …" (an npm deprecation); "" when
+	// none is.
 	Retracted string `json:"retracted,omitempty"`
 	// Toolchain marks a change of the language or toolchain version the
 	// manifest asks for (go.mod's go and toolchain lines), not of a

@@ -89,7 +89,7 @@ func (m *md) culprits() {
 		m.p("\n")
 		for _, ch := range c.Changes {
 			if ch.Retracted != "" {
-				m.p("%s: %s (its author's retraction).\n\n", code(ch.Package), text(ch.Retracted))
+				m.p("%s: %s (its author's notice).\n\n", code(ch.Package), text(ch.Retracted))
 			}
 		}
 		for _, id := range c.Units {

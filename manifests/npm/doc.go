@@ -17,7 +17,10 @@
 // and their links are left alone: candidates take them from the new lock.
 // Direct means package.json (or the lock's root entry) names it in
 // dependencies, devDependencies, optionalDependencies or
-// peerDependencies; dev that every path is marked dev.
+// peerDependencies; dev that every path is marked dev. A version the
+// registry deprecates carries the message in its lock entry; the change
+// says so in Retracted ("2.0.0 is deprecated: use acme-check"), as Go's
+// retractions do.
 //
 // # Coupling
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -167,6 +169,7 @@ func (s *set) diff() {
 		c := manifests.Change{Package: p.name, Direct: s.oldRoot.names(p.name) || s.newRoot.names(p.name) ||
 			s.old.entries[""].names(p.name) || s.new.entries[""].names(p.name)}
 		c.From, c.To = versions(p.old, p.new), versions(p.new, p.old)
+		c.Retracted = deprecated(p.old, p.new)
 		switch {
 		case len(p.old) == 0:
 			c.Kind, c.Dev = manifests.Added, allDev(p.new)
@@ -181,6 +184,25 @@ func (s *set) diff() {
 		}
 		s.d.Changes = append(s.d.Changes, c)
 	}
+}
+
+// deprecated is the change's note of its versions that npm marks
+// deprecated (the lock keeps the registry's message on the entry), in the
+// words Go's retractions get: "1.1.0 is deprecated: use 1.1.1"; "" when
+// none is.
+func deprecated(sides ...map[string]*entry) string {
+	seen := map[string]bool{}
+	var notes []string
+	for _, side := range sides {
+		for _, p := range slices.Sorted(maps.Keys(side)) {
+			e := side[p]
+			if note := e.Version + " is deprecated: " + e.Deprecated; e.Deprecated != "" && !seen[note] {
+				seen[note] = true
+				notes = append(notes, note)
+			}
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 // samePaths reports whether a name sits at the same paths with the same

@@ -39,8 +39,8 @@ var newReleases = []pkg{
 	// a peer: the new plugin takes either host, the old only host 1
 	{Name: "acme-host", Version: "2.0.0"},
 	{Name: "acme-plugin", Version: "1.1.0", PeerDependencies: map[string]string{"acme-host": "^1.0.0 || ^2.0.0"}, OptionalPeers: nil},
-	// a dev dependency whose root range moves
-	{Name: "acme-test", Version: "2.0.0"},
+	// a dev dependency whose root range moves, to a deprecated version
+	{Name: "acme-test", Version: "2.0.0", Deprecated: "use acme-check"},
 }
 
 const oldPackageJSON = `{

@@ -32,6 +32,7 @@ type entry struct {
 	DevOptional          bool              `json:"devOptional"`
 	Peer                 bool              `json:"peer"`
 	InBundle             bool              `json:"inBundle"`
+	Deprecated           string            `json:"deprecated"` // npm's deprecation message for this version
 	Dependencies         map[string]string `json:"dependencies"`
 	DevDependencies      map[string]string `json:"devDependencies"`
 	OptionalDependencies map[string]string `json:"optionalDependencies"`

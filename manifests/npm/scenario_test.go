@@ -41,6 +41,15 @@ func TestDiff(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, g, w)
 		}
 	}
+	for _, c := range d.Changes {
+		want := ""
+		if c.Package == "acme-test" {
+			want = "2.0.0 is deprecated: use acme-check" // npm keeps the message in the lock
+		}
+		if c.Retracted != want {
+			t.Errorf("%s: retracted %q, want %q", c.Package, c.Retracted, want)
+		}
+	}
 	if len(d.Changes) != len(want)+1 {
 		t.Errorf("%d changes, want %d", len(d.Changes), len(want)+1)
 	}
