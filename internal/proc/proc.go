@@ -70,7 +70,9 @@ func Pids() ([]int, error) {
 
 // Getenv returns the value of key in the environment process pid was
 // started with (/proc/PID/environ; readable for this user's processes
-// only), and whether it is set.
+// only), and whether it is set. A process in the middle of an exec shows
+// no environment for a moment (the kernel sets the new one's bounds after
+// the new program's name).
 func Getenv(pid int, key string) (string, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {

@@ -94,10 +94,12 @@ func TestGetenv(t *testing.T) {
 		t.Skip(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	// Until the child has exec'd sleep, /proc shows the environment it
-	// inherited (bounded wait: 5 s).
+	// Start returns once the exec is past its point of no return (the
+	// name is sleep's), but the kernel sets the new environment's bounds
+	// a little later: until then /proc shows none. Wait for it, bounded
+	// (5 s); a Getenv that never finds it fails below.
 	for i := 0; i < 500; i++ {
-		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid)); err == nil && strings.TrimSpace(string(comm)) == "sleep" {
+		if _, ok := Getenv(cmd.Process.Pid, "PROC_TEST_MARK"); ok {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
