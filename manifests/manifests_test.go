@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -175,15 +174,8 @@ func TestReadRev(t *testing.T) {
 // lock's siblings and other files of the same revision included, and an
 // error names the repository without "(pass --repo)" when --repo was given.
 func TestReadRevWorktreeConfig(t *testing.T) {
-	testenv.NeedTools(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := testenv.Git(t, dir)
 	git("init", "-q")
 	os.MkdirAll(filepath.Join(dir, "app", "tools"), 0o755)
 	os.WriteFile(filepath.Join(dir, "app", "go.mod"), []byte("module m\n"), 0o644)
@@ -229,15 +221,8 @@ func (e *snapEcosystem) Open(_ context.Context, old, new *Snapshot, _ Options) (
 // files from that directory (the tree that is built), its lock still
 // from its reference; the old snapshot is left alone.
 func TestLoadNewDir(t *testing.T) {
-	testenv.NeedTools(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := testenv.Git(t, dir)
 	git("init", "-q")
 	os.MkdirAll(filepath.Join(dir, "app", "tools"), 0o755)
 	os.WriteFile(filepath.Join(dir, "app", "snap.lock"), []byte("lock"), 0o644)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,17 +26,8 @@ var binary = []byte("\x00\x01PNG\r\n\x1a\nline\nother\r\n\xff\xfe")
 // made. No .gitattributes anywhere. It returns the directory and git.
 func repo(t *testing.T) (string, func(args ...string) string) {
 	t.Helper()
-	testenv.NeedTools(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := testenv.Git(t, dir)
 	write := func(name string, data []byte, perm os.FileMode) {
 		t.Helper()
 		p := filepath.Join(dir, name)

@@ -27,15 +27,8 @@ import (
 // main~1 with app/go.mod edited.
 func gitRepo(t *testing.T) string {
 	t.Helper()
-	testenv.NeedTools(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := testenv.Git(t, dir)
 	write := func(name, data string) {
 		t.Helper()
 		p := filepath.Join(dir, name)

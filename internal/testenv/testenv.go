@@ -6,8 +6,10 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -66,4 +68,65 @@ func (c *CancelOn) Write(p []byte) (int, error) {
 		c.Cancel()
 	}
 	return n, err
+}
+
+// static memoizes StaticBinary per source.
+var static sync.Map // source → *staticBuild
+
+type staticBuild struct {
+	once sync.Once
+	bin  []byte
+	err  error
+}
+
+// StaticBinary builds a Go program of one main.go (source) once per test
+// binary, statically (CGO_ENABLED=0), so that a FROM scratch image can
+// run it, and returns the executable's bytes.
+func StaticBinary(t testing.TB, source string) []byte {
+	t.Helper()
+	v, _ := static.LoadOrStore(source, &staticBuild{})
+	b := v.(*staticBuild)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "lockbisect-static-*")
+		if err != nil {
+			b.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		for name, content := range map[string]string{"main.go": source, "go.mod": "module server\n\ngo 1.22\n"} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				b.err = err
+				return
+			}
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-o", "server", ".")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build of the test program: %w\n%s", err, out)
+			return
+		}
+		b.bin, b.err = os.ReadFile(filepath.Join(dir, "server"))
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.bin
+}
+
+// Git returns a runner of the git command in dir (with a committer
+// identity of its own), which fails the test when git fails and returns
+// its trimmed output. It needs git (NeedTools).
+func Git(t testing.TB, dir string) func(args ...string) string {
+	t.Helper()
+	NeedTools(t, "git")
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -371,15 +370,8 @@ func TestReproduce(t *testing.T) {
 // TestInTreeFromRevision: with REV:PATH the in-tree module's go.mod is
 // read from the same revision as the lock, not from the work tree.
 func TestInTreeFromRevision(t *testing.T) {
-	testenv.NeedTools(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := testenv.Git(t, dir)
 	write := func(name, content string) {
 		t.Helper()
 		p := filepath.Join(dir, filepath.FromSlash(name))

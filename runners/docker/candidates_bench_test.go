@@ -96,7 +96,7 @@ func BenchmarkCandidates(b *testing.B) {
 					if m.builder == "" {
 						testenv.NeedTools(b, ex.tools...)
 					}
-					var first, rest, build time.Duration
+					var d durations
 					times := newTimings()
 					b.Logf("load average at the start: %s", loadAverage())
 					defer func() { b.Logf("load average at the end: %s", loadAverage()) }()
@@ -112,30 +112,10 @@ func BenchmarkCandidates(b *testing.B) {
 							cfg := settings{Config: runners.Config{Kind: "docker", Ready: runners.Ready{Path: "/healthz", Timeout: 60 * time.Second}}, own: Config{Dockerfile: benchDockerfile(b, filepath.Join(dir, "Dockerfile"), nonce, m.mounts), Port: 8080, Builder: m.builder, BuildParallel: 1}}
 							r = newRunner(b, filepath.Join(dir, "server"), cfg, Options{Project: "bench-" + ex.name + "-" + m.name + "-" + nonce, Logger: slog.New(times)})
 						}
-						for i, c := range cands {
-							times.count(i > 0)
-							start := time.Now()
-							logs := &testenv.Buffer{}
-							inst, err := r.Start(context.Background(), runners.Request{Candidate: c, Logs: logs})
-							if err != nil {
-								b.Fatalf("candidate %d: %v\n%s", i, err, logs)
-							}
-							if err := inst.Stop(context.Background()); err != nil {
-								b.Fatal(err)
-							}
-							if i == 0 {
-								first += time.Since(start)
-							} else {
-								rest += time.Since(start)
-								build += time.Duration(inst.BuildSeconds * float64(time.Second))
-							}
-						}
+						d.sequence(b, r, times, cands)
 					}
 					n := float64(b.N)
-					per := rest.Seconds() / n / float64(len(cands)-1)
-					b.ReportMetric(first.Seconds()/n, "first-s")
-					b.ReportMetric(per, "s/candidate")
-					b.ReportMetric(build.Seconds()/n/float64(len(cands)-1), "build-s/candidate")
+					per := d.report(b, n, len(cands))
 					if m.builder == "" {
 						localPer = per
 						return
@@ -327,7 +307,7 @@ func BenchmarkFloor(b *testing.B) {
 
 func floor(b *testing.B, df string) {
 	dir := project(b, df, nil)
-	var first, rest, build time.Duration
+	var d durations
 	times := newTimings()
 	b.Logf("load average at the start: %s", loadAverage())
 	defer func() { b.Logf("load average at the end: %s", loadAverage()) }()
@@ -336,27 +316,51 @@ func floor(b *testing.B, df string) {
 		cfg.Builder, cfg.BuildParallel = "buildkit", 1
 		r := newRunner(b, dir, cfg, Options{Logger: slog.New(times)})
 		nonce := newRunID()
-		for i := range benchCandidates {
-			times.count(i > 0)
-			start := time.Now()
-			inst, err := r.Start(context.Background(), runners.Request{Candidate: candidate(fmt.Sprintf("floor %s %d\n", nonce, i))})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := inst.Stop(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			if i == 0 {
-				first += time.Since(start)
-			} else {
-				rest += time.Since(start)
-				build += time.Duration(inst.BuildSeconds * float64(time.Second))
-			}
+		cands := make([]*manifests.Candidate, benchCandidates)
+		for i := range cands {
+			cands[i] = candidate(fmt.Sprintf("floor %s %d\n", nonce, i))
 		}
+		d.sequence(b, r, times, cands)
 	}
 	n := float64(b.N)
-	b.ReportMetric(first.Seconds()/n, "first-s")
-	b.ReportMetric(rest.Seconds()/n/(benchCandidates-1), "s/candidate")
-	b.ReportMetric(build.Seconds()/n/(benchCandidates-1), "build-s/candidate")
+	d.report(b, n, benchCandidates)
 	times.report(b, n*(benchCandidates-1))
+}
+
+// durations add up the candidates of sequences: the first of each (the
+// caches may be cold), the others, and the others' builds.
+type durations struct{ first, rest, build time.Duration }
+
+// sequence starts and stops each candidate with r, one after the other,
+// as a bisection's probes would; times counts the events of all but the
+// first.
+func (d *durations) sequence(b *testing.B, r runners.Runner, times *timings, cands []*manifests.Candidate) {
+	for i, c := range cands {
+		times.count(i > 0)
+		start := time.Now()
+		logs := &testenv.Buffer{}
+		inst, err := r.Start(context.Background(), runners.Request{Candidate: c, Logs: logs})
+		if err != nil {
+			b.Fatalf("candidate %d: %v\n%s", i, err, logs)
+		}
+		if err := inst.Stop(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			d.first += time.Since(start)
+		} else {
+			d.rest += time.Since(start)
+			d.build += time.Duration(inst.BuildSeconds * float64(time.Second))
+		}
+	}
+}
+
+// report reports first-s, s/candidate and build-s/candidate over n
+// sequences of count candidates, and returns s/candidate.
+func (d durations) report(b *testing.B, n float64, count int) float64 {
+	per := d.rest.Seconds() / n / float64(count-1)
+	b.ReportMetric(d.first.Seconds()/n, "first-s")
+	b.ReportMetric(per, "s/candidate")
+	b.ReportMetric(d.build.Seconds()/n/float64(count-1), "build-s/candidate")
+	return per
 }

@@ -242,7 +242,7 @@ func (r *Runner) Start(ctx context.Context, p runners.Request) (*runners.Instanc
 	} else if err := r.run(ctx, tag, hash, logs, inst); err != nil {
 		return nil, err
 	}
-	if err := r.WorkDir(ctx, p, inst); err != nil {
+	if err := r.WorkDir(ctx, p, img, inst); err != nil {
 		return nil, err
 	}
 	return inst, nil
@@ -464,18 +464,30 @@ func (r *Runner) removeUntagged(ctx context.Context, id string) {
 }
 
 func (r *Runner) validate(ctx context.Context, bc *buildContext, validate func(context.Context, string) error) error {
-	dir, err := os.MkdirTemp(r.tempDir, "lockbisect-validate-*")
+	dir, err := r.writeOut(bc, "lockbisect-validate-*")
 	if err != nil {
 		return fmt.Errorf("%w: validate: %w", runners.ErrSetup, err)
 	}
 	defer os.RemoveAll(dir)
-	if err := copyContext(dir, r.dir, bc.entries, bc.files); err != nil {
-		return fmt.Errorf("%w: validate: copy project to %s: %w", runners.ErrSetup, dir, err)
-	}
 	if err := validate(ctx, dir); err != nil {
 		return fmt.Errorf("%w: %w", runners.ErrUntestable, err)
 	}
 	return nil
+}
+
+// writeOut writes what a build context holds (the project, ignore
+// file applied, with the candidate's files) into a new directory of the
+// run's temporary directory, named by pattern, and returns it.
+func (r *Runner) writeOut(bc *buildContext, pattern string) (string, error) {
+	dir, err := os.MkdirTemp(r.tempDir, pattern)
+	if err != nil {
+		return "", err
+	}
+	if err := copyContext(dir, r.dir, bc.entries, bc.files); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("copy project to %s: %w", dir, err)
+	}
+	return dir, nil
 }
 
 // sentDockerfile is the context name of the Dockerfile a build reads: the

@@ -3,9 +3,7 @@ package docker
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,45 +70,9 @@ COPY deps.lock /deps.lock
 ENTRYPOINT ["/server"]
 `
 
-var (
-	serverOnce sync.Once
-	serverBin  []byte
-	serverErr  error
-)
-
-// staticServer builds the test server once per test binary, statically, so
-// that a FROM scratch image can run it.
-func staticServer(t testing.TB) []byte {
-	t.Helper()
-	serverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lockbisect-server-*")
-		if err != nil {
-			serverErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(serverSource), 0o644); err != nil {
-			serverErr = err
-			return
-		}
-		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module server\n\ngo 1.22\n"), 0o644); err != nil {
-			serverErr = err
-			return
-		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", "server", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			serverErr = &buildError{msg: "go build of the test server: " + err.Error(), tail: string(out)}
-			return
-		}
-		serverBin, serverErr = os.ReadFile(filepath.Join(dir, "server"))
-	})
-	if serverErr != nil {
-		t.Fatal(serverErr)
-	}
-	return serverBin
-}
+// staticServer is the test server, built once per test binary,
+// statically, so that a FROM scratch image can run it.
+func staticServer(t testing.TB) []byte { return testenv.StaticBinary(t, serverSource) }
 
 // project writes a test project (the server binary, a Dockerfile and any
 // extra files) and returns its directory.

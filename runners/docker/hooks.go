@@ -24,6 +24,8 @@ type Image struct {
 	Tag     string  // lockbisect/<project>:<key>
 	Cached  bool    // the tag existed: nothing was built
 	Seconds float64 // time spent preparing and building
+
+	bc *buildContext // what it was built from (WorkDir writes it out)
 }
 
 // Image builds the candidate's image, or finds it tagged already, exactly
@@ -38,8 +40,11 @@ func (r *Runner) Image(ctx context.Context, p runners.Request) (Image, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
-	files, err := candidateFiles(p)
-	if err != nil {
+	files := make(map[string][]byte, len(p.Candidate.Files))
+	for name, data := range p.Candidate.Files {
+		files[path.Clean(filepath.ToSlash(name))] = data
+	}
+	if err := safeOverlay(files); err != nil {
 		return Image{}, err
 	}
 	hash := p.Candidate.Hash()
@@ -62,57 +67,29 @@ func (r *Runner) Image(ctx context.Context, p runners.Request) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	img := Image{Tag: bc.tag, Cached: cached, Seconds: time.Since(begin).Seconds()}
+	img := Image{Tag: bc.tag, Cached: cached, Seconds: time.Since(begin).Seconds(), bc: bc}
 	r.log.Debug("image ready", "tag", img.Tag, "candidate", short(hash), "cached", cached, "seconds", img.Seconds)
 	return img, nil
 }
 
-// candidateFiles are the candidate's files by clean slash path, refused
-// when one would land outside the project.
-func candidateFiles(p runners.Request) (map[string][]byte, error) {
-	files := make(map[string][]byte, len(p.Candidate.Files))
-	for name, data := range p.Candidate.Files {
-		files[path.Clean(filepath.ToSlash(name))] = data
-	}
-	return files, safeOverlay(files)
-}
-
 // WorkDir gives a started instance the candidate's work directory when the
-// request asks for one (runners.Request.WorkDir): the project as the build
-// context holds it (ignore file applied), with the candidate's files
-// written, in the run's temporary directory; the instance's Stop removes
-// it. On an error the instance is stopped.
-func (r *Runner) WorkDir(ctx context.Context, p runners.Request, inst *runners.Instance) error {
+// request asks for one (runners.Request.WorkDir): what img was built from
+// (the project, ignore file applied, with the candidate's files), written
+// into the run's temporary directory; the instance's Stop removes it. On
+// an error the instance is stopped.
+func (r *Runner) WorkDir(ctx context.Context, p runners.Request, img Image, inst *runners.Instance) error {
 	if !p.WorkDir {
 		return nil
 	}
-	err := func() error {
-		files, err := candidateFiles(p)
-		if err != nil {
-			return err
-		}
-		entries, err := contextEntries(r.dir, r.ignore, r.dockerfile)
-		if err != nil {
-			return err
-		}
-		dir, err := os.MkdirTemp(r.tempDir, "lockbisect-candidate-*")
-		if err != nil {
-			return err
-		}
-		if err := copyContext(dir, r.dir, entries, files); err != nil {
-			os.RemoveAll(dir)
-			return err
-		}
-		inst.Dir = dir
-		stop := inst.Stop
-		inst.Stop = func(ctx context.Context) error {
-			return errors.Join(stop(ctx), os.RemoveAll(dir))
-		}
-		return nil
-	}()
+	dir, err := r.writeOut(img.bc, "lockbisect-candidate-*")
 	if err != nil {
 		inst.Stop(context.WithoutCancel(ctx))
 		return fmt.Errorf("%w: the candidate's work directory for the oracle: %w", runners.ErrSetup, err)
+	}
+	inst.Dir = dir
+	stop := inst.Stop
+	inst.Stop = func(ctx context.Context) error {
+		return errors.Join(stop(ctx), os.RemoveAll(dir))
 	}
 	return nil
 }

@@ -35,7 +35,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -119,52 +118,9 @@ func main() {
 }
 `
 
-var (
-	serverOnce sync.Once
-	serverBin  []byte
-	serverErr  error
-)
-
-// server builds the test server once per test binary, statically, so that
-// a FROM scratch image can run it.
-func server(t testing.TB) []byte {
-	t.Helper()
-	serverOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lockbisect-runnertest-*")
-		if err != nil {
-			serverErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		for name, content := range map[string]string{"main.go": serverSource, "go.mod": "module server\n\ngo 1.22\n"} {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-				serverErr = err
-				return
-			}
-		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", "server", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			serverErr = &buildError{err: err, out: string(out)}
-			return
-		}
-		serverBin, serverErr = os.ReadFile(filepath.Join(dir, "server"))
-	})
-	if serverErr != nil {
-		t.Fatal(serverErr)
-	}
-	return serverBin
-}
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string {
-	return "go build of the test server: " + e.err.Error() + "\n" + e.out
-}
+// server is the test server, built once per test binary, statically, so
+// that a FROM scratch image can run it.
+func server(t testing.TB) []byte { return testenv.StaticBinary(t, serverSource) }
 
 // Harness is what a runner's test gives the suite.
 type Harness struct {

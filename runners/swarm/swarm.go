@@ -229,7 +229,7 @@ func (r *Runner) start(ctx context.Context, p runners.Request) (*runners.Instanc
 	if err := r.serve(ctx, ref, p.Candidate.Hash(), logs, inst); err != nil {
 		return nil, err
 	}
-	if err := r.d.WorkDir(ctx, p, inst); err != nil {
+	if err := r.d.WorkDir(ctx, p, img, inst); err != nil {
 		return nil, err
 	}
 	return inst, nil
